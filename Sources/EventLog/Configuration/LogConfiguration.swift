@@ -1,0 +1,65 @@
+/// How the log is stored and kept; every field has a working default.
+public struct LogConfiguration: Sendable {
+    /// When an append is acknowledged.
+    public enum Durability: Sendable, Equatable {
+        /// Each commit is synced to disk before any append in it is acknowledged.
+        case strict
+        /// Commits are synced every `syncInterval`; a machine crash (not a process crash)
+        /// may lose what was acknowledged in the last interval.
+        case relaxed(syncInterval: Duration)
+    }
+
+    public var durability: Durability = .strict
+    /// The map starts at this size and doubles when full.
+    public var initialMapSize: Int = 256 << 20
+    /// The map never grows past this; appends then fail with `storageFull`.
+    public var maxMapSize: Int = 1 << 40
+    /// The largest payload one record may carry.
+    public var maxPayloadBytes: Int = 1 << 20
+    /// The most appends one group commit takes.
+    public var maxBatchSize: Int = 4096
+    /// How long a shard iterator stays valid.
+    public var iteratorLifetime: Duration = .seconds(15 * 60)
+    public var streams: [StreamConfiguration] = [
+        StreamConfiguration(name: .chatEvents, shardCount: 4),
+        StreamConfiguration(name: .triggers, shardCount: 4, retention: Retention(maxAge: .seconds(7 * 86_400))),
+    ]
+
+    public init() {}
+
+    public func stream(_ name: StreamName) -> StreamConfiguration? {
+        streams.first { $0.name == name }
+    }
+}
+
+/// One stream's settings.
+public struct StreamConfiguration: Sendable, Equatable {
+    public var name: StreamName
+    /// Fixed when the stream is created; a later change is ignored with a warning.
+    public var shardCount: Int
+    public var retention: Retention
+
+    public init(name: StreamName, shardCount: Int, retention: Retention = Retention()) {
+        self.name = name
+        self.shardCount = shardCount
+        self.retention = retention
+    }
+}
+
+/// How long a stream keeps records. Nil limits keep everything.
+public struct Retention: Sendable, Equatable {
+    /// Records older than this are trimmed.
+    public var maxAge: Duration?
+    /// Oldest records are trimmed while a shard holds more than this many bytes.
+    public var maxBytesPerShard: Int?
+    /// Trim even records a consumer group has not checkpointed past.
+    public var trimUnprocessed: Bool
+
+    public init(maxAge: Duration? = nil, maxBytesPerShard: Int? = nil, trimUnprocessed: Bool = false) {
+        self.maxAge = maxAge
+        self.maxBytesPerShard = maxBytesPerShard
+        self.trimUnprocessed = trimUnprocessed
+    }
+
+    public var keepsEverything: Bool { maxAge == nil && maxBytesPerShard == nil }
+}

@@ -1,0 +1,45 @@
+/// Every way a log operation can fail; each case is distinct so callers map it once.
+public enum EventLogError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// No stream has this name.
+    case unknownStream(StreamName)
+    /// The stream has no shard with this number.
+    case unknownShard(StreamName, ShardID)
+    /// The position was removed by retention; `firstAvailable` is the oldest kept seq.
+    case trimmedPosition(Position, firstAvailable: SequenceNumber)
+    /// The iterator is older than the configured iterator lifetime.
+    case expiredIterator(issuedAt: Timestamp)
+    /// The iterator token is not one this log issued.
+    case malformedIterator(String)
+    /// An argument is out of range or ill-formed.
+    case invalidArgument(String)
+    /// The map or the disk is full; nothing was written.
+    case storageFull(String)
+    /// The log was opened read-only.
+    case readOnly
+    /// Stored bytes failed their checksum or could not be decoded.
+    case corrupted(Position, String)
+    /// The log was closed.
+    case closed
+    /// The data directory holds no log.
+    case notFound(String)
+    /// An unexpected storage failure.
+    case storage(String)
+
+    public var description: String {
+        switch self {
+        case .unknownStream(let stream): "unknown stream '\(stream)'"
+        case .unknownShard(let stream, let shard): "stream '\(stream)' has no shard \(shard)"
+        case .trimmedPosition(let position, let first):
+            "position \(position) was trimmed by retention; the oldest record kept is seq \(first)"
+        case .expiredIterator(let issuedAt): "shard iterator issued at \(issuedAt) has expired; get a new one"
+        case .malformedIterator(let reason): "malformed shard iterator: \(reason)"
+        case .invalidArgument(let reason): reason
+        case .storageFull(let reason): "storage full: \(reason)"
+        case .readOnly: "the log is open read-only"
+        case .corrupted(let position, let reason): "corrupt record at \(position): \(reason)"
+        case .closed: "the log is closed"
+        case .notFound(let path): "no chatlog data directory at \(path)"
+        case .storage(let reason): "storage error: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,183 @@
+import LMDB
+
+extension LMDBStorage {
+    /// Checks every invariant of the log in one consistent snapshot: record checksums,
+    /// contiguous shard and channel sequence numbers, the shard counters, the channel and
+    /// idempotency indexes, and checkpoints. `progress` gets (records checked, records total).
+    public func verify(progress: (UInt64, UInt64) -> Void = { _, _ in }) throws -> VerifyReport {
+        try reading { transaction in
+            var verifier = LogVerifier(transaction: transaction, tables: tables, now: clock.now())
+            let total = try streams.flatMap(\.shards).reduce(UInt64(0)) {
+                $0 + (try Self.meta($1, in: transaction, tables: tables)).count
+            }
+            for shard in streams.flatMap(\.shards) {
+                try verifier.checkShard(shard, meta: try Self.meta(shard, in: transaction, tables: tables)) {
+                    progress($0, total)
+                }
+            }
+            try verifier.checkChannelIndex()
+            try verifier.checkIdempotencyIndex()
+            try verifier.checkCheckpoints(Self.checkpoints(in: transaction, tables: tables))
+            return verifier.report
+        }
+    }
+}
+
+/// The checks behind `verify`, gathering what they find into a report.
+struct LogVerifier {
+    let transaction: Transaction
+    let tables: StorageTables
+    let now: Timestamp
+    var report = VerifyReport()
+    /// The last channelSeq seen per stream and channel, and whether the first one seen was 1.
+    private var channelHeads: [String: SequenceNumber] = [:]
+    private var channelRecordCount = 0
+    private var heads: [ShardKey: SequenceNumber] = [:]
+
+    init(transaction: Transaction, tables: StorageTables, now: Timestamp) {
+        self.transaction = transaction
+        self.tables = tables
+        self.now = now
+    }
+
+    mutating func checkShard(_ shard: ShardKey, meta: ShardMeta, progress: (UInt64) -> Void) throws {
+        heads[shard] = meta.head
+        var expected = meta.first
+        var count: UInt64 = 0
+        var bytes: UInt64 = 0
+        var lastTime = Int64.min
+        try transaction.withCursor(try tables.records(shard)) { cursor in
+            var entry = try cursor.first()
+            while let (key, value) = entry {
+                let seq: SequenceNumber = StorageKeys.readBigEndian(key)
+                let position = Position(stream: shard.stream, shard: shard.shard, seq: seq)
+                if seq != expected {
+                    report.add("sequence", "\(position)", "expected seq \(expected), found \(seq)")
+                }
+                expected = seq + 1
+                count += 1
+                bytes += UInt64(value.count)
+                do {
+                    let record = try RecordCodec.decode(value)
+                    if record.seq != seq || record.shard != shard.shard || record.stream != shard.stream {
+                        report.add("sequence", "\(position)", "record says it is at \(record.position)")
+                    }
+                    if record.createdAt.microseconds < lastTime {
+                        report.add("time", "\(position)", "createdAt \(record.createdAt) is earlier than the record before")
+                    }
+                    lastTime = record.createdAt.microseconds
+                    try checkChannel(record, firstKept: meta.first)
+                } catch let error as RecordCodec.DecodingError {
+                    report.add("checksum", "\(position)", error.description)
+                }
+                report.recordsChecked += 1
+                if report.recordsChecked % 100_000 == 0 { progress(report.recordsChecked) }
+                entry = try cursor.next()
+            }
+        }
+        progress(report.recordsChecked)
+        if count > 0, expected - 1 != meta.head {
+            report.add("sequence", "\(shard)", "last record is seq \(expected - 1) but the head is \(meta.head)")
+        }
+        if count == 0, meta.first != meta.head + 1 {
+            report.add("counters", "\(shard)", "empty shard with first \(meta.first) and head \(meta.head)")
+        }
+        if count != meta.count || bytes != meta.bytes {
+            report.add(
+                "counters", "\(shard)",
+                "stored counters say \(meta.count) records / \(meta.bytes) bytes; found \(count) / \(bytes)")
+        }
+    }
+
+    private mutating func checkChannel(_ record: Record, firstKept: SequenceNumber) throws {
+        guard let channelID = record.channelID, let channelSeq = record.channelSeq else { return }
+        let channelKey = "\(record.stream)/\(channelID)"
+        let location = "channel \(channelKey) seq \(channelSeq) at \(record.position)"
+        if let previous = channelHeads[channelKey] {
+            if channelSeq != previous + 1 {
+                report.add("channel_sequence", location, "expected channel seq \(previous + 1)")
+            }
+        } else if firstKept == 1, channelSeq != 1 {
+            report.add("channel_sequence", location, "the channel's first record has seq \(channelSeq), not 1")
+        }
+        channelHeads[channelKey] = channelSeq
+        channelRecordCount += 1
+        let indexKey = StorageKeys.channelIndex(stream: record.stream, channelID: channelID, channelSeq: channelSeq)
+        let stored = try transaction.withValue(tables.channelIndex, key: indexKey) { $0.flatMap(StoredPosition.init) }
+        if stored?.shard != record.shard || stored?.seq != record.seq {
+            report.add("index", location, "channel index entry is missing or points elsewhere")
+        }
+    }
+
+    mutating func checkChannelIndex() throws {
+        var entries = 0
+        try transaction.withCursor(tables.channelIndex) { cursor in
+            var entry = try cursor.first()
+            while let (_, value) = entry {
+                entries += 1
+                if StoredPosition(value) == nil {
+                    report.add("index", "channel index", "an entry has a malformed value")
+                }
+                entry = try cursor.next()
+            }
+        }
+        report.indexEntriesChecked += entries
+        if entries != channelRecordCount {
+            report.add(
+                "index", "channel index",
+                "\(entries) entries for \(channelRecordCount) channel records: some entries point to no record")
+        }
+        for (channelKey, last) in channelHeads {
+            let separator = channelKey.firstIndex(of: "/")!
+            let stream = StreamName(String(channelKey[..<separator]))
+            let channelID = String(channelKey[channelKey.index(after: separator)...])
+            let head: SequenceNumber =
+                try transaction.withValue(
+                    tables.channelHeads, key: StorageKeys.channelHead(stream: stream, channelID: channelID)
+                ) { $0.map { StorageKeys.readBigEndian($0) } } ?? 0
+            if head != last {
+                report.add("index", "channel \(channelKey)", "channel head is \(head) but the last record has seq \(last)")
+            }
+        }
+        report.channelsChecked = channelHeads.count
+    }
+
+    mutating func checkIdempotencyIndex() throws {
+        var problems: [(String, String)] = []
+        var checked = 0
+        try transaction.withCursor(tables.idempotency) { cursor in
+            var entry = try cursor.first()
+            while let (key, value) = entry {
+                checked += 1
+                let parts = key.split(separator: 0, maxSplits: 1, omittingEmptySubsequences: false)
+                let stream = StreamName(String(decoding: parts[0], as: UTF8.self))
+                let idempotencyKey = parts.count == 2 ? String(decoding: parts[1], as: UTF8.self) : ""
+                if let stored = StoredPosition(value) {
+                    let shard = ShardKey(stream: stream, shard: stored.shard)
+                    let record = (try? StoredRecords.record(at: stored.seq, shard: shard, in: transaction, tables: tables)) ?? nil
+                    if record?.idempotencyKey != idempotencyKey {
+                        problems.append(("idempotency key \(idempotencyKey)", "points to \(shard)/\(stored.seq), which does not carry it"))
+                    }
+                } else {
+                    problems.append(("idempotency key \(idempotencyKey)", "malformed entry"))
+                }
+                entry = try cursor.next()
+            }
+        }
+        report.indexEntriesChecked += checked
+        for (location, message) in problems { report.add("index", location, message) }
+    }
+
+    mutating func checkCheckpoints(_ checkpoints: [Checkpoint]) {
+        for checkpoint in checkpoints {
+            let shard = ShardKey(stream: checkpoint.stream, shard: checkpoint.shard)
+            guard let head = heads[shard] else {
+                report.add("checkpoint", "group \(checkpoint.group) on \(shard)", "the shard does not exist")
+                continue
+            }
+            if checkpoint.seq > head {
+                report.add("checkpoint", "group \(checkpoint.group) on \(shard)", "checkpoint \(checkpoint.seq) is past the head \(head)")
+            }
+        }
+    }
+}

@@ -1,0 +1,255 @@
+import Foundation
+import LMDB
+import Logging
+
+/// The embedded log: every stream, shard, index and checkpoint in one LMDB environment.
+///
+/// Opening costs the same at any log size: LMDB's copy-on-write B+tree has no recovery step,
+/// and the per-shard counters are stored, not recounted.
+public final class LMDBStorage: LogStorage {
+    public let streams: [StreamDescriptor]
+    let environment: Environment
+    let tables: StorageTables
+    let configuration: LogConfiguration
+    let clock: any LogClock
+    let logger: Logger
+    private let writer: LogWriter?
+    let notifier: CommitNotifier
+
+    /// The LMDB files live in `directory/log`.
+    public static func environmentPath(_ directory: String) -> String {
+        directory + "/log"
+    }
+
+    /// Opens the log in `directory`, creating it unless `readOnly`.
+    ///
+    /// Read-only opens work beside a running server (LMDB readers never block the writer).
+    public init(
+        directory: String, configuration: LogConfiguration = LogConfiguration(), readOnly: Bool = false,
+        clock: any LogClock = SystemLogClock(), logger: Logger = Logger(label: "chatlog.log")
+    ) throws {
+        let path = Self.environmentPath(directory)
+        if readOnly {
+            guard FileManager.default.fileExists(atPath: path + "/data.mdb") else { throw EventLogError.notFound(directory) }
+        } else {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        }
+        var options = Environment.Options()
+        options.mapSize = configuration.initialMapSize
+        options.maxDatabases = 4096
+        options.readOnly = readOnly
+        options.syncOnCommit = configuration.durability == .strict
+        let environment: Environment
+        do {
+            environment = try Environment(path: path, options: options)
+        } catch {
+            throw EventLogError.storage("cannot open the log at \(path): \(error)")
+        }
+        let (tables, streams, metas) = try Self.load(environment, configuration: configuration, logger: logger)
+        self.environment = environment
+        self.tables = tables
+        self.streams = streams
+        self.configuration = configuration
+        self.clock = clock
+        self.logger = logger
+        self.notifier = CommitNotifier(heads: metas.mapValues(\.head))
+        self.writer =
+            readOnly
+            ? nil
+            : LogWriter(
+                environment: environment, tables: tables, streams: streams, configuration: configuration,
+                notifier: notifier, clock: clock, logger: logger, metas: metas)
+    }
+
+    /// Finishes queued writes and closes the environment. Later calls fail with `closed`.
+    public func close() {
+        writer?.stop()
+        notifier.cancelAll()
+        environment.close()
+    }
+
+    /// Opens (or creates) the tables and streams, and loads every shard's counters.
+    private static func load(
+        _ environment: Environment, configuration: LogConfiguration, logger: Logger
+    ) throws -> (StorageTables, [StreamDescriptor], [ShardKey: ShardMeta]) {
+        func body(_ transaction: Transaction) throws -> (StorageTables, [StreamDescriptor], [ShardKey: ShardMeta]) {
+            var tables = try StorageTables.open(in: transaction, create: !environment.isReadOnly)
+            var stored = try storedStreams(transaction, tables: tables)
+            if !environment.isReadOnly {
+                for stream in configuration.streams {
+                    if let existing = stored[stream.name] {
+                        if existing != stream.shardCount {
+                            logger.warning(
+                                "stream \(stream.name) keeps its \(existing) shards; the configured \(stream.shardCount) applies to new logs only")
+                        }
+                        continue
+                    }
+                    guard (1...1024).contains(stream.shardCount) else {
+                        throw EventLogError.invalidArgument("stream \(stream.name): shard count must be 1 to 1024")
+                    }
+                    try transaction.put(
+                        tables.streams, key: Array(stream.name.rawValue.utf8),
+                        value: StorageKeys.bigEndian(UInt16(stream.shardCount)))
+                    stored[stream.name] = stream.shardCount
+                }
+            }
+            let descriptors = stored.map { StreamDescriptor(name: $0.key, shardCount: $0.value) }.sorted { $0.name < $1.name }
+            var metas: [ShardKey: ShardMeta] = [:]
+            for shard in descriptors.flatMap(\.shards) {
+                tables.records[shard] = try transaction.openDatabase(
+                    StorageTables.recordsName(shard), options: environment.isReadOnly ? [] : .create)
+                metas[shard] =
+                    try transaction.withValue(tables.shards, key: StorageKeys.shard(shard)) {
+                        $0.flatMap(ShardMeta.init)
+                    } ?? ShardMeta()
+            }
+            return (tables, descriptors, metas)
+        }
+        do {
+            return environment.isReadOnly ? try environment.read(body) : try environment.write(body)
+        } catch let error as LMDBError where error.isNotFound {
+            throw EventLogError.notFound(environment.path)
+        } catch let error as LMDBError {
+            throw EventLogError.storage("cannot open the log: \(error)")
+        }
+    }
+
+    private static func storedStreams(_ transaction: Transaction, tables: StorageTables) throws -> [StreamName: Int] {
+        var streams: [StreamName: Int] = [:]
+        try transaction.withCursor(tables.streams) { cursor in
+            var entry = try cursor.first()
+            while let (key, value) = entry {
+                streams[StreamName(String(decoding: key, as: UTF8.self))] = Int(StorageKeys.readBigEndian(value) as UInt16)
+                entry = try cursor.next()
+            }
+        }
+        return streams
+    }
+
+    /// Runs a read transaction, mapping LMDB failures to log errors.
+    func reading<R>(_ body: (Transaction) throws -> R) throws -> R {
+        do {
+            return try environment.read(body)
+        } catch let error as LMDBError {
+            throw error.isClosed ? EventLogError.closed : EventLogError.storage("\(error)")
+        }
+    }
+
+    func writing<R: Sendable>(_ body: @escaping @Sendable (inout WriteContext) throws -> R) async throws -> R {
+        guard let writer else { throw EventLogError.readOnly }
+        return try await writer.perform(body)
+    }
+
+    // MARK: - LogStorage
+
+    public func append(_ requests: [AppendRequest]) async throws -> [AppendResult] {
+        guard let writer else { throw EventLogError.readOnly }
+        return try await writer.append(requests)
+    }
+
+    public func shardInfo(_ shard: ShardKey) throws -> ShardInfo {
+        try validate(shard)
+        return try reading { transaction in
+            let meta = try Self.meta(shard, in: transaction, tables: tables)
+            let database = try tables.records(shard)
+            let (oldest, newest) = try transaction.withCursor(database) { cursor in
+                (try cursor.first().map { StoredRecords.createdAt($0.value) },
+                 try cursor.last().map { StoredRecords.createdAt($0.value) })
+            }
+            return ShardInfo(
+                stream: shard.stream, shard: shard.shard, firstSeq: meta.first, head: meta.head,
+                recordCount: meta.count, bytes: meta.bytes, oldestCreatedAt: oldest, newestCreatedAt: newest)
+        }
+    }
+
+    static func meta(_ shard: ShardKey, in transaction: Transaction, tables: StorageTables) throws -> ShardMeta {
+        try transaction.withValue(tables.shards, key: StorageKeys.shard(shard)) {
+            $0.flatMap(ShardMeta.init)
+        } ?? ShardMeta()
+    }
+
+    public func loadNext(_ shard: ShardKey, after: SequenceNumber, limit: Int, maxBytes: Int) throws -> [Record] {
+        try validate(shard)
+        let database = try tables.records(shard)
+        return try reading { transaction in
+            try transaction.withCursor(database) { cursor in
+                var records: [Record] = []
+                records.reserveCapacity(min(limit, 1024))
+                var bytes = 0
+                var entry = try withUnsafeBytes(of: (after + 1).bigEndian) { try cursor.seek(atLeast: $0) }
+                while let (key, value) = entry, records.count < limit {
+                    bytes += value.count
+                    if bytes > maxBytes, !records.isEmpty { break }
+                    let seq: SequenceNumber = StorageKeys.readBigEndian(key)
+                    records.append(
+                        try StoredRecords.decode(value, at: Position(stream: shard.stream, shard: shard.shard, seq: seq)))
+                    entry = try cursor.next()
+                }
+                return records
+            }
+        }
+    }
+
+    public func record(at position: Position) throws -> Record? {
+        try validate(position.shardKey)
+        return try reading { transaction in
+            try StoredRecords.record(at: position.seq, shard: position.shardKey, in: transaction, tables: tables)
+        }
+    }
+
+    public func firstSequenceNumber(_ shard: ShardKey, atOrAfter time: Timestamp) throws -> SequenceNumber {
+        try validate(shard)
+        let database = try tables.records(shard)
+        return try reading { transaction in
+            let meta = try Self.meta(shard, in: transaction, tables: tables)
+            // Times never decrease within a shard, so a binary search over seq finds it.
+            var low = meta.first
+            var high = meta.head + 1
+            while low < high {
+                let middle = low + (high - low) / 2
+                let createdAt = try withUnsafeBytes(of: middle.bigEndian) { key in
+                    try transaction.withValue(database, key: key) { $0.map(StoredRecords.createdAt) }
+                }
+                guard let createdAt else {
+                    throw EventLogError.corrupted(Position(stream: shard.stream, shard: shard.shard, seq: middle), "missing")
+                }
+                if createdAt < time { low = middle + 1 } else { high = middle }
+            }
+            return low
+        }
+    }
+
+    public func channelHead(stream: StreamName, channelID: String) throws -> SequenceNumber {
+        try reading { transaction in
+            try transaction.get(tables.channelHeads, key: StorageKeys.channelHead(stream: stream, channelID: channelID))
+                .map { $0.withUnsafeBytes { StorageKeys.readBigEndian($0) } } ?? 0
+        }
+    }
+
+    public func channelRecords(
+        stream: StreamName, channelID: String, after: SequenceNumber, limit: Int
+    ) throws -> [Record] {
+        let prefix = StorageKeys.channelIndexPrefix(stream: stream, channelID: channelID)
+        return try reading { transaction in
+            try transaction.withCursor(tables.channelIndex) { cursor in
+                var records: [Record] = []
+                var entry = try cursor.seek(atLeast: prefix + StorageKeys.bigEndian(after + 1))
+                while let (key, value) = entry, records.count < limit, key.starts(with: prefix),
+                    let stored = StoredPosition(value)
+                {
+                    let shard = ShardKey(stream: stream, shard: stored.shard)
+                    if let record = try StoredRecords.record(at: stored.seq, shard: shard, in: transaction, tables: tables) {
+                        records.append(record)
+                    }
+                    entry = try cursor.next()
+                }
+                return records
+            }
+        }
+    }
+
+    public func waitForRecords(_ shard: ShardKey, after: SequenceNumber) async throws {
+        try validate(shard)
+        try await notifier.wait(shard, after: after)
+    }
+}

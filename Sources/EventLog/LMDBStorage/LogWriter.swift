@@ -1,0 +1,214 @@
+import Dispatch
+import Foundation
+import LMDB
+import Logging
+
+/// The single writer of a log: a dedicated thread that takes every queued write, applies it in
+/// one LMDB transaction, commits (one sync for the whole group), and only then acknowledges.
+///
+/// It runs on its own thread because LMDB's writer lock belongs to the thread that takes it
+/// and a commit blocks on disk: neither may tie up Swift's cooperative pool.
+final class LogWriter: Sendable {
+    private let queue = WriteQueue()
+    private let environment: Environment
+    private let tables: StorageTables
+    private let streams: [StreamName: StreamDescriptor]
+    private let configuration: LogConfiguration
+    private let notifier: CommitNotifier
+    private let clock: any LogClock
+    private let logger: Logger
+    private let stopped = DispatchSemaphore(value: 0)
+
+    init(
+        environment: Environment, tables: StorageTables, streams: [StreamDescriptor],
+        configuration: LogConfiguration, notifier: CommitNotifier, clock: any LogClock, logger: Logger,
+        metas: [ShardKey: ShardMeta]
+    ) {
+        self.environment = environment
+        self.tables = tables
+        self.streams = Dictionary(uniqueKeysWithValues: streams.map { ($0.name, $0) })
+        self.configuration = configuration
+        self.notifier = notifier
+        self.clock = clock
+        self.logger = logger
+        let thread = Thread { [self] in
+            self.run(metas: metas)
+        }
+        thread.name = "chatlog-writer"
+        thread.start()
+    }
+
+    /// Queues an append and returns once it is committed.
+    func append(_ requests: [AppendRequest]) async throws -> [AppendResult] {
+        try await withUnsafeThrowingContinuation { continuation in
+            if !queue.submit(.append(requests, continuation)) {
+                continuation.resume(throwing: EventLogError.closed)
+            }
+        }
+    }
+
+    /// Runs `body` inside a group commit and returns its result once committed.
+    func perform<R: Sendable>(_ body: @escaping @Sendable (inout WriteContext) throws -> R) async throws -> R {
+        try await withCheckedThrowingContinuation { continuation in
+            let operation = WriteOperation(
+                run: { context in
+                    let result = try body(&context)
+                    return { continuation.resume(returning: result) }
+                },
+                fail: { continuation.resume(throwing: $0) })
+            if !queue.submit(.operation(operation)) {
+                continuation.resume(throwing: EventLogError.closed)
+            }
+        }
+    }
+
+    /// Stops taking writes, finishes the queued ones and waits for the thread to end.
+    func stop() {
+        queue.close()
+        stopped.wait()
+    }
+
+    private var syncInterval: Duration? {
+        if case .relaxed(let interval) = configuration.durability { return interval }
+        return nil
+    }
+
+    private func run(metas initial: [ShardKey: ShardMeta]) {
+        var metas = initial
+        var random = IDRandomSource()
+        var unsynced = false
+        while let jobs = queue.next(maxSize: configuration.maxBatchSize, timeout: syncInterval) {
+            if !jobs.isEmpty {
+                commit(jobs, metas: &metas, random: &random)
+                unsynced = syncInterval != nil
+            } else if unsynced {
+                syncRelaxedCommits()
+                unsynced = false
+            }
+        }
+        if unsynced { syncRelaxedCommits() }
+        stopped.signal()
+    }
+
+    private func syncRelaxedCommits() {
+        do {
+            try environment.sync()
+        } catch {
+            logger.error("periodic sync failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func commit(_ jobs: [WriteJob], metas: inout [ShardKey: ShardMeta], random: inout IDRandomSource) {
+        let now = clock.now()
+        while true {
+            do {
+                let (touched, completions) = try environment.write { transaction in
+                    var context = WriteContext(
+                        transaction: transaction, tables: tables, streams: streams, now: now, committed: metas)
+                    let completions = try jobs.map { job in try apply(job, in: &context, random: &random) }
+                    try context.saveTouchedMetas()
+                    return (context.touched, completions)
+                }
+                metas.merge(touched) { $1 }
+                for completion in completions { completion() }
+                notifier.publish(touched.mapValues(\.head))
+                return
+            } catch let error as LMDBError where error.isMapFull && environment.mapSize < configuration.maxMapSize {
+                growMap()
+            } catch {
+                let failure = Self.storageError(error)
+                if case .storageFull = failure {
+                    logger.warning("write refused: \(failure)")
+                } else {
+                    logger.error("commit failed", metadata: ["error": "\(error)"])
+                }
+                for job in jobs { job.fail(failure) }
+                return
+            }
+        }
+    }
+
+    private func growMap() {
+        let current = environment.mapSize
+        let target = min(configuration.maxMapSize, max(current * 2, current + (64 << 20)))
+        do {
+            try environment.setMapSize(target)
+            logger.info("map grown", metadata: ["from": "\(current)", "to": "\(target)"])
+        } catch {
+            logger.error("map growth failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Maps a failed commit to the error its writers see.
+    static func storageError(_ error: any Error) -> EventLogError {
+        switch error {
+        case let error as EventLogError: return error
+        case let error as LMDBError where error.isMapFull:
+            return .storageFull("the log reached its maximum map size")
+        case let error as LMDBError where error.isNoSpace:
+            return .storageFull("no space left on the device")
+        default: return .storage("\(error)")
+        }
+    }
+
+    /// Applies one job; returns how to acknowledge it after the commit.
+    private func apply(
+        _ job: WriteJob, in context: inout WriteContext, random: inout IDRandomSource
+    ) throws -> () -> Void {
+        switch job {
+        case .append(let requests, let continuation):
+            do {
+                for request in requests { try validate(request) }
+            } catch {
+                return { continuation.resume(throwing: error) }
+            }
+            var appender = RecordAppender(context: context, random: random)
+            let results = try requests.map { try appender.append($0) }
+            context = appender.context
+            random = appender.random
+            return { continuation.resume(returning: results) }
+        case .operation(let operation):
+            let before = context.touched
+            do {
+                let done = try context.transaction.nested { nested in
+                    var inner = WriteContext(
+                        transaction: nested, tables: tables, streams: streams, now: context.now, committed: [:])
+                    inner.touched = context.touched
+                    let done = try operation.run(&inner)
+                    context.touched = inner.touched
+                    return done
+                }
+                return done
+            } catch let error as LMDBError where error.isMapFull {
+                throw error
+            } catch {
+                context.touched = before
+                return { operation.fail(error) }
+            }
+        }
+    }
+
+    private func validate(_ request: AppendRequest) throws(EventLogError) {
+        guard streams[request.stream] != nil else { throw .unknownStream(request.stream) }
+        try Self.checkName(request.partitionKey, "partitionKey")
+        try Self.checkName(request.type, "type")
+        try Self.checkName(request.actor, "actor")
+        if let channelID = request.channelID {
+            try Self.checkName(channelID, "channelId")
+            guard channelID == request.partitionKey else {
+                throw .invalidArgument("a channel record's partitionKey must be its channelId")
+            }
+        }
+        if let key = request.idempotencyKey { try Self.checkName(key, "idempotencyKey") }
+        guard request.payload.count <= configuration.maxPayloadBytes else {
+            throw .invalidArgument(
+                "payload of \(request.payload.count) bytes exceeds the limit of \(configuration.maxPayloadBytes)")
+        }
+    }
+
+    private static func checkName(_ value: String, _ field: String) throws(EventLogError) {
+        let count = value.utf8.count
+        guard count > 0, count <= 1024 else { throw .invalidArgument("\(field) must have 1 to 1024 bytes") }
+        guard !value.utf8.contains(0) else { throw .invalidArgument("\(field) must not contain a NUL character") }
+    }
+}

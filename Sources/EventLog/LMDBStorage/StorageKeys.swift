@@ -1,0 +1,82 @@
+/// Byte layouts of the keys in the log's LMDB databases. Numbers are big-endian so that
+/// LMDB's byte order is numeric order; names are separated by a NUL byte, which appends
+/// reject in names and keys.
+enum StorageKeys {
+    static func sequence(_ seq: SequenceNumber) -> [UInt8] {
+        bigEndian(seq)
+    }
+
+    static func shard(_ shard: ShardKey) -> [UInt8] {
+        Array(shard.stream.rawValue.utf8) + [0] + bigEndian(UInt16(shard.shard))
+    }
+
+    static func channelHead(stream: StreamName, channelID: String) -> [UInt8] {
+        Array(stream.rawValue.utf8) + [0] + Array(channelID.utf8)
+    }
+
+    static func channelIndexPrefix(stream: StreamName, channelID: String) -> [UInt8] {
+        Array(stream.rawValue.utf8) + [0] + Array(channelID.utf8) + [0]
+    }
+
+    static func channelIndex(stream: StreamName, channelID: String, channelSeq: SequenceNumber) -> [UInt8] {
+        channelIndexPrefix(stream: stream, channelID: channelID) + bigEndian(channelSeq)
+    }
+
+    static func idempotency(stream: StreamName, key: String) -> [UInt8] {
+        Array(stream.rawValue.utf8) + [0] + Array(key.utf8)
+    }
+
+    static func idempotencyExpiry(_ expiresAt: Timestamp, idempotencyKey: [UInt8]) -> [UInt8] {
+        bigEndian(UInt64(bitPattern: expiresAt.microseconds)) + idempotencyKey
+    }
+
+    static func checkpoint(group: String, shard: ShardKey) -> [UInt8] {
+        Array(group.utf8) + [0] + StorageKeys.shard(shard)
+    }
+
+    /// Splits a checkpoint key into group, stream and shard.
+    static func parseCheckpoint(_ key: UnsafeRawBufferPointer) -> (String, StreamName, ShardID)? {
+        let parts = key.split(separator: 0, maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return nil }
+        let rest = Array(parts[1])
+        guard rest.count >= 3, let separator = rest.firstIndex(of: 0), separator == rest.count - 3 else { return nil }
+        let stream = String(decoding: rest[..<separator], as: UTF8.self)
+        let shard = Int(rest[rest.count - 2]) << 8 | Int(rest[rest.count - 1])
+        return (String(decoding: parts[0], as: UTF8.self), StreamName(stream), shard)
+    }
+
+    static func bigEndian<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
+        withUnsafeBytes(of: value.bigEndian) { Array($0) }
+    }
+
+    static func readBigEndian<T: FixedWidthInteger>(_ bytes: UnsafeRawBufferPointer, at offset: Int = 0) -> T {
+        T(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
+    }
+}
+
+/// A stored (shard, seq) pair, used by the channel and idempotency indexes.
+struct StoredPosition: Equatable {
+    var shard: ShardID
+    var seq: SequenceNumber
+    /// For idempotency entries: when the key stops counting (0: never).
+    var expiresAt: Int64 = 0
+
+    static let size = 18
+
+    var bytes: [UInt8] {
+        StorageKeys.bigEndian(UInt16(shard)) + StorageKeys.bigEndian(seq) + StorageKeys.bigEndian(expiresAt)
+    }
+
+    init(shard: ShardID, seq: SequenceNumber, expiresAt: Int64 = 0) {
+        self.shard = shard
+        self.seq = seq
+        self.expiresAt = expiresAt
+    }
+
+    init?(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count == Self.size else { return nil }
+        shard = ShardID(StorageKeys.readBigEndian(bytes, at: 0) as UInt16)
+        seq = StorageKeys.readBigEndian(bytes, at: 2)
+        expiresAt = StorageKeys.readBigEndian(bytes, at: 10)
+    }
+}

@@ -1,0 +1,45 @@
+import LMDB
+
+/// The LMDB databases of one log, opened once when the log opens.
+struct StorageTables: Sendable {
+    /// Stream name → shard count (u16).
+    var streams: Database
+    /// Stream + shard → `ShardMeta`.
+    var shards: Database
+    /// Stream + channel id → last channelSeq.
+    var channelHeads: Database
+    /// Stream + channel id + channelSeq → `StoredPosition`.
+    var channelIndex: Database
+    /// Stream + idempotency key → `StoredPosition` with expiry.
+    var idempotency: Database
+    /// Expiry time + idempotency key → nothing; walked to forget expired keys.
+    var idempotencyExpiry: Database
+    /// Group + stream + shard → checkpoint seq (u64) and update time (i64).
+    var checkpoints: Database
+    /// One records database per shard: seq → encoded record.
+    var records: [ShardKey: Database]
+
+    static let fixedNames = [
+        "streams", "shards", "channel_heads", "channel_index", "idempotency", "idempotency_expiry", "checkpoints",
+    ]
+
+    static func recordsName(_ shard: ShardKey) -> String {
+        "records/\(shard.stream)/\(shard.shard)"
+    }
+
+    /// Opens the fixed databases, creating them when `create` is set.
+    static func open(in transaction: Transaction, create: Bool) throws -> StorageTables {
+        let options: Database.Options = create ? .create : []
+        let handles = try fixedNames.map { try transaction.openDatabase($0, options: options) }
+        return StorageTables(
+            streams: handles[0], shards: handles[1], channelHeads: handles[2], channelIndex: handles[3],
+            idempotency: handles[4], idempotencyExpiry: handles[5], checkpoints: handles[6], records: [:])
+    }
+
+    func records(_ shard: ShardKey) throws(EventLogError) -> Database {
+        guard let database = records[shard] else {
+            throw .unknownShard(shard.stream, shard.shard)
+        }
+        return database
+    }
+}

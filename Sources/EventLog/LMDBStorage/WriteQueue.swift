@@ -1,0 +1,100 @@
+import Dispatch
+import Synchronization
+
+/// Work for the writer thread: appends, or other writes (checkpoints, trims) that must share
+/// the single LMDB writer.
+enum WriteJob: Sendable {
+    case append([AppendRequest], UnsafeContinuation<[AppendResult], any Error>)
+    case operation(WriteOperation)
+
+    var size: Int {
+        switch self {
+        case .append(let requests, _): requests.count
+        case .operation: 1
+        }
+    }
+
+    func fail(_ error: any Error) {
+        switch self {
+        case .append(_, let continuation): continuation.resume(throwing: error)
+        case .operation(let operation): operation.fail(error)
+        }
+    }
+}
+
+/// A write run inside a group commit, in a nested transaction of its own so that its failure
+/// undoes only its writes. `run` returns what to do once the commit is durable.
+struct WriteOperation: Sendable {
+    let run: @Sendable (inout WriteContext) throws -> @Sendable () -> Void
+    let fail: @Sendable (any Error) -> Void
+}
+
+/// The hand-off between appending tasks and the writer thread.
+final class WriteQueue: Sendable {
+    private struct State {
+        var jobs: [WriteJob] = []
+        var writerWaiting = false
+        var closed = false
+    }
+
+    private let state = Mutex(State())
+    private let wakeUp = DispatchSemaphore(value: 0)
+
+    /// Queues a job; false once the queue is closed.
+    func submit(_ job: WriteJob) -> Bool {
+        let (accepted, wake) = state.withLock { state -> (Bool, Bool) in
+            guard !state.closed else { return (false, false) }
+            state.jobs.append(job)
+            defer { state.writerWaiting = false }
+            return (true, state.writerWaiting)
+        }
+        if wake { wakeUp.signal() }
+        return accepted
+    }
+
+    /// Blocks until jobs are queued and takes them, up to about `maxSize` appends.
+    /// Returns an empty batch when `timeout` passes first, and nil once closed and drained.
+    func next(maxSize: Int, timeout: Duration?) -> [WriteJob]? {
+        while true {
+            let batch: [WriteJob]?? = state.withLock { state in
+                if !state.jobs.isEmpty {
+                    var size = 0
+                    var count = 0
+                    while count < state.jobs.count, size < maxSize {
+                        size += state.jobs[count].size
+                        count += 1
+                    }
+                    let batch = Array(state.jobs[..<count])
+                    state.jobs.removeFirst(count)
+                    return .some(batch)
+                }
+                if state.closed { return .some(nil) }
+                state.writerWaiting = true
+                return nil
+            }
+            if let batch { return batch }
+            if let timeout {
+                let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+                if wakeUp.wait(timeout: .now() + .nanoseconds(Int(nanoseconds))) == .timedOut {
+                    let empty = state.withLock { state in
+                        state.writerWaiting = false
+                        return state.jobs.isEmpty && !state.closed
+                    }
+                    if empty { return [] }
+                }
+            } else {
+                wakeUp.wait()
+            }
+        }
+    }
+
+    /// Refuses new jobs; the writer drains what is queued and stops.
+    func close() {
+        let wake = state.withLock { state in
+            state.closed = true
+            defer { state.writerWaiting = false }
+            return state.writerWaiting
+        }
+        if wake { wakeUp.signal() }
+    }
+}

@@ -1,0 +1,58 @@
+/// What a writer asks the log to append.
+public struct AppendRequest: Sendable {
+    public var stream: StreamName
+    /// Chooses the shard; records with one key are totally ordered.
+    public var partitionKey: String
+    public var type: String
+    public var actor: String
+    /// Set for channel records: the record gets the channel's next `channelSeq`.
+    public var channelID: String?
+    /// A repeated key returns the original record and appends nothing.
+    public var idempotencyKey: String?
+    /// How long the key is remembered; nil keeps it as long as the stream keeps the record.
+    public var idempotencyTTL: Duration?
+    public var causationID: RecordID?
+    /// The JSON payload.
+    public var payload: [UInt8]
+
+    public init(
+        stream: StreamName, partitionKey: String, type: String, actor: String, channelID: String? = nil,
+        idempotencyKey: String? = nil, idempotencyTTL: Duration? = nil, causationID: RecordID? = nil,
+        payload: [UInt8]
+    ) {
+        self.stream = stream
+        self.partitionKey = partitionKey
+        self.type = type
+        self.actor = actor
+        self.channelID = channelID
+        self.idempotencyKey = idempotencyKey
+        self.idempotencyTTL = idempotencyTTL
+        self.causationID = causationID
+        self.payload = payload
+    }
+
+    /// A channel record: partitioned by the channel so the channel stays in one shard.
+    public static func channel(
+        _ channelID: String, type: String, actor: String, stream: StreamName = .chatEvents,
+        idempotencyKey: String? = nil, idempotencyTTL: Duration? = nil, causationID: RecordID? = nil,
+        payload: [UInt8]
+    ) -> AppendRequest {
+        AppendRequest(
+            stream: stream, partitionKey: channelID, type: type, actor: actor, channelID: channelID,
+            idempotencyKey: idempotencyKey, idempotencyTTL: idempotencyTTL, causationID: causationID,
+            payload: payload)
+    }
+}
+
+/// The outcome of one append.
+public struct AppendResult: Sendable, Equatable {
+    /// The stored record: the new one, or the original for a repeated idempotency key.
+    public var record: Record
+    /// True when the idempotency key had been used and nothing was appended.
+    public var isDuplicate: Bool
+
+    public init(record: Record, isDuplicate: Bool) {
+        self.record = record
+        self.isDuplicate = isDuplicate
+    }
+}

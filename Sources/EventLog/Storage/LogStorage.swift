@@ -1,0 +1,71 @@
+/// The storage contract every log backend implements (LMDB embedded; NATS JetStream for
+/// more than one node). Reads are stateless — the caller keeps its position and asks for
+/// what follows it — and writes report their commits through `waitForRecords`.
+public protocol LogStorage: Sendable {
+    /// The streams this log holds.
+    var streams: [StreamDescriptor] { get }
+
+    /// Appends the requests atomically, in order, and returns once they are durable
+    /// (per the configured durability). Concurrent calls share commits.
+    func append(_ requests: [AppendRequest]) async throws -> [AppendResult]
+
+    /// The state of one shard.
+    func shardInfo(_ shard: ShardKey) throws -> ShardInfo
+
+    /// Up to `limit` records with seq > `after`, stopping before `maxBytes` is passed
+    /// (but always returning at least one record when one exists).
+    func loadNext(_ shard: ShardKey, after: SequenceNumber, limit: Int, maxBytes: Int) throws -> [Record]
+
+    /// The record at a position, or nil when it does not exist (never appended or trimmed).
+    func record(at position: Position) throws -> Record?
+
+    /// The first sequence number whose record was appended at or after `time`;
+    /// `head + 1` when there is none.
+    func firstSequenceNumber(_ shard: ShardKey, atOrAfter time: Timestamp) throws -> SequenceNumber
+
+    /// The last `channelSeq` assigned in a channel; 0 when it has no records.
+    func channelHead(stream: StreamName, channelID: String) throws -> SequenceNumber
+
+    /// Up to `limit` of a channel's records with channelSeq > `after`, in order.
+    func channelRecords(
+        stream: StreamName, channelID: String, after: SequenceNumber, limit: Int
+    ) throws -> [Record]
+
+    /// Returns when the shard's head passes `after`: at once if it already has.
+    /// Throws `CancellationError` when the task is cancelled.
+    func waitForRecords(_ shard: ShardKey, after: SequenceNumber) async throws
+
+    /// A consumer group's checkpoint on a shard; 0 when it has none.
+    func checkpoint(group: String, shard: ShardKey) throws -> SequenceNumber
+
+    /// Stores a consumer group's checkpoint. It may not pass the shard's head.
+    func setCheckpoint(_ seq: SequenceNumber, group: String, shard: ShardKey) async throws
+
+    /// Every stored checkpoint.
+    func checkpoints() throws -> [Checkpoint]
+
+    /// Trims records the streams' retention no longer keeps, never past the slowest
+    /// checkpoint unless configured to, and forgets expired idempotency keys.
+    func enforceRetention(now: Timestamp) async throws -> RetentionReport
+}
+
+extension LogStorage {
+    /// Appends one record.
+    public func append(_ request: AppendRequest) async throws -> AppendResult {
+        try await append([request])[0]
+    }
+
+    /// The stream's descriptor, or `unknownStream`.
+    public func descriptor(_ stream: StreamName) throws(EventLogError) -> StreamDescriptor {
+        guard let descriptor = streams.first(where: { $0.name == stream }) else { throw .unknownStream(stream) }
+        return descriptor
+    }
+
+    /// Throws unless the stream and shard exist.
+    public func validate(_ shard: ShardKey) throws(EventLogError) {
+        let descriptor = try descriptor(shard.stream)
+        guard (0..<descriptor.shardCount).contains(shard.shard) else {
+            throw .unknownShard(shard.stream, shard.shard)
+        }
+    }
+}

@@ -1,0 +1,159 @@
+import Testing
+
+@testable import EventLog
+
+@Suite struct AppendTests {
+    @Test func sequenceNumbersStartAtOneAndAreContiguousPerShard() async throws {
+        try await withLog { storage, _ in
+            for index in 0..<100 { _ = try await storage.append(event("key-\(index % 7)")) }
+            var total = 0
+            for shard in try storage.descriptor(.chatEvents).shards {
+                let records = try allRecords(storage, shard)
+                #expect(records.map(\.seq) == (0..<records.count).map { SequenceNumber($0 + 1) })
+                total += records.count
+                let info = try storage.shardInfo(shard)
+                #expect(info.head == SequenceNumber(records.count))
+                #expect(info.recordCount == UInt64(records.count))
+            }
+            #expect(total == 100)
+        }
+    }
+
+    @Test func aPartitionKeyAlwaysLandsInTheSameShard() async throws {
+        try await withLog { storage, _ in
+            let first = try await storage.append(event("channel-a"))
+            let second = try await storage.append(event("channel-a"))
+            #expect(first.record.shard == second.record.shard)
+            #expect(second.record.seq == first.record.seq + 1)
+            #expect(first.record.shard == Partitioner.shard(for: "channel-a", shardCount: 4))
+        }
+    }
+
+    @Test func channelRecordsGetContiguousChannelSequenceNumbers() async throws {
+        try await withLog { storage, _ in
+            for index in 0..<10 {
+                _ = try await storage.append(message("c1", "a\(index)"))
+                _ = try await storage.append(message("c2", "b\(index)"))
+            }
+            let records = try storage.channelRecords(stream: .chatEvents, channelID: "c1", after: 0, limit: 100)
+            #expect(records.map(\.channelSeq) == (1...10).map { SequenceNumber($0) })
+            #expect(records.allSatisfy { $0.channelID == "c1" })
+            #expect(try storage.channelHead(stream: .chatEvents, channelID: "c2") == 10)
+            let tail = try storage.channelRecords(stream: .chatEvents, channelID: "c2", after: 7, limit: 100)
+            #expect(tail.map(\.channelSeq) == [8, 9, 10])
+            #expect(tail.map(\.payloadText) == ["{\"text\":\"b7\"}", "{\"text\":\"b8\"}", "{\"text\":\"b9\"}"])
+        }
+    }
+
+    @Test func storedRecordsReadBackExactly() async throws {
+        try await withLog { storage, _ in
+            let cause = try await storage.append(message("c1", "question"))
+            var request = message("c1", "answer", key: "reply-1")
+            request.actor = "agent"
+            request.causationID = cause.record.id
+            let appended = try await storage.append(request)
+            let read = try #require(try storage.record(at: appended.record.position))
+            #expect(read == appended.record)
+            #expect(read.causationID == cause.record.id)
+            #expect(read.idempotencyKey == "reply-1")
+            #expect(read.createdAt >= cause.record.createdAt)
+            #expect(read.id > cause.record.id)
+        }
+    }
+
+    @Test func appendIsIdempotentForRepeatedKey() async throws {
+        try await withLog { storage, _ in
+            let first = try await storage.append(message("c1", "hello", key: "k1"))
+            let again = try await storage.append(message("c1", "hello", key: "k1"))
+            #expect(!first.isDuplicate)
+            #expect(again.isDuplicate)
+            #expect(again.record == first.record)
+            #expect(try storage.channelHead(stream: .chatEvents, channelID: "c1") == 1)
+            // Within one group commit the second use of a key sees the first.
+            let batch = try await storage.append([message("c1", "x", key: "k2"), message("c1", "x", key: "k2")])
+            #expect(batch[1].isDuplicate && batch[1].record == batch[0].record)
+            #expect(try storage.channelHead(stream: .chatEvents, channelID: "c1") == 2)
+        }
+    }
+
+    @Test func anExpiredIdempotencyKeyAppendsAgainAndRetentionForgetsIt() async throws {
+        let clock = ManualClock()
+        try await withLog(clock: clock) { storage, _ in
+            let first = try await storage.append(message("c1", "hi", key: "k", ttl: .seconds(60)))
+            clock.advance(by: .seconds(30))
+            #expect(try await storage.append(message("c1", "hi", key: "k", ttl: .seconds(60))).isDuplicate)
+            clock.advance(by: .seconds(31))
+            let report = try await storage.enforceRetention(now: clock.now())
+            #expect(report.expiredIdempotencyKeys == 1)
+            let second = try await storage.append(message("c1", "hi", key: "k", ttl: .seconds(60)))
+            #expect(!second.isDuplicate)
+            #expect(second.record.channelSeq == first.record.channelSeq! + 1)
+            #expect(try storage.verify().isSound)
+        }
+    }
+
+    @Test func invalidRequestsAreRefusedAndWriteNothing() async throws {
+        var configuration = LogConfiguration()
+        configuration.maxPayloadBytes = 1000
+        try await withLog(configuration: configuration) { storage, _ in
+            await #expect(throws: EventLogError.unknownStream("nope")) {
+                _ = try await storage.append(event("k", stream: "nope"))
+            }
+            await #expect(throws: EventLogError.self) { _ = try await storage.append(event("k", bytes: 2000)) }
+            await #expect(throws: EventLogError.self) { _ = try await storage.append(event("")) }
+            await #expect(throws: EventLogError.self) { _ = try await storage.append(event("a\0b")) }
+            var mismatched = message("c1", "x")
+            mismatched.partitionKey = "other"
+            await #expect(throws: EventLogError.self) { _ = try await storage.append(mismatched) }
+            // A batch with one bad request appends none of it.
+            await #expect(throws: EventLogError.self) {
+                _ = try await storage.append([message("c1", "ok"), event("k", bytes: 2000)])
+            }
+            for shard in try storage.descriptor(.chatEvents).shards {
+                #expect(try storage.shardInfo(shard).head == 0)
+            }
+            #expect(try storage.channelHead(stream: .chatEvents, channelID: "c1") == 0)
+        }
+    }
+
+    @Test func groupCommitKeepsEveryAppendUniqueContiguousAndInOrder() async throws {
+        try await withLog { storage, _ in
+            let appenders = 200
+            let perAppender = 50
+            let results = try await withThrowingTaskGroup(of: [AppendResult].self) { group in
+                for appender in 0..<appenders {
+                    group.addTask {
+                        var results: [AppendResult] = []
+                        for _ in 0..<perAppender {
+                            results.append(try await storage.append(message("channel-\(appender % 20)", "m")))
+                        }
+                        return results
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            // Each appender's records are in its own order.
+            for appenderResults in results {
+                let seqs = appenderResults.map(\.record.seq)
+                #expect(seqs == seqs.sorted())
+                #expect(Set(seqs).count == seqs.count)
+            }
+            let all = results.flatMap { $0 }
+            #expect(all.count == appenders * perAppender)
+            #expect(Set(all.map(\.record.position)).count == all.count)
+            var stored = 0
+            for shard in try storage.descriptor(.chatEvents).shards {
+                let records = try allRecords(storage, shard)
+                #expect(records.enumerated().allSatisfy { $0.element.seq == SequenceNumber($0.offset + 1) })
+                stored += records.count
+            }
+            #expect(stored == all.count)
+            for channel in 0..<20 {
+                let records = try storage.channelRecords(
+                    stream: .chatEvents, channelID: "channel-\(channel)", after: 0, limit: 10_000)
+                #expect(records.map(\.channelSeq!) == (1...SequenceNumber(records.count)).map { $0 })
+            }
+            #expect(try storage.verify().isSound)
+        }
+    }
+}
