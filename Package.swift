@@ -46,7 +46,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EventLogTests",
-            dependencies: ["EventLog"]
+            dependencies: ["EventLog", "LMDB"]
         ),
         .testTarget(
             name: "EndToEndTests",

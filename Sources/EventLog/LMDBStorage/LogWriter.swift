@@ -170,15 +170,12 @@ final class LogWriter: Sendable {
         case .operation(let operation):
             let before = context.touched
             do {
-                let done = try context.transaction.nested { nested in
-                    var inner = WriteContext(
-                        transaction: nested, tables: tables, streams: streams, now: context.now, committed: [:])
-                    inner.touched = context.touched
+                return try context.transaction.nested { nested in
+                    var inner = context.nested(in: nested)
                     let done = try operation.run(&inner)
                     context.touched = inner.touched
                     return done
                 }
-                return done
             } catch let error as LMDBError where error.isMapFull {
                 throw error
             } catch {

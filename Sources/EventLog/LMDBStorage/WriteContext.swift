@@ -22,6 +22,14 @@ struct WriteContext {
         self.committed = committed
     }
 
+    /// The same view over a nested transaction.
+    func nested(in transaction: Transaction) -> WriteContext {
+        var context = WriteContext(
+            transaction: transaction, tables: tables, streams: streams, now: now, committed: committed)
+        context.touched = touched
+        return context
+    }
+
     func meta(_ shard: ShardKey) -> ShardMeta {
         touched[shard] ?? committed[shard] ?? ShardMeta()
     }

@@ -67,6 +67,11 @@ final class CommitNotifier: Sendable {
         }
     }
 
+    /// How many readers are waiting.
+    var waiterCount: Int {
+        state.withLock { $0.waiters.values.reduce(0) { $0 + $1.count } }
+    }
+
     /// Fails every waiter; used when the log closes.
     func cancelAll() {
         let all = state.withLock { state in

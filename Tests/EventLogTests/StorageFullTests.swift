@@ -1,0 +1,48 @@
+import Testing
+
+@testable import EventLog
+
+@Suite struct StorageFullTests {
+    @Test func theMapGrowsByItselfWhenFull() async throws {
+        var configuration = LogConfiguration()
+        configuration.initialMapSize = 1 << 20
+        try await withLog(configuration: configuration) { storage, _ in
+            for _ in 0..<40 {
+                _ = try await storage.append((0..<100).map { _ in event("k", bytes: 1000) })
+            }
+            #expect(storage.environment.mapSize > 4 << 20)
+            #expect(try storage.verify().isSound)
+        }
+    }
+
+    @Test func aFullMapRefusesWritesCleanlyAndKeepsTheLogReadable() async throws {
+        var configuration = LogConfiguration()
+        configuration.initialMapSize = 1 << 20
+        configuration.maxMapSize = 2 << 20
+        try await withLog(configuration: configuration) { storage, _ in
+            var acknowledged: [Record] = []
+            var refusal: EventLogError?
+            while refusal == nil {
+                do {
+                    acknowledged.append(try await storage.append(message("c1", String(repeating: "y", count: 2000))).record)
+                } catch let error as EventLogError {
+                    refusal = error
+                }
+            }
+            guard case .storageFull = refusal else {
+                Issue.record("expected storageFull, got \(String(describing: refusal))")
+                return
+            }
+            // Reads keep working, and everything acknowledged is intact.
+            let stored = try storage.channelRecords(stream: .chatEvents, channelID: "c1", after: 0, limit: 10_000)
+            #expect(stored == acknowledged)
+            #expect(try storage.verify().isSound)
+            // Trying again keeps refusing, and still corrupts nothing.
+            await #expect(throws: EventLogError.self) {
+                _ = try await storage.append(message("c1", String(repeating: "y", count: 2000)))
+            }
+            #expect(try storage.verify().isSound)
+            #expect(try storage.channelHead(stream: .chatEvents, channelID: "c1") == SequenceNumber(acknowledged.count))
+        }
+    }
+}

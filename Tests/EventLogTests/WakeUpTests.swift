@@ -1,0 +1,56 @@
+import Testing
+
+@testable import EventLog
+
+@Suite struct WakeUpTests {
+    @Test func aWaitingReaderWakesOnTheCommitThatPassesItsPosition() async throws {
+        try await withLog { storage, _ in
+            let shard = ShardKey(stream: .chatEvents, shard: Partitioner.shard(for: "k", shardCount: 4))
+            let waiter = Task { try await storage.waitForRecords(shard, after: 0) }
+            _ = try await storage.append(event("k"))
+            try await waiter.value
+            // Already past: returns at once.
+            try await storage.waitForRecords(shard, after: 0)
+        }
+    }
+
+    @Test func aWaiterIsNotWokenByOtherShards() async throws {
+        try await withLog { storage, _ in
+            let shard = ShardKey(stream: .chatEvents, shard: Partitioner.shard(for: "k", shardCount: 4))
+            let other = (0..<100).map { "other-\($0)" }.first {
+                Partitioner.shard(for: $0, shardCount: 4) != shard.shard
+            }!
+            let woke = Task { try await storage.waitForRecords(shard, after: 0) }
+            _ = try await storage.append(event(other))
+            // The other shard's commit has been published; ours has not happened.
+            #expect(storage.notifier.head(shard) == 0)
+            woke.cancel()
+            await #expect(throws: CancellationError.self) { try await woke.value }
+        }
+    }
+
+    @Test func manyWaitersAllWake() async throws {
+        try await withLog { storage, _ in
+            let shard = ShardKey(stream: .chatEvents, shard: Partitioner.shard(for: "k", shardCount: 4))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for after in 0..<50 {
+                    group.addTask { try await storage.waitForRecords(shard, after: SequenceNumber(after % 5)) }
+                }
+                for _ in 0..<5 { _ = try await storage.append(event("k")) }
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    @Test func closingFailsWaitersInsteadOfHangingThem() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let storage = try LMDBStorage(directory: directory.path)
+        let waiter = Task { try await storage.waitForRecords(ShardKey(stream: .chatEvents, shard: 0), after: 0) }
+        while storage.notifier.waiterCount == 0 { await Task.yield() }
+        storage.close()
+        await #expect(throws: EventLogError.closed) { try await waiter.value }
+        await #expect(throws: EventLogError.closed) { _ = try await storage.append(event("k")) }
+        #expect(throws: EventLogError.closed) { _ = try storage.shardInfo(ShardKey(stream: .chatEvents, shard: 0)) }
+    }
+}
