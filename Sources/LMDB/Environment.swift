@@ -106,11 +106,9 @@ public final class Environment: @unchecked Sendable {
                     mdb_txn_abort(txn)
                     throw error
                 }
-                if flags != 0 {
-                    mdb_txn_abort(txn)
-                } else {
-                    try check(mdb_txn_commit(txn))
-                }
+                // Read-only transactions commit too: that is what keeps database handles
+                // opened inside them for the environment's lifetime.
+                try check(mdb_txn_commit(txn))
                 return result
             }
             if let outcome { return outcome }

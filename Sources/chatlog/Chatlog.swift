@@ -5,6 +5,6 @@ struct Chatlog: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chatlog",
         abstract: "An event-sourced chat backend on an append-only log.",
-        subcommands: []
+        subcommands: [LogCommand.self, DebugCommand.self]
     )
 }

@@ -1,0 +1,55 @@
+import ArgumentParser
+import EventLog
+
+struct LogVerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check the log's invariants; exit 0 when sound, 1 on any violation.",
+        discussion: """
+            Checks every record's checksum, that shard and channel sequence numbers are contiguous, \
+            that times never go back within a shard, that the shard counters, channel index, channel \
+            heads and idempotency index agree with the records, and that no checkpoint is past its head.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let (storage, _) = try await global.openLogReadOnly()
+        defer { storage.close() }
+        var lastReported: UInt64 = 0
+        let report = try storage.verify { checked, total in
+            guard checked != lastReported, checked - lastReported >= 1_000_000 || checked == total else { return }
+            lastReported = checked
+            Console.progress("verified \(checked) of \(total) records (\(checked * 100 / total)%)")
+        }
+        Console.endProgress()
+        if output.json {
+            Console.out(
+                JSONValue.object([
+                    ("ok", .bool(report.isSound)),
+                    (
+                        "violations",
+                        .array(
+                            report.violations.map {
+                                .object([
+                                    ("check", .string($0.check)), ("location", .string($0.location)),
+                                    ("message", .string($0.message)),
+                                ])
+                            })
+                    ),
+                    ("omittedViolations", .int(Int64(report.omittedViolations))),
+                    ("recordsChecked", .uint(report.recordsChecked)),
+                    ("channelsChecked", .int(Int64(report.channelsChecked))),
+                    ("indexEntriesChecked", .int(Int64(report.indexEntriesChecked))),
+                ]).text)
+        } else {
+            for violation in report.violations { Console.out("VIOLATION \(violation)") }
+            if report.omittedViolations > 0 { Console.out("… and \(report.omittedViolations) more") }
+            Console.out(
+                "\(report.isSound ? "OK" : "FAILED"): \(report.recordsChecked) records, \(report.channelsChecked) channels, "
+                    + "\(report.indexEntriesChecked) index entries checked; \(report.violations.count + report.omittedViolations) violations")
+        }
+        if !report.isSound { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,28 @@
+import ArgumentParser
+import EventLog
+
+/// The options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .customLong("data-dir"), help: "The data directory (default: ./data).")
+    var dataDirectory: String?
+
+    @Option(name: .customLong("config"), help: "A YAML configuration file (see Config/chatlog.yaml).")
+    var configFile: String?
+
+    func settings() async throws -> Settings {
+        try await SettingsLoader(configFile: configFile, dataDirectory: dataDirectory).load()
+    }
+
+    /// Opens the log for reading; works beside a running server.
+    func openLogReadOnly() async throws -> (LMDBStorage, Settings) {
+        let settings = try await settings()
+        let storage = try LMDBStorage(directory: settings.dataDirectory, configuration: settings.log, readOnly: true)
+        return (storage, settings)
+    }
+}
+
+/// Output choice shared by the inspection commands.
+struct OutputOptions: ParsableArguments {
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+}

@@ -1,0 +1,94 @@
+import Configuration
+import EventLog
+import SystemPackage
+
+/// Reads `Settings` from, highest first: flags, `CHATLOG_*` environment variables, the
+/// `--config` file, `./Config/chatlog.yaml`, and the built-in defaults.
+/// This is the only place that reads the environment or configuration files.
+struct SettingsLoader {
+    /// The configuration file path given with `--config`.
+    var configFile: String?
+    /// The data directory given with `--data-dir`.
+    var dataDirectory: String?
+
+    /// A value that is present but cannot be used.
+    struct InvalidSetting: Error, CustomStringConvertible {
+        var key: String
+        var reason: String
+        var description: String { "configuration key '\(key)': \(reason)" }
+    }
+
+    func load() async throws -> Settings {
+        var providers: [any ConfigProvider] = [EnvironmentVariablesProvider().prefixKeys(with: ["chatlog"])]
+        if let configFile {
+            providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(configFile)))
+        }
+        providers.append(try await FileProvider<YAMLSnapshot>(filePath: "Config/chatlog.yaml", allowMissing: true))
+        let reader = Reader(config: ConfigReader(providers: providers))
+
+        var settings = Settings()
+        settings.dataDirectory = dataDirectory ?? reader.config.string(forKey: "data.dir", default: "./data")
+        var log = LogConfiguration()
+        switch reader.config.string(forKey: "log.durability", default: "strict") {
+        case "strict": log.durability = .strict
+        case "relaxed":
+            log.durability = .relaxed(
+                syncInterval: .milliseconds(try reader.int("log.relaxedSyncMilliseconds", default: 100, in: 1...60_000)))
+        case let other: throw InvalidSetting(key: "log.durability", reason: "'\(other)' is not strict or relaxed")
+        }
+        let megabyte = 1 << 20
+        log.initialMapSize = try reader.int("log.initialMapSizeMegabytes", default: 256, in: 1...(1 << 30)) * megabyte
+        log.maxMapSize = try reader.int("log.maxMapSizeMegabytes", default: 1 << 20, in: 1...(1 << 30)) * megabyte
+        log.initialMapSize = min(log.initialMapSize, log.maxMapSize)
+        log.maxPayloadBytes = try reader.int("log.maxPayloadBytes", default: 1 << 20, in: 1...(64 << 20))
+        log.maxBatchSize = try reader.int("log.maxBatchSize", default: 4096, in: 1...100_000)
+        log.iteratorLifetime = .seconds(try reader.int("log.iteratorLifetimeSeconds", default: 900, in: 1...86_400))
+        log.streams = try log.streams.map { try reader.stream($0) }
+        settings.log = log
+        settings.retentionInterval = .seconds(
+            try reader.int("log.retentionIntervalSeconds", default: 60, in: 1...86_400))
+        return settings
+    }
+
+    /// Typed reads that refuse a present but unusable value instead of silently using the default.
+    private struct Reader {
+        let config: ConfigReader
+
+        func int(_ key: String, default defaultValue: Int, in range: ClosedRange<Int>) throws -> Int {
+            guard let value = config.int(forKey: ConfigKey(key)) else {
+                if let text = config.string(forKey: ConfigKey(key)) {
+                    throw InvalidSetting(key: key, reason: "'\(text)' is not a whole number")
+                }
+                return defaultValue
+            }
+            guard range.contains(value) else {
+                throw InvalidSetting(key: key, reason: "\(value) is outside \(range.lowerBound)...\(range.upperBound)")
+            }
+            return value
+        }
+
+        func bool(_ key: String, default defaultValue: Bool) throws -> Bool {
+            guard let value = config.bool(forKey: ConfigKey(key)) else {
+                if let text = config.string(forKey: ConfigKey(key)) {
+                    throw InvalidSetting(key: key, reason: "'\(text)' is not true or false")
+                }
+                return defaultValue
+            }
+            return value
+        }
+
+        func stream(_ defaults: StreamConfiguration) throws -> StreamConfiguration {
+            let prefix = "streams.\(defaults.name)."
+            var stream = defaults
+            stream.shardCount = try int(prefix + "shards", default: defaults.shardCount, in: 1...1024)
+            let defaultHours = defaults.retention.maxAge.map { Int($0.components.seconds / 3600) } ?? 0
+            let hours = try int(prefix + "retentionHours", default: defaultHours, in: 0...(1 << 30))
+            let megabytes = try int(prefix + "retentionMegabytesPerShard", default: 0, in: 0...(1 << 30))
+            stream.retention = Retention(
+                maxAge: hours == 0 ? nil : .seconds(hours * 3600),
+                maxBytesPerShard: megabytes == 0 ? nil : megabytes << 20,
+                trimUnprocessed: try bool(prefix + "trimUnprocessed", default: false))
+            return stream
+        }
+    }
+}
