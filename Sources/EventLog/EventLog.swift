@@ -10,7 +10,10 @@ public struct EventLog: Sendable {
     /// The most bytes one `getRecords` returns (one record may exceed it alone).
     public static let maxBytesPerCall = 1 << 20
 
-    public init(storage: any LogStorage, iteratorLifetime: Duration = .seconds(900), clock: any LogClock = SystemLogClock()) {
+    public init(
+        storage: any LogStorage, iteratorLifetime: Duration = .seconds(900),
+        clock: any LogClock = SystemLogClock()
+    ) {
         self.storage = storage
         self.iteratorLifetime = iteratorLifetime
         self.clock = clock
@@ -37,11 +40,13 @@ public struct EventLog: Sendable {
                 throw EventLogError.invalidArgument("sequence numbers start at 1")
             }
             guard start <= info.head + 1 else {
-                throw EventLogError.invalidArgument("sequence number \(seq) is past the head \(info.head) of \(shard)")
+                throw EventLogError.invalidArgument(
+                    "sequence number \(seq) is past the head \(info.head) of \(shard)")
             }
             guard start >= info.firstSeq else {
                 throw EventLogError.trimmedPosition(
-                    Position(stream: shard.stream, shard: shard.shard, seq: start), firstAvailable: info.firstSeq)
+                    Position(stream: shard.stream, shard: shard.shard, seq: start),
+                    firstAvailable: info.firstSeq)
             }
             nextSeq = start
         case .atTimestamp(let time):

@@ -53,7 +53,8 @@ public struct Transaction {
         options: PutOptions = []
     ) throws(LMDBError) {
         var mdbKey = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
-        var mdbValue = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
+        var mdbValue = MDB_val(
+            mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
         try check(mdb_put(handle, database.handle, &mdbKey, &mdbValue, options.rawValue))
     }
 
@@ -73,7 +74,8 @@ public struct Transaction {
     ) throws(LMDBError) {
         var mdbKey = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
         var mdbValue = MDB_val(mv_size: size, mv_data: nil)
-        try check(mdb_put(handle, database.handle, &mdbKey, &mdbValue, options.rawValue | UInt32(MDB_RESERVE)))
+        try check(
+            mdb_put(handle, database.handle, &mdbKey, &mdbValue, options.rawValue | UInt32(MDB_RESERVE)))
         fill(UnsafeMutableRawBufferPointer(start: mdbValue.mv_data, count: size))
     }
 

@@ -5,6 +5,6 @@ struct Chatlog: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chatlog",
         abstract: "An event-sourced chat backend on an append-only log.",
-        subcommands: [LogCommand.self, DebugCommand.self]
+        subcommands: [LogCommand.self, BenchCommand.self, DebugCommand.self]
     )
 }

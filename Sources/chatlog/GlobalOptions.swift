@@ -16,7 +16,8 @@ struct GlobalOptions: ParsableArguments {
     /// Opens the log for reading; works beside a running server.
     func openLogReadOnly() async throws -> (LMDBStorage, Settings) {
         let settings = try await settings()
-        let storage = try LMDBStorage(directory: settings.dataDirectory, configuration: settings.log, readOnly: true)
+        let storage = try LMDBStorage(
+            directory: settings.dataDirectory, configuration: settings.log, readOnly: true)
         return (storage, settings)
     }
 }

@@ -18,7 +18,8 @@ import Testing
             let channelSeq = UInt64(fields[6])
         else { return nil }
         return Ack(
-            position: Position(stream: StreamName(fields[1]), shard: shard, seq: seq), id: fields[4], channel: fields[5],
+            position: Position(stream: StreamName(fields[1]), shard: shard, seq: seq), id: fields[4],
+            channel: fields[5],
             channelSeq: channelSeq)
     }
 
@@ -27,7 +28,9 @@ import Testing
         defer { directory.remove() }
         var acknowledged: [Ack] = []
         for round in 0..<5 {
-            let child = try ChildProcess(["debug", "append-load", "--data-dir", directory.path, "--appenders", "16"])
+            let child = try ChildProcess([
+                "debug", "append-load", "--data-dir", directory.path, "--appenders", "16",
+            ])
             #expect(await child.nextLine() == "ready")
             let killAfter = Int.random(in: 20...400)
             var seen = 0
@@ -50,7 +53,8 @@ import Testing
         let storage = try LMDBStorage(directory: directory.path)
         defer { storage.close() }
         for ack in acknowledged {
-            let record = try #require(try storage.record(at: ack.position), "acknowledged \(ack.position) is missing")
+            let record = try #require(
+                try storage.record(at: ack.position), "acknowledged \(ack.position) is missing")
             #expect(record.id.description == ack.id)
             #expect(record.channelID == ack.channel)
             #expect(record.channelSeq == ack.channelSeq)

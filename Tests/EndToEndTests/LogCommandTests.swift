@@ -7,7 +7,8 @@ import Testing
 @Suite struct LogCommandTests {
     private func fill(_ directory: TemporaryDirectory, count: Int = 50) async throws {
         let result = try await runChatlog([
-            "debug", "append-load", "--data-dir", directory.path, "--appenders", "5", "--count", "\(count / 5)",
+            "debug", "append-load", "--data-dir", directory.path, "--appenders", "5", "--count",
+            "\(count / 5)",
             "--channels", "3",
         ])
         #expect(result.status == 0, "\(result.error)")
@@ -22,19 +23,25 @@ import Testing
         defer { directory.remove() }
         try await fill(directory)
         var seqs: [Int] = []
-        var arguments = ["log", "get-records", "--data-dir", directory.path, "--shard", "0", "--limit", "4", "--json"]
+        var arguments = [
+            "log", "get-records", "--data-dir", directory.path, "--shard", "0", "--limit", "4", "--json",
+        ]
         for _ in 0..<3 {
             let result = try await runChatlog(arguments)
             #expect(result.status == 0, "\(result.error)")
             let page = try json(result.output)
             let records = try #require(page["records"] as? [[String: Any]])
-            for key in ["stream", "shard", "seq", "id", "type", "createdAt", "channelId", "channelSeq", "payload"] {
+            for key in [
+                "stream", "shard", "seq", "id", "type", "createdAt", "channelId", "channelSeq", "payload",
+            ] {
                 #expect(records.first?[key] != nil, "missing \(key)")
             }
             #expect((records.first?["payload"] as? [String: Any])?["text"] != nil)
             seqs += records.compactMap { $0["seq"] as? Int }
             let next = try #require(page["nextIterator"] as? String)
-            arguments = ["log", "get-records", "--data-dir", directory.path, "--token", next, "--limit", "4", "--json"]
+            arguments = [
+                "log", "get-records", "--data-dir", directory.path, "--token", next, "--limit", "4", "--json",
+            ]
         }
         #expect(seqs == Array(1...seqs.count))
     }
@@ -68,7 +75,9 @@ import Testing
     @Test func inspectionWorksBesideARunningWriter() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let writer = try ChildProcess(["debug", "append-load", "--data-dir", directory.path, "--appenders", "4"])
+        let writer = try ChildProcess([
+            "debug", "append-load", "--data-dir", directory.path, "--appenders", "4",
+        ])
         defer { writer.kill() }
         #expect(await writer.nextLine() == "ready")
         for _ in 0..<50 { _ = await writer.nextLine() }
@@ -93,13 +102,19 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         try await fill(directory, count: 5)
-        let badIterator = try await runChatlog(["log", "get-records", "--data-dir", directory.path, "--iterator", "SIDEWAYS"])
+        let badIterator = try await runChatlog([
+            "log", "get-records", "--data-dir", directory.path, "--iterator", "SIDEWAYS",
+        ])
         #expect(badIterator.status != 0)
         #expect(badIterator.error.contains("unknown iterator type 'SIDEWAYS'"))
-        let badToken = try await runChatlog(["log", "get-records", "--data-dir", directory.path, "--token", "zzz"])
+        let badToken = try await runChatlog([
+            "log", "get-records", "--data-dir", directory.path, "--token", "zzz",
+        ])
         #expect(badToken.status == 1)
         #expect(badToken.error.contains("malformed shard iterator"))
-        let badShard = try await runChatlog(["log", "get-records", "--data-dir", directory.path, "--shard", "9"])
+        let badShard = try await runChatlog([
+            "log", "get-records", "--data-dir", directory.path, "--shard", "9",
+        ])
         #expect(badShard.error.contains("stream 'chat_events' has no shard 9"))
     }
 }

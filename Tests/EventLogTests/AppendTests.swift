@@ -35,13 +35,15 @@ import Testing
                 _ = try await storage.append(message("c1", "a\(index)"))
                 _ = try await storage.append(message("c2", "b\(index)"))
             }
-            let records = try storage.channelRecords(stream: .chatEvents, channelID: "c1", after: 0, limit: 100)
+            let records = try storage.channelRecords(
+                stream: .chatEvents, channelID: "c1", after: 0, limit: 100)
             #expect(records.map(\.channelSeq) == (1...10).map { SequenceNumber($0) })
             #expect(records.allSatisfy { $0.channelID == "c1" })
             #expect(try storage.channelHead(stream: .chatEvents, channelID: "c2") == 10)
             let tail = try storage.channelRecords(stream: .chatEvents, channelID: "c2", after: 7, limit: 100)
             #expect(tail.map(\.channelSeq) == [8, 9, 10])
-            #expect(tail.map(\.payloadText) == ["{\"text\":\"b7\"}", "{\"text\":\"b8\"}", "{\"text\":\"b9\"}"])
+            #expect(
+                tail.map(\.payloadText) == ["{\"text\":\"b7\"}", "{\"text\":\"b8\"}", "{\"text\":\"b9\"}"])
         }
     }
 
@@ -70,7 +72,9 @@ import Testing
             #expect(again.record == first.record)
             #expect(try storage.channelHead(stream: .chatEvents, channelID: "c1") == 1)
             // Within one group commit the second use of a key sees the first.
-            let batch = try await storage.append([message("c1", "x", key: "k2"), message("c1", "x", key: "k2")])
+            let batch = try await storage.append([
+                message("c1", "x", key: "k2"), message("c1", "x", key: "k2"),
+            ])
             #expect(batch[1].isDuplicate && batch[1].record == batch[0].record)
             #expect(try storage.channelHead(stream: .chatEvents, channelID: "c1") == 2)
         }
@@ -99,7 +103,9 @@ import Testing
             await #expect(throws: EventLogError.unknownStream("nope")) {
                 _ = try await storage.append(event("k", stream: "nope"))
             }
-            await #expect(throws: EventLogError.self) { _ = try await storage.append(event("k", bytes: 2000)) }
+            await #expect(throws: EventLogError.self) {
+                _ = try await storage.append(event("k", bytes: 2000))
+            }
             await #expect(throws: EventLogError.self) { _ = try await storage.append(event("")) }
             await #expect(throws: EventLogError.self) { _ = try await storage.append(event("a\0b")) }
             var mismatched = message("c1", "x")

@@ -23,11 +23,14 @@ import Testing
     @Test func damagedBytesAreRefused() throws {
         var bytes = RecordCodec.encode(
             Record(
-                id: RecordID(high: 1, low: 2), stream: .triggers, shard: 0, seq: 1, type: "t", partitionKey: "p",
+                id: RecordID(high: 1, low: 2), stream: .triggers, shard: 0, seq: 1, type: "t",
+                partitionKey: "p",
                 channelID: nil, channelSeq: nil, actor: "a", createdAt: Timestamp(microseconds: 0),
                 idempotencyKey: nil, causationID: nil, payload: [1, 2, 3]))
         bytes[bytes.count - 1] ^= 1
-        #expect(throws: RecordCodec.DecodingError.self) { try bytes.withUnsafeBytes { try RecordCodec.decode($0) } }
+        #expect(throws: RecordCodec.DecodingError.self) {
+            try bytes.withUnsafeBytes { try RecordCodec.decode($0) }
+        }
         #expect(throws: RecordCodec.DecodingError.truncated(10)) {
             try Array(bytes[0..<10]).withUnsafeBytes { try RecordCodec.decode($0) }
         }
@@ -66,7 +69,9 @@ import Testing
 
     @Test func partitioningIsStable() {
         // Fixed values: changing the hash would move existing channels to other shards.
-        #expect(Partitioner.shard(for: "general", shardCount: 4) == Partitioner.shard(for: "general", shardCount: 4))
+        #expect(
+            Partitioner.shard(for: "general", shardCount: 4)
+                == Partitioner.shard(for: "general", shardCount: 4))
         let spread = Set((0..<100).map { Partitioner.shard(for: "channel-\($0)", shardCount: 4) })
         #expect(spread == [0, 1, 2, 3])
     }

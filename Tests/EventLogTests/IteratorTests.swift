@@ -4,7 +4,8 @@ import Testing
 
 @Suite struct IteratorTests {
     /// Appends `count` records to one shard and returns the shard.
-    private func fill(_ storage: LMDBStorage, count: Int, clock: ManualClock? = nil) async throws -> ShardKey {
+    private func fill(_ storage: LMDBStorage, count: Int, clock: ManualClock? = nil) async throws -> ShardKey
+    {
         var shard: ShardKey?
         for _ in 0..<count {
             shard = try await storage.append(event("only-key")).record.position.shardKey
@@ -58,7 +59,9 @@ import Testing
         try await withLog { storage, _ in
             let log = EventLog(storage: storage)
             var shard: ShardKey?
-            for _ in 0..<30 { shard = try await storage.append(event("k", bytes: 100_000)).record.position.shardKey }
+            for _ in 0..<30 {
+                shard = try await storage.append(event("k", bytes: 100_000)).record.position.shardKey
+            }
             let page = try log.getRecords(try log.shardIterator(shard!, type: .trimHorizon), limit: 1000)
             #expect(page.records.count == 10)
             #expect(page.behindHead == 20)
@@ -80,38 +83,53 @@ import Testing
             #expect(throws: EventLogError.unknownShard(.chatEvents, 2)) {
                 _ = try log.shardIterator(ShardKey(stream: .chatEvents, shard: 2), type: .latest)
             }
-            #expect(throws: EventLogError.invalidArgument("sequence number 12 is past the head 10 of chat_events/\(shard.shard)")) {
+            #expect(
+                throws: EventLogError.invalidArgument(
+                    "sequence number 12 is past the head 10 of chat_events/\(shard.shard)")
+            ) {
                 _ = try log.shardIterator(shard, type: .atSequenceNumber(12))
             }
-            #expect(throws: EventLogError.malformedIterator("not base64url")) { _ = try log.getRecords(token: "%%%") }
+            #expect(throws: EventLogError.malformedIterator("not base64url")) {
+                _ = try log.getRecords(token: "%%%")
+            }
             let token = try log.shardIterator(shard, type: .trimHorizon).token
             var tampered = Array(token.utf8)
             tampered[10] = tampered[10] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
             #expect(throws: EventLogError.malformedIterator("checksum mismatch")) {
                 _ = try log.getRecords(token: String(decoding: tampered, as: UTF8.self))
             }
-            #expect(throws: EventLogError.malformedIterator("too short")) { _ = try log.getRecords(token: "AAAA") }
+            #expect(throws: EventLogError.malformedIterator("too short")) {
+                _ = try log.getRecords(token: "AAAA")
+            }
             #expect(throws: EventLogError.invalidArgument("limit must be 1 to 1000")) {
                 _ = try log.getRecords(token: token, limit: 1001)
             }
             let old = try log.shardIterator(shard, type: .trimHorizon)
             clock.advance(by: .seconds(61))
-            #expect(throws: EventLogError.expiredIterator(issuedAt: old.issuedAt)) { _ = try log.getRecords(old) }
+            #expect(throws: EventLogError.expiredIterator(issuedAt: old.issuedAt)) {
+                _ = try log.getRecords(old)
+            }
             // Retention trims everything older than five seconds: seq 1...10 are 61+ seconds old.
             _ = try await storage.enforceRetention(now: clock.now())
             let trimmed = try log.shardIterator(shard, type: .latest)
             #expect(trimmed.nextSeq == 11)
             let stale = ShardIterator(shard: shard, nextSeq: 3, issuedAt: clock.now())
-            #expect(throws: EventLogError.trimmedPosition(Position(stream: .chatEvents, shard: shard.shard, seq: 3), firstAvailable: 11)) {
+            #expect(
+                throws: EventLogError.trimmedPosition(
+                    Position(stream: .chatEvents, shard: shard.shard, seq: 3), firstAvailable: 11)
+            ) {
                 _ = try log.getRecords(stale)
             }
-            #expect(throws: EventLogError.self) { _ = try log.shardIterator(shard, type: .atSequenceNumber(2)) }
+            #expect(throws: EventLogError.self) {
+                _ = try log.shardIterator(shard, type: .atSequenceNumber(2))
+            }
         }
     }
 
     @Test func tokensRoundTrip() throws {
         let iterator = ShardIterator(
-            shard: ShardKey(stream: .triggers, shard: 3), nextSeq: 1 << 40, issuedAt: Timestamp(microseconds: 1_234_567))
+            shard: ShardKey(stream: .triggers, shard: 3), nextSeq: 1 << 40,
+            issuedAt: Timestamp(microseconds: 1_234_567))
         #expect(try ShardIterator(token: iterator.token) == iterator)
         #expect(!iterator.token.contains("="))
     }

@@ -13,7 +13,8 @@ import Testing
 
     @Test func ageRetentionTrimsOldRecordsButNotPastTheSlowestCheckpoint() async throws {
         let clock = ManualClock()
-        try await withLog(configuration: configuration(Retention(maxAge: .seconds(100))), clock: clock) { storage, _ in
+        try await withLog(configuration: configuration(Retention(maxAge: .seconds(100))), clock: clock) {
+            storage, _ in
             for _ in 0..<10 {
                 _ = try await storage.append(event("k", stream: .triggers))
                 clock.advance(by: .seconds(60))
@@ -67,7 +68,8 @@ import Testing
     @Test func streamsWithoutRetentionKeepEverything() async throws {
         try await withLog { storage, _ in
             for _ in 0..<20 { _ = try await storage.append(message("c", "x")) }
-            let report = try await storage.enforceRetention(now: Timestamp.now().adding(.seconds(86_400 * 365)))
+            let report = try await storage.enforceRetention(
+                now: Timestamp.now().adding(.seconds(86_400 * 365)))
             #expect(report.totalTrimmed == 0)
         }
     }
@@ -77,7 +79,9 @@ import Testing
             let shard = try await storage.append(event("k")).record.position.shardKey
             try await storage.setCheckpoint(1, group: "agent", shard: shard)
             #expect(try storage.checkpoint(group: "agent", shard: shard) == 1)
-            await #expect(throws: EventLogError.self) { try await storage.setCheckpoint(2, group: "agent", shard: shard) }
+            await #expect(throws: EventLogError.self) {
+                try await storage.setCheckpoint(2, group: "agent", shard: shard)
+            }
             #expect(try storage.checkpoint(group: "agent", shard: shard) == 1)
             #expect(try storage.checkpoints().map(\.group) == ["agent"])
         }

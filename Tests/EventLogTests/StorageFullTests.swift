@@ -24,7 +24,8 @@ import Testing
             var refusal: EventLogError?
             while refusal == nil {
                 do {
-                    acknowledged.append(try await storage.append(message("c1", String(repeating: "y", count: 2000))).record)
+                    acknowledged.append(
+                        try await storage.append(message("c1", String(repeating: "y", count: 2000))).record)
                 } catch let error as EventLogError {
                     refusal = error
                 }
@@ -34,7 +35,8 @@ import Testing
                 return
             }
             // Reads keep working, and everything acknowledged is intact.
-            let stored = try storage.channelRecords(stream: .chatEvents, channelID: "c1", after: 0, limit: 10_000)
+            let stored = try storage.channelRecords(
+                stream: .chatEvents, channelID: "c1", after: 0, limit: 10_000)
             #expect(stored == acknowledged)
             #expect(try storage.verify().isSound)
             // Trying again keeps refusing, and still corrupts nothing.
@@ -42,7 +44,9 @@ import Testing
                 _ = try await storage.append(message("c1", String(repeating: "y", count: 2000)))
             }
             #expect(try storage.verify().isSound)
-            #expect(try storage.channelHead(stream: .chatEvents, channelID: "c1") == SequenceNumber(acknowledged.count))
+            #expect(
+                try storage.channelHead(stream: .chatEvents, channelID: "c1")
+                    == SequenceNumber(acknowledged.count))
         }
     }
 }

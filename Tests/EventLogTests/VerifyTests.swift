@@ -14,7 +14,8 @@ import Testing
             let storage = try LMDBStorage(directory: directory.path)
             defer { storage.close() }
             for index in 0..<5 {
-                shard = try await storage.append(message("c1", "m\(index)", key: "k\(index)")).record.position.shardKey
+                shard = try await storage.append(message("c1", "m\(index)", key: "k\(index)")).record.position
+                    .shardKey
             }
             #expect(try storage.verify().isSound)
         }
@@ -58,7 +59,8 @@ import Testing
     @Test func aMissingChannelIndexEntryIsFound() async throws {
         let report = try await verifyAfter { transaction, _ in
             let index = try transaction.openDatabase("channel_index")
-            try transaction.delete(index, key: StorageKeys.channelIndex(stream: .chatEvents, channelID: "c1", channelSeq: 4))
+            try transaction.delete(
+                index, key: StorageKeys.channelIndex(stream: .chatEvents, channelID: "c1", channelSeq: 4))
         }
         #expect(report.violations.map(\.check).allSatisfy { $0 == "index" })
         #expect(!report.violations.isEmpty)
@@ -68,7 +70,8 @@ import Testing
         let report = try await verifyAfter { transaction, _ in
             let heads = try transaction.openDatabase("channel_heads")
             try transaction.put(
-                heads, key: StorageKeys.channelHead(stream: .chatEvents, channelID: "c1"), value: StorageKeys.bigEndian(UInt64(9)))
+                heads, key: StorageKeys.channelHead(stream: .chatEvents, channelID: "c1"),
+                value: StorageKeys.bigEndian(UInt64(9)))
         }
         #expect(report.violations.map(\.check) == ["index"])
     }

@@ -34,7 +34,9 @@ import Testing
             let shard = ShardKey(stream: .chatEvents, shard: Partitioner.shard(for: "k", shardCount: 4))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for after in 0..<50 {
-                    group.addTask { try await storage.waitForRecords(shard, after: SequenceNumber(after % 5)) }
+                    group.addTask {
+                        try await storage.waitForRecords(shard, after: SequenceNumber(after % 5))
+                    }
                 }
                 for _ in 0..<5 { _ = try await storage.append(event("k")) }
                 try await group.waitForAll()
@@ -46,11 +48,15 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let storage = try LMDBStorage(directory: directory.path)
-        let waiter = Task { try await storage.waitForRecords(ShardKey(stream: .chatEvents, shard: 0), after: 0) }
+        let waiter = Task {
+            try await storage.waitForRecords(ShardKey(stream: .chatEvents, shard: 0), after: 0)
+        }
         while storage.notifier.waiterCount == 0 { await Task.yield() }
         storage.close()
         await #expect(throws: EventLogError.closed) { try await waiter.value }
         await #expect(throws: EventLogError.closed) { _ = try await storage.append(event("k")) }
-        #expect(throws: EventLogError.closed) { _ = try storage.shardInfo(ShardKey(stream: .chatEvents, shard: 0)) }
+        #expect(throws: EventLogError.closed) {
+            _ = try storage.shardInfo(ShardKey(stream: .chatEvents, shard: 0))
+        }
     }
 }

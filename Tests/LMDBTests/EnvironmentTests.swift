@@ -3,7 +3,9 @@ import LMDB
 import Testing
 
 @Suite struct EnvironmentTests {
-    private func withEnvironment(_ options: Environment.Options = .init(), _ body: (Environment) throws -> Void) throws {
+    private func withEnvironment(
+        _ options: Environment.Options = .init(), _ body: (Environment) throws -> Void
+    ) throws {
         let path = NSTemporaryDirectory() + "lmdb-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: path) }

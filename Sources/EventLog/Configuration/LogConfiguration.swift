@@ -22,7 +22,8 @@ public struct LogConfiguration: Sendable {
     public var iteratorLifetime: Duration = .seconds(15 * 60)
     public var streams: [StreamConfiguration] = [
         StreamConfiguration(name: .chatEvents, shardCount: 4),
-        StreamConfiguration(name: .triggers, shardCount: 4, retention: Retention(maxAge: .seconds(7 * 86_400))),
+        StreamConfiguration(
+            name: .triggers, shardCount: 4, retention: Retention(maxAge: .seconds(7 * 86_400))),
     ]
 
     public init() {}

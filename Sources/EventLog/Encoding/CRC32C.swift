@@ -26,7 +26,8 @@ enum CRC32C {
             let t4 = tables[4], t5 = tables[5], t6 = tables[6], t7 = tables[7]
             t0.withUnsafeBufferPointer { t0 in
                 while index + 8 <= count {
-                    let word = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                    let word = UInt64(
+                        littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self))
                     let low = UInt32(truncatingIfNeeded: word) ^ crc
                     let high = UInt32(truncatingIfNeeded: word >> 32)
                     crc =

@@ -60,7 +60,8 @@ enum RecordCodec {
         }
         buffer.storeBytes(of: UInt32(record.payload.count).littleEndian, toByteOffset: 76, as: UInt32.self)
         record.payload.withUnsafeBytes { payload in
-            UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<offset + payload.count]).copyMemory(from: payload)
+            UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<offset + payload.count]).copyMemory(
+                from: payload)
         }
         let checksum = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: buffer[checksumStart...]))
         buffer.storeBytes(of: checksum.littleEndian, toByteOffset: checksumOffset, as: UInt32.self)
@@ -93,7 +94,8 @@ enum RecordCodec {
     static func decode(_ bytes: UnsafeRawBufferPointer) throws(DecodingError) -> Record {
         guard bytes.count >= headerSize else { throw .truncated(bytes.count) }
         guard bytes[0] == version else { throw .unknownVersion(bytes[0]) }
-        let stored = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: checksumOffset, as: UInt32.self))
+        let stored = UInt32(
+            littleEndian: bytes.loadUnaligned(fromByteOffset: checksumOffset, as: UInt32.self))
         let computed = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[checksumStart...]))
         guard stored == computed else { throw .checksumMismatch(stored: stored, computed: computed) }
         func u64(_ offset: Int) -> UInt64 {
@@ -102,13 +104,17 @@ enum RecordCodec {
         func length(_ index: Int) -> Int {
             Int(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 64 + index * 2, as: UInt16.self)))
         }
-        let payloadLength = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 76, as: UInt32.self)))
+        let payloadLength = Int(
+            UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 76, as: UInt32.self)))
         let lengths = (0..<6).map(length)
-        guard headerSize + lengths.reduce(0, +) + payloadLength == bytes.count else { throw .truncated(bytes.count) }
+        guard headerSize + lengths.reduce(0, +) + payloadLength == bytes.count else {
+            throw .truncated(bytes.count)
+        }
         var offset = headerSize
         func text(_ length: Int) -> String {
             defer { offset += length }
-            return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length]), as: UTF8.self)
+            return String(
+                decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length]), as: UTF8.self)
         }
         let flags = bytes[1]
         let stream = text(lengths[0])

@@ -40,7 +40,10 @@ public struct ShardIterator: Sendable, Equatable {
             throw .malformedIterator("checksum mismatch")
         }
         let (shardNumber, seq, issued): (UInt16, UInt64, Int64) = bytes.withUnsafeBytes {
-            (StorageKeys.readBigEndian($0, at: 1), StorageKeys.readBigEndian($0, at: 3), StorageKeys.readBigEndian($0, at: 11))
+            (
+                StorageKeys.readBigEndian($0, at: 1), StorageKeys.readBigEndian($0, at: 3),
+                StorageKeys.readBigEndian($0, at: 11)
+            )
         }
         let stream = String(decoding: bytes[19..<(bytes.count - 4)], as: UTF8.self)
         self.init(
@@ -51,7 +54,8 @@ public struct ShardIterator: Sendable, Equatable {
 
 /// URL-safe base64 without padding.
 enum Base64URL {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    private static let alphabet = Array(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
     private static let values: [UInt8] = {
         var values = [UInt8](repeating: 0xFF, count: 256)
         for (index, character) in alphabet.enumerated() { values[Int(character)] = UInt8(index) }

@@ -39,7 +39,8 @@ extension LMDBStorage {
                 if let (group, stream, shard) = StorageKeys.parseCheckpoint(key), value.count == 16 {
                     checkpoints.append(
                         Checkpoint(
-                            group: group, stream: stream, shard: shard, seq: StorageKeys.readBigEndian(value, at: 0),
+                            group: group, stream: stream, shard: shard,
+                            seq: StorageKeys.readBigEndian(value, at: 0),
                             updatedAt: Timestamp(microseconds: StorageKeys.readBigEndian(value, at: 8))))
                 }
                 entry = try cursor.next()

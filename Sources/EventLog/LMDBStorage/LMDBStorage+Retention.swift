@@ -7,13 +7,15 @@ extension LMDBStorage {
     public func enforceRetention(now: Timestamp) async throws -> RetentionReport {
         var report = RetentionReport()
         for stream in streams {
-            guard let retention = configuration.stream(stream.name)?.retention, !retention.keepsEverything else {
+            guard let retention = configuration.stream(stream.name)?.retention, !retention.keepsEverything
+            else {
                 continue
             }
             for shard in stream.shards {
                 while true {
                     let trimmed = try await writing { context in
-                        try Self.trim(shard, retention: retention, now: now, limit: Self.trimChunk, in: &context)
+                        try Self.trim(
+                            shard, retention: retention, now: now, limit: Self.trimChunk, in: &context)
                     }
                     if trimmed > 0 { report.trimmedRecords[shard, default: 0] += trimmed }
                     if trimmed < Self.trimChunk { break }
@@ -29,7 +31,8 @@ extension LMDBStorage {
         }
         if report.totalTrimmed > 0 || report.expiredIdempotencyKeys > 0 {
             logger.info(
-                "retention trimmed \(report.totalTrimmed) records and \(report.expiredIdempotencyKeys) idempotency keys")
+                "retention trimmed \(report.totalTrimmed) records and \(report.expiredIdempotencyKeys) idempotency keys"
+            )
         }
         return report
     }
@@ -39,7 +42,8 @@ extension LMDBStorage {
         _ shard: ShardKey, retention: Retention, now: Timestamp, limit: Int, in context: inout WriteContext
     ) throws -> UInt64 {
         var meta = context.meta(shard)
-        let floor = retention.trimUnprocessed ? meta.head : try slowestCheckpoint(shard, in: context, head: meta.head)
+        let floor =
+            retention.trimUnprocessed ? meta.head : try slowestCheckpoint(shard, in: context, head: meta.head)
         let cutoff = retention.maxAge.map { now.adding(.zero - $0) }
         let transaction = context.transaction
         let tables = context.tables
@@ -78,7 +82,8 @@ extension LMDBStorage {
         if let channelID = record.channelID, let channelSeq = record.channelSeq {
             try context.transaction.delete(
                 context.tables.channelIndex,
-                key: StorageKeys.channelIndex(stream: record.stream, channelID: channelID, channelSeq: channelSeq))
+                key: StorageKeys.channelIndex(
+                    stream: record.stream, channelID: channelID, channelSeq: channelSeq))
         }
         if let key = record.idempotencyKey {
             let storageKey = StorageKeys.idempotency(stream: record.stream, key: key)

@@ -35,6 +35,7 @@ extension LMDBStorage {
             mapSize: info.mapSize, maxMapSize: configuration.maxMapSize, usedBytes: info.usedBytes,
             fileSize: environment.fileSize, pageSize: info.pageSize, readers: info.readers,
             maxReaders: info.maxReaders, lastTransactionID: info.lastTransactionID, channels: counts.0,
-            channelIndexEntries: counts.1, idempotencyKeys: counts.2, checkpoints: counts.3, durability: durability)
+            channelIndexEntries: counts.1, idempotencyKeys: counts.2, checkpoints: counts.3,
+            durability: durability)
     }
 }

@@ -63,7 +63,9 @@ struct LogVerifier {
                         report.add("sequence", "\(position)", "record says it is at \(record.position)")
                     }
                     if record.createdAt.microseconds < lastTime {
-                        report.add("time", "\(position)", "createdAt \(record.createdAt) is earlier than the record before")
+                        report.add(
+                            "time", "\(position)",
+                            "createdAt \(record.createdAt) is earlier than the record before")
                     }
                     lastTime = record.createdAt.microseconds
                     try checkChannel(record, firstKept: meta.first)
@@ -77,7 +79,8 @@ struct LogVerifier {
         }
         progress(report.recordsChecked)
         if count > 0, expected - 1 != meta.head {
-            report.add("sequence", "\(shard)", "last record is seq \(expected - 1) but the head is \(meta.head)")
+            report.add(
+                "sequence", "\(shard)", "last record is seq \(expected - 1) but the head is \(meta.head)")
         }
         if count == 0, meta.first != meta.head + 1 {
             report.add("counters", "\(shard)", "empty shard with first \(meta.first) and head \(meta.head)")
@@ -98,12 +101,16 @@ struct LogVerifier {
                 report.add("channel_sequence", location, "expected channel seq \(previous + 1)")
             }
         } else if firstKept == 1, channelSeq != 1 {
-            report.add("channel_sequence", location, "the channel's first record has seq \(channelSeq), not 1")
+            report.add(
+                "channel_sequence", location, "the channel's first record has seq \(channelSeq), not 1")
         }
         channelHeads[channelKey] = channelSeq
         channelRecordCount += 1
-        let indexKey = StorageKeys.channelIndex(stream: record.stream, channelID: channelID, channelSeq: channelSeq)
-        let stored = try transaction.withValue(tables.channelIndex, key: indexKey) { $0.flatMap(StoredPosition.init) }
+        let indexKey = StorageKeys.channelIndex(
+            stream: record.stream, channelID: channelID, channelSeq: channelSeq)
+        let stored = try transaction.withValue(tables.channelIndex, key: indexKey) {
+            $0.flatMap(StoredPosition.init)
+        }
         if stored?.shard != record.shard || stored?.seq != record.seq {
             report.add("index", location, "channel index entry is missing or points elsewhere")
         }
@@ -125,7 +132,8 @@ struct LogVerifier {
         if entries != channelRecordCount {
             report.add(
                 "index", "channel index",
-                "\(entries) entries for \(channelRecordCount) channel records: some entries point to no record")
+                "\(entries) entries for \(channelRecordCount) channel records: some entries point to no record"
+            )
         }
         for (channelKey, last) in channelHeads {
             let separator = channelKey.firstIndex(of: "/")!
@@ -136,7 +144,9 @@ struct LogVerifier {
                     tables.channelHeads, key: StorageKeys.channelHead(stream: stream, channelID: channelID)
                 ) { $0.map { StorageKeys.readBigEndian($0) } } ?? 0
             if head != last {
-                report.add("index", "channel \(channelKey)", "channel head is \(head) but the last record has seq \(last)")
+                report.add(
+                    "index", "channel \(channelKey)",
+                    "channel head is \(head) but the last record has seq \(last)")
             }
         }
         report.channelsChecked = channelHeads.count
@@ -154,9 +164,15 @@ struct LogVerifier {
                 let idempotencyKey = parts.count == 2 ? String(decoding: parts[1], as: UTF8.self) : ""
                 if let stored = StoredPosition(value) {
                     let shard = ShardKey(stream: stream, shard: stored.shard)
-                    let record = (try? StoredRecords.record(at: stored.seq, shard: shard, in: transaction, tables: tables)) ?? nil
+                    let record =
+                        (try? StoredRecords.record(
+                            at: stored.seq, shard: shard, in: transaction, tables: tables)) ?? nil
                     if record?.idempotencyKey != idempotencyKey {
-                        problems.append(("idempotency key \(idempotencyKey)", "points to \(shard)/\(stored.seq), which does not carry it"))
+                        problems.append(
+                            (
+                                "idempotency key \(idempotencyKey)",
+                                "points to \(shard)/\(stored.seq), which does not carry it"
+                            ))
                     }
                 } else {
                     problems.append(("idempotency key \(idempotencyKey)", "malformed entry"))
@@ -176,7 +192,9 @@ struct LogVerifier {
                 continue
             }
             if checkpoint.seq > head {
-                report.add("checkpoint", "group \(checkpoint.group) on \(shard)", "checkpoint \(checkpoint.seq) is past the head \(head)")
+                report.add(
+                    "checkpoint", "group \(checkpoint.group) on \(shard)",
+                    "checkpoint \(checkpoint.seq) is past the head \(head)")
             }
         }
     }

@@ -30,7 +30,9 @@ public final class LMDBStorage: LogStorage {
     ) throws {
         let path = Self.environmentPath(directory)
         if readOnly {
-            guard FileManager.default.fileExists(atPath: path + "/data.mdb") else { throw EventLogError.notFound(directory) }
+            guard FileManager.default.fileExists(atPath: path + "/data.mdb") else {
+                throw EventLogError.notFound(directory)
+            }
         } else {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         }
@@ -45,7 +47,8 @@ public final class LMDBStorage: LogStorage {
         } catch {
             throw EventLogError.storage("cannot open the log at \(path): \(error)")
         }
-        let (tables, streams, metas) = try Self.load(environment, configuration: configuration, logger: logger)
+        let (tables, streams, metas) = try Self.load(
+            environment, configuration: configuration, logger: logger)
         self.environment = environment
         self.tables = tables
         self.streams = streams
@@ -61,6 +64,11 @@ public final class LMDBStorage: LogStorage {
                 notifier: notifier, clock: clock, logger: logger, metas: metas)
     }
 
+    /// Totals of the group commits since the log was opened (zero when read-only).
+    public var writerStatistics: WriterStatistics {
+        writer?.counters.snapshot ?? WriterStatistics(commits: 0, appendedRecords: 0, commitNanoseconds: 0)
+    }
+
     /// Finishes queued writes and closes the environment. Later calls fail with `closed`.
     public func close() {
         writer?.stop()
@@ -72,7 +80,9 @@ public final class LMDBStorage: LogStorage {
     private static func load(
         _ environment: Environment, configuration: LogConfiguration, logger: Logger
     ) throws -> (StorageTables, [StreamDescriptor], [ShardKey: ShardMeta]) {
-        func body(_ transaction: Transaction) throws -> (StorageTables, [StreamDescriptor], [ShardKey: ShardMeta]) {
+        func body(_ transaction: Transaction) throws -> (
+            StorageTables, [StreamDescriptor], [ShardKey: ShardMeta]
+        ) {
             var tables = try StorageTables.open(in: transaction, create: !environment.isReadOnly)
             var stored = try storedStreams(transaction, tables: tables)
             if !environment.isReadOnly {
@@ -80,12 +90,14 @@ public final class LMDBStorage: LogStorage {
                     if let existing = stored[stream.name] {
                         if existing != stream.shardCount {
                             logger.warning(
-                                "stream \(stream.name) keeps its \(existing) shards; the configured \(stream.shardCount) applies to new logs only")
+                                "stream \(stream.name) keeps its \(existing) shards; the configured \(stream.shardCount) applies to new logs only"
+                            )
                         }
                         continue
                     }
                     guard (1...1024).contains(stream.shardCount) else {
-                        throw EventLogError.invalidArgument("stream \(stream.name): shard count must be 1 to 1024")
+                        throw EventLogError.invalidArgument(
+                            "stream \(stream.name): shard count must be 1 to 1024")
                     }
                     try transaction.put(
                         tables.streams, key: Array(stream.name.rawValue.utf8),
@@ -93,7 +105,9 @@ public final class LMDBStorage: LogStorage {
                     stored[stream.name] = stream.shardCount
                 }
             }
-            let descriptors = stored.map { StreamDescriptor(name: $0.key, shardCount: $0.value) }.sorted { $0.name < $1.name }
+            let descriptors = stored.map { StreamDescriptor(name: $0.key, shardCount: $0.value) }.sorted {
+                $0.name < $1.name
+            }
             var metas: [ShardKey: ShardMeta] = [:]
             for shard in descriptors.flatMap(\.shards) {
                 tables.records[shard] = try transaction.openDatabase(
@@ -114,12 +128,15 @@ public final class LMDBStorage: LogStorage {
         }
     }
 
-    private static func storedStreams(_ transaction: Transaction, tables: StorageTables) throws -> [StreamName: Int] {
+    private static func storedStreams(_ transaction: Transaction, tables: StorageTables) throws
+        -> [StreamName: Int]
+    {
         var streams: [StreamName: Int] = [:]
         try transaction.withCursor(tables.streams) { cursor in
             var entry = try cursor.first()
             while let (key, value) = entry {
-                streams[StreamName(String(decoding: key, as: UTF8.self))] = Int(StorageKeys.readBigEndian(value) as UInt16)
+                streams[StreamName(String(decoding: key, as: UTF8.self))] = Int(
+                    StorageKeys.readBigEndian(value) as UInt16)
                 entry = try cursor.next()
             }
         }
@@ -135,7 +152,8 @@ public final class LMDBStorage: LogStorage {
         }
     }
 
-    func writing<R: Sendable>(_ body: @escaping @Sendable (inout WriteContext) throws -> R) async throws -> R {
+    func writing<R: Sendable>(_ body: @escaping @Sendable (inout WriteContext) throws -> R) async throws -> R
+    {
         guard let writer else { throw EventLogError.readOnly }
         return try await writer.perform(body)
     }
@@ -153,8 +171,10 @@ public final class LMDBStorage: LogStorage {
             let meta = try Self.meta(shard, in: transaction, tables: tables)
             let database = try tables.records(shard)
             let (oldest, newest) = try transaction.withCursor(database) { cursor in
-                (try cursor.first().map { StoredRecords.createdAt($0.value) },
-                 try cursor.last().map { StoredRecords.createdAt($0.value) })
+                (
+                    try cursor.first().map { StoredRecords.createdAt($0.value) },
+                    try cursor.last().map { StoredRecords.createdAt($0.value) }
+                )
             }
             return ShardInfo(
                 stream: shard.stream, shard: shard.shard, firstSeq: meta.first, head: meta.head,
@@ -162,13 +182,17 @@ public final class LMDBStorage: LogStorage {
         }
     }
 
-    static func meta(_ shard: ShardKey, in transaction: Transaction, tables: StorageTables) throws -> ShardMeta {
+    static func meta(_ shard: ShardKey, in transaction: Transaction, tables: StorageTables) throws
+        -> ShardMeta
+    {
         try transaction.withValue(tables.shards, key: StorageKeys.shard(shard)) {
             $0.flatMap(ShardMeta.init)
         } ?? ShardMeta()
     }
 
-    public func loadNext(_ shard: ShardKey, after: SequenceNumber, limit: Int, maxBytes: Int) throws -> [Record] {
+    public func loadNext(_ shard: ShardKey, after: SequenceNumber, limit: Int, maxBytes: Int) throws
+        -> [Record]
+    {
         try validate(shard)
         let database = try tables.records(shard)
         return try reading { transaction in
@@ -182,7 +206,8 @@ public final class LMDBStorage: LogStorage {
                     if bytes > maxBytes, !records.isEmpty { break }
                     let seq: SequenceNumber = StorageKeys.readBigEndian(key)
                     records.append(
-                        try StoredRecords.decode(value, at: Position(stream: shard.stream, shard: shard.shard, seq: seq)))
+                        try StoredRecords.decode(
+                            value, at: Position(stream: shard.stream, shard: shard.shard, seq: seq)))
                     entry = try cursor.next()
                 }
                 return records
@@ -193,7 +218,8 @@ public final class LMDBStorage: LogStorage {
     public func record(at position: Position) throws -> Record? {
         try validate(position.shardKey)
         return try reading { transaction in
-            try StoredRecords.record(at: position.seq, shard: position.shardKey, in: transaction, tables: tables)
+            try StoredRecords.record(
+                at: position.seq, shard: position.shardKey, in: transaction, tables: tables)
         }
     }
 
@@ -211,7 +237,8 @@ public final class LMDBStorage: LogStorage {
                     try transaction.withValue(database, key: key) { $0.map(StoredRecords.createdAt) }
                 }
                 guard let createdAt else {
-                    throw EventLogError.corrupted(Position(stream: shard.stream, shard: shard.shard, seq: middle), "missing")
+                    throw EventLogError.corrupted(
+                        Position(stream: shard.stream, shard: shard.shard, seq: middle), "missing")
                 }
                 if createdAt < time { low = middle + 1 } else { high = middle }
             }
@@ -221,8 +248,10 @@ public final class LMDBStorage: LogStorage {
 
     public func channelHead(stream: StreamName, channelID: String) throws -> SequenceNumber {
         try reading { transaction in
-            try transaction.get(tables.channelHeads, key: StorageKeys.channelHead(stream: stream, channelID: channelID))
-                .map { $0.withUnsafeBytes { StorageKeys.readBigEndian($0) } } ?? 0
+            try transaction.get(
+                tables.channelHeads, key: StorageKeys.channelHead(stream: stream, channelID: channelID)
+            )
+            .map { $0.withUnsafeBytes { StorageKeys.readBigEndian($0) } } ?? 0
         }
     }
 
@@ -238,7 +267,9 @@ public final class LMDBStorage: LogStorage {
                     let stored = StoredPosition(value)
                 {
                     let shard = ShardKey(stream: stream, shard: stored.shard)
-                    if let record = try StoredRecords.record(at: stored.seq, shard: shard, in: transaction, tables: tables) {
+                    if let record = try StoredRecords.record(
+                        at: stored.seq, shard: shard, in: transaction, tables: tables)
+                    {
                         records.append(record)
                     }
                     entry = try cursor.next()

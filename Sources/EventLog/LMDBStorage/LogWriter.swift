@@ -18,6 +18,7 @@ final class LogWriter: Sendable {
     private let clock: any LogClock
     private let logger: Logger
     private let stopped = DispatchSemaphore(value: 0)
+    let counters = WriterCounters()
 
     init(
         environment: Environment, tables: StorageTables, streams: [StreamDescriptor],
@@ -48,7 +49,8 @@ final class LogWriter: Sendable {
     }
 
     /// Runs `body` inside a group commit and returns its result once committed.
-    func perform<R: Sendable>(_ body: @escaping @Sendable (inout WriteContext) throws -> R) async throws -> R {
+    func perform<R: Sendable>(_ body: @escaping @Sendable (inout WriteContext) throws -> R) async throws -> R
+    {
         try await withCheckedThrowingContinuation { continuation in
             let operation = WriteOperation(
                 run: { context in
@@ -98,22 +100,29 @@ final class LogWriter: Sendable {
         }
     }
 
-    private func commit(_ jobs: [WriteJob], metas: inout [ShardKey: ShardMeta], random: inout IDRandomSource) {
+    private func commit(_ jobs: [WriteJob], metas: inout [ShardKey: ShardMeta], random: inout IDRandomSource)
+    {
         let now = clock.now()
         while true {
             do {
+                let started = ContinuousClock.now
                 let (touched, completions) = try environment.write { transaction in
                     var context = WriteContext(
-                        transaction: transaction, tables: tables, streams: streams, now: now, committed: metas)
+                        transaction: transaction, tables: tables, streams: streams, now: now, committed: metas
+                    )
                     let completions = try jobs.map { job in try apply(job, in: &context, random: &random) }
                     try context.saveTouchedMetas()
                     return (context.touched, completions)
                 }
+                let appended = touched.reduce(UInt64(0)) { $0 + $1.value.head - (metas[$1.key]?.head ?? 0) }
+                counters.recordCommit(records: appended, nanoseconds: (ContinuousClock.now - started).nanoseconds)
                 metas.merge(touched) { $1 }
                 for completion in completions { completion() }
                 notifier.publish(touched.mapValues(\.head))
                 return
-            } catch let error as LMDBError where error.isMapFull && environment.mapSize < configuration.maxMapSize {
+            } catch let error as LMDBError
+                where error.isMapFull && environment.mapSize < configuration.maxMapSize
+            {
                 growMap()
             } catch {
                 let failure = Self.storageError(error)
@@ -199,13 +208,16 @@ final class LogWriter: Sendable {
         if let key = request.idempotencyKey { try Self.checkName(key, "idempotencyKey") }
         guard request.payload.count <= configuration.maxPayloadBytes else {
             throw .invalidArgument(
-                "payload of \(request.payload.count) bytes exceeds the limit of \(configuration.maxPayloadBytes)")
+                "payload of \(request.payload.count) bytes exceeds the limit of \(configuration.maxPayloadBytes)"
+            )
         }
     }
 
     private static func checkName(_ value: String, _ field: String) throws(EventLogError) {
         let count = value.utf8.count
         guard count > 0, count <= 1024 else { throw .invalidArgument("\(field) must have 1 to 1024 bytes") }
-        guard !value.utf8.contains(0) else { throw .invalidArgument("\(field) must not contain a NUL character") }
+        guard !value.utf8.contains(0) else {
+            throw .invalidArgument("\(field) must not contain a NUL character")
+        }
     }
 }

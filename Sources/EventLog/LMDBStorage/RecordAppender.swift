@@ -18,7 +18,8 @@ struct RecordAppender {
         let idempotencyKey = request.idempotencyKey.map {
             StorageKeys.idempotency(stream: request.stream, key: $0)
         }
-        if let idempotencyKey, let original = try originalRecord(for: idempotencyKey, stream: request.stream) {
+        if let idempotencyKey, let original = try originalRecord(for: idempotencyKey, stream: request.stream)
+        {
             return AppendResult(record: original, isDuplicate: true)
         }
         var meta = context.meta(shard)
@@ -31,7 +32,9 @@ struct RecordAppender {
             type: request.type,
             partitionKey: request.partitionKey,
             channelID: request.channelID,
-            channelSeq: try request.channelID.map { try nextChannelSeq(stream: request.stream, channelID: $0) },
+            channelSeq: try request.channelID.map {
+                try nextChannelSeq(stream: request.stream, channelID: $0)
+            },
             actor: request.actor,
             createdAt: createdAt,
             idempotencyKey: request.idempotencyKey,
@@ -39,22 +42,26 @@ struct RecordAppender {
             payload: request.payload)
         let size = RecordCodec.encodedSize(record)
         try withUnsafeBytes(of: record.seq.bigEndian) { key in
-            try transaction.reserve(try tables.records(shard), key: key, size: size, options: .append) { buffer in
+            try transaction.reserve(try tables.records(shard), key: key, size: size, options: .append) {
+                buffer in
                 RecordCodec.encode(record, into: buffer)
             }
         }
         if let channelID = record.channelID, let channelSeq = record.channelSeq {
             try transaction.put(
                 tables.channelIndex,
-                key: StorageKeys.channelIndex(stream: record.stream, channelID: channelID, channelSeq: channelSeq),
+                key: StorageKeys.channelIndex(
+                    stream: record.stream, channelID: channelID, channelSeq: channelSeq),
                 value: StoredPosition(shard: record.shard, seq: record.seq).bytes)
         }
         if let idempotencyKey {
             let expiresAt = request.idempotencyTTL.map { createdAt.adding($0) }
             try transaction.put(
                 tables.idempotency, key: idempotencyKey,
-                value: StoredPosition(shard: record.shard, seq: record.seq, expiresAt: expiresAt?.microseconds ?? 0)
-                    .bytes)
+                value: StoredPosition(
+                    shard: record.shard, seq: record.seq, expiresAt: expiresAt?.microseconds ?? 0
+                )
+                .bytes)
             if let expiresAt {
                 try transaction.put(
                     tables.idempotencyExpiry,
@@ -98,12 +105,15 @@ enum StoredRecords {
         let database = try tables.records(shard)
         return try withUnsafeBytes(of: seq.bigEndian) { key in
             try transaction.withValue(database, key: key) { bytes in
-                try bytes.map { try decode($0, at: Position(stream: shard.stream, shard: shard.shard, seq: seq)) }
+                try bytes.map {
+                    try decode($0, at: Position(stream: shard.stream, shard: shard.shard, seq: seq))
+                }
             }
         }
     }
 
-    static func decode(_ bytes: UnsafeRawBufferPointer, at position: Position) throws(EventLogError) -> Record {
+    static func decode(_ bytes: UnsafeRawBufferPointer, at position: Position) throws(EventLogError) -> Record
+    {
         do {
             return try RecordCodec.decode(bytes)
         } catch {

@@ -39,7 +39,9 @@ enum StorageKeys {
         let parts = key.split(separator: 0, maxSplits: 1, omittingEmptySubsequences: false)
         guard parts.count == 2 else { return nil }
         let rest = Array(parts[1])
-        guard rest.count >= 3, let separator = rest.firstIndex(of: 0), separator == rest.count - 3 else { return nil }
+        guard rest.count >= 3, let separator = rest.firstIndex(of: 0), separator == rest.count - 3 else {
+            return nil
+        }
         let stream = String(decoding: rest[..<separator], as: UTF8.self)
         let shard = Int(rest[rest.count - 2]) << 8 | Int(rest[rest.count - 1])
         return (String(decoding: parts[0], as: UTF8.self), StreamName(stream), shard)
@@ -49,7 +51,8 @@ enum StorageKeys {
         withUnsafeBytes(of: value.bigEndian) { Array($0) }
     }
 
-    static func readBigEndian<T: FixedWidthInteger>(_ bytes: UnsafeRawBufferPointer, at offset: Int = 0) -> T {
+    static func readBigEndian<T: FixedWidthInteger>(_ bytes: UnsafeRawBufferPointer, at offset: Int = 0) -> T
+    {
         T(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
     }
 }

@@ -20,7 +20,8 @@ struct StorageTables: Sendable {
     var records: [ShardKey: Database]
 
     static let fixedNames = [
-        "streams", "shards", "channel_heads", "channel_index", "idempotency", "idempotency_expiry", "checkpoints",
+        "streams", "shards", "channel_heads", "channel_index", "idempotency", "idempotency_expiry",
+        "checkpoints",
     ]
 
     static func recordsName(_ shard: ShardKey) -> String {

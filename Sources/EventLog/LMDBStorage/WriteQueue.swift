@@ -74,7 +74,9 @@ final class WriteQueue: Sendable {
             }
             if let batch { return batch }
             if let timeout {
-                let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+                let nanoseconds =
+                    timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds
+                    / 1_000_000_000
                 if wakeUp.wait(timeout: .now() + .nanoseconds(Int(nanoseconds))) == .timedOut {
                     let empty = state.withLock { state in
                         state.writerWaiting = false

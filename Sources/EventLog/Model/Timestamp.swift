@@ -42,7 +42,8 @@ public struct Timestamp: RawRepresentable, Hashable, Comparable, Sendable, Custo
     public init?(rfc3339 text: String) {
         let bytes = Array(text.utf8)
         guard bytes.count >= 20, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
-            bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: "t") || bytes[10] == UInt8(ascii: " "),
+            bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: "t")
+                || bytes[10] == UInt8(ascii: " "),
             bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
             let year = Self.number(bytes, 0, 4), let month = Self.number(bytes, 5, 2),
             let day = Self.number(bytes, 8, 2), let hour = Self.number(bytes, 11, 2),

@@ -57,7 +57,9 @@ extension LogStorage {
 
     /// The stream's descriptor, or `unknownStream`.
     public func descriptor(_ stream: StreamName) throws(EventLogError) -> StreamDescriptor {
-        guard let descriptor = streams.first(where: { $0.name == stream }) else { throw .unknownStream(stream) }
+        guard let descriptor = streams.first(where: { $0.name == stream }) else {
+            throw .unknownStream(stream)
+        }
         return descriptor
     }
 

@@ -16,7 +16,8 @@ public struct ShardInfo: Sendable, Equatable {
     public var newestCreatedAt: Timestamp?
 
     public init(
-        stream: StreamName, shard: ShardID, firstSeq: SequenceNumber, head: SequenceNumber, recordCount: UInt64,
+        stream: StreamName, shard: ShardID, firstSeq: SequenceNumber, head: SequenceNumber,
+        recordCount: UInt64,
         bytes: UInt64, oldestCreatedAt: Timestamp?, newestCreatedAt: Timestamp?
     ) {
         self.stream = stream
@@ -54,7 +55,8 @@ public struct Checkpoint: Sendable, Equatable {
     public var seq: SequenceNumber
     public var updatedAt: Timestamp
 
-    public init(group: String, stream: StreamName, shard: ShardID, seq: SequenceNumber, updatedAt: Timestamp) {
+    public init(group: String, stream: StreamName, shard: ShardID, seq: SequenceNumber, updatedAt: Timestamp)
+    {
         self.group = group
         self.stream = stream
         self.shard = shard

@@ -1,7 +1,8 @@
 import Foundation
 
 /// A JSON document built for output, printed with keys in the order given.
-enum JSONValue: Sendable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral {
+enum JSONValue: Sendable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral
+{
     case null
     case bool(Bool)
     case int(Int64)

@@ -23,7 +23,8 @@ struct SettingsLoader {
         if let configFile {
             providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(configFile)))
         }
-        providers.append(try await FileProvider<YAMLSnapshot>(filePath: "Config/chatlog.yaml", allowMissing: true))
+        providers.append(
+            try await FileProvider<YAMLSnapshot>(filePath: "Config/chatlog.yaml", allowMissing: true))
         let reader = Reader(config: ConfigReader(providers: providers))
 
         var settings = Settings()
@@ -33,16 +34,21 @@ struct SettingsLoader {
         case "strict": log.durability = .strict
         case "relaxed":
             log.durability = .relaxed(
-                syncInterval: .milliseconds(try reader.int("log.relaxedSyncMilliseconds", default: 100, in: 1...60_000)))
-        case let other: throw InvalidSetting(key: "log.durability", reason: "'\(other)' is not strict or relaxed")
+                syncInterval: .milliseconds(
+                    try reader.int("log.relaxedSyncMilliseconds", default: 100, in: 1...60_000)))
+        case let other:
+            throw InvalidSetting(key: "log.durability", reason: "'\(other)' is not strict or relaxed")
         }
         let megabyte = 1 << 20
-        log.initialMapSize = try reader.int("log.initialMapSizeMegabytes", default: 256, in: 1...(1 << 30)) * megabyte
-        log.maxMapSize = try reader.int("log.maxMapSizeMegabytes", default: 1 << 20, in: 1...(1 << 30)) * megabyte
+        log.initialMapSize =
+            try reader.int("log.initialMapSizeMegabytes", default: 256, in: 1...(1 << 30)) * megabyte
+        log.maxMapSize =
+            try reader.int("log.maxMapSizeMegabytes", default: 1 << 20, in: 1...(1 << 30)) * megabyte
         log.initialMapSize = min(log.initialMapSize, log.maxMapSize)
         log.maxPayloadBytes = try reader.int("log.maxPayloadBytes", default: 1 << 20, in: 1...(64 << 20))
         log.maxBatchSize = try reader.int("log.maxBatchSize", default: 4096, in: 1...100_000)
-        log.iteratorLifetime = .seconds(try reader.int("log.iteratorLifetimeSeconds", default: 900, in: 1...86_400))
+        log.iteratorLifetime = .seconds(
+            try reader.int("log.iteratorLifetimeSeconds", default: 900, in: 1...86_400))
         log.streams = try log.streams.map { try reader.stream($0) }
         settings.log = log
         settings.retentionInterval = .seconds(
@@ -62,7 +68,8 @@ struct SettingsLoader {
                 return defaultValue
             }
             guard range.contains(value) else {
-                throw InvalidSetting(key: key, reason: "\(value) is outside \(range.lowerBound)...\(range.upperBound)")
+                throw InvalidSetting(
+                    key: key, reason: "\(value) is outside \(range.lowerBound)...\(range.upperBound)")
             }
             return value
         }

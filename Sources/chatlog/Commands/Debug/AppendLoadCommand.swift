@@ -28,10 +28,13 @@ struct AppendLoadCommand: AsyncParsableCommand {
                         let channel = "load-\((appender + sent) % channels)"
                         let payload = "{\"text\":\"appender \(appender) message \(sent)\"}"
                         let result = try await storage.append(
-                            .channel(channel, type: "message.created", actor: "loader-\(appender)", payload: Array(payload.utf8)))
+                            .channel(
+                                channel, type: "message.created", actor: "loader-\(appender)",
+                                payload: Array(payload.utf8)))
                         let record = result.record
                         Console.out(
-                            "ack \(record.stream) \(record.shard) \(record.seq) \(record.id) \(channel) \(record.channelSeq ?? 0)")
+                            "ack \(record.stream) \(record.shard) \(record.seq) \(record.id) \(channel) \(record.channelSeq ?? 0)"
+                        )
                         sent += 1
                     }
                 }

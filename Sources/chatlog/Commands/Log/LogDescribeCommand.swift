@@ -19,11 +19,13 @@ struct LogDescribeCommand: AsyncParsableCommand {
         for shard in descriptor.shards {
             let info = try storage.shardInfo(shard)
             table.add(
-                "\(info.shard)", "\(info.firstSeq)", "\(info.head)", "\(info.recordCount)", Format.bytes(info.bytes),
+                "\(info.shard)", "\(info.firstSeq)", "\(info.head)", "\(info.recordCount)",
+                Format.bytes(info.bytes),
                 info.oldestCreatedAt?.rfc3339 ?? "-", info.newestCreatedAt?.rfc3339 ?? "-")
             shards.append(
                 .object([
-                    ("shard", .int(Int64(info.shard))), ("firstSeq", .uint(info.firstSeq)), ("head", .uint(info.head)),
+                    ("shard", .int(Int64(info.shard))), ("firstSeq", .uint(info.firstSeq)),
+                    ("head", .uint(info.head)),
                     ("records", .uint(info.recordCount)), ("bytes", .uint(info.bytes)),
                     ("oldestCreatedAt", .optional(info.oldestCreatedAt?.rfc3339)),
                     ("newestCreatedAt", .optional(info.newestCreatedAt?.rfc3339)),
@@ -31,18 +33,21 @@ struct LogDescribeCommand: AsyncParsableCommand {
         }
         var checkpointTable = Table("GROUP", "SHARD", "CHECKPOINT", "UPDATED")
         for checkpoint in checkpoints {
-            checkpointTable.add(checkpoint.group, "\(checkpoint.shard)", "\(checkpoint.seq)", checkpoint.updatedAt.rfc3339)
+            checkpointTable.add(
+                checkpoint.group, "\(checkpoint.shard)", "\(checkpoint.seq)", checkpoint.updatedAt.rfc3339)
         }
         if output.json {
             let json = JSONValue.object([
-                ("stream", .string(descriptor.name.rawValue)), ("shardCount", .int(Int64(descriptor.shardCount))),
+                ("stream", .string(descriptor.name.rawValue)),
+                ("shardCount", .int(Int64(descriptor.shardCount))),
                 ("shards", .array(shards)),
                 (
                     "checkpoints",
                     .array(
                         checkpoints.map {
                             .object([
-                                ("group", .string($0.group)), ("shard", .int(Int64($0.shard))), ("checkpoint", .uint($0.seq)),
+                                ("group", .string($0.group)), ("shard", .int(Int64($0.shard))),
+                                ("checkpoint", .uint($0.seq)),
                                 ("updatedAt", .string($0.updatedAt.rfc3339)),
                             ])
                         })

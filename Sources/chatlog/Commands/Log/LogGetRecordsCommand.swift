@@ -26,8 +26,10 @@ struct LogGetRecordsCommand: AsyncParsableCommand {
         let (storage, settings) = try await global.openLogReadOnly()
         defer { storage.close() }
         let log = EventLog(storage: storage, iteratorLifetime: settings.log.iteratorLifetime)
-        let start = try token.map { try ShardIterator(token: $0) } ?? log.shardIterator(
-            ShardKey(stream: StreamName(stream), shard: shard), type: try iteratorType())
+        let start =
+            try token.map { try ShardIterator(token: $0) }
+            ?? log.shardIterator(
+                ShardKey(stream: StreamName(stream), shard: shard), type: try iteratorType())
         let page = try log.getRecords(start, limit: limit)
         if output.json {
             Console.out(
@@ -61,7 +63,8 @@ struct LogGetRecordsCommand: AsyncParsableCommand {
             return .atTimestamp(time)
         default:
             throw ValidationError(
-                "unknown iterator type '\(iterator)'; use one of \(ShardIteratorType.names.joined(separator: ", "))")
+                "unknown iterator type '\(iterator)'; use one of \(ShardIteratorType.names.joined(separator: ", "))"
+            )
         }
     }
 }

@@ -47,6 +47,7 @@ struct LogStatsCommand: AsyncParsableCommand {
 
     static func camelCase(_ words: String) -> String {
         let parts = words.split(separator: " ")
-        return parts.enumerated().map { $0.offset == 0 ? String($0.element) : $0.element.capitalized }.joined()
+        return parts.enumerated().map { $0.offset == 0 ? String($0.element) : $0.element.capitalized }
+            .joined()
     }
 }

@@ -17,11 +17,12 @@ struct LogTailCommand: AsyncParsableCommand {
         let (storage, _) = try await global.openLogReadOnly()
         defer { storage.close() }
         let descriptor = try storage.descriptor(StreamName(stream))
-        let shards = try shard.map { number in
-            let key = ShardKey(stream: descriptor.name, shard: number)
-            try storage.validate(key)
-            return [key]
-        } ?? descriptor.shards
+        let shards =
+            try shard.map { number in
+                let key = ShardKey(stream: descriptor.name, shard: number)
+                try storage.validate(key)
+                return [key]
+            } ?? descriptor.shards
         var positions: [ShardKey: SequenceNumber] = [:]
         var recent: [Record] = []
         for shard in shards {
@@ -36,7 +37,8 @@ struct LogTailCommand: AsyncParsableCommand {
         while !Task.isCancelled {
             var fresh: [Record] = []
             for shard in shards {
-                let records = try storage.loadNext(shard, after: positions[shard]!, limit: 1000, maxBytes: 16 << 20)
+                let records = try storage.loadNext(
+                    shard, after: positions[shard]!, limit: 1000, maxBytes: 16 << 20)
                 if let last = records.last { positions[shard] = last.seq }
                 fresh += records
             }

@@ -19,7 +19,9 @@ struct LogVerifyCommand: AsyncParsableCommand {
         defer { storage.close() }
         var lastReported: UInt64 = 0
         let report = try storage.verify { checked, total in
-            guard checked != lastReported, checked - lastReported >= 1_000_000 || checked == total else { return }
+            guard checked != lastReported, checked - lastReported >= 1_000_000 || checked == total else {
+                return
+            }
             lastReported = checked
             Console.progress("verified \(checked) of \(total) records (\(checked * 100 / total)%)")
         }
@@ -48,7 +50,8 @@ struct LogVerifyCommand: AsyncParsableCommand {
             if report.omittedViolations > 0 { Console.out("… and \(report.omittedViolations) more") }
             Console.out(
                 "\(report.isSound ? "OK" : "FAILED"): \(report.recordsChecked) records, \(report.channelsChecked) channels, "
-                    + "\(report.indexEntriesChecked) index entries checked; \(report.violations.count + report.omittedViolations) violations")
+                    + "\(report.indexEntriesChecked) index entries checked; \(report.violations.count + report.omittedViolations) violations"
+            )
         }
         if !report.isSound { throw ExitCode(1) }
     }

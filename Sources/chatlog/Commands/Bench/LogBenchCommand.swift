@@ -1,0 +1,49 @@
+import ArgumentParser
+import EventLog
+import Foundation
+
+/// `chatlog bench log`: durable append throughput and latency under concurrency, full-scan
+/// speed, and the time to open a large log, each beside raw LMDB doing the same work.
+struct LogBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log",
+        abstract: "Benchmark the log: appends, scans and opening a large data directory.")
+
+    @Option(help: "Seconds to run each concurrency level.") var seconds: Double = 3
+    @Option(help: "Comma-separated numbers of concurrent appenders.") var appenders: String = "1,16,256"
+    @Option(help: "Payload bytes per record.") var payloadBytes: Int = 200
+    @Option(help: "Channels the records are spread over.") var channels: Int = 1000
+    @Option(help: "Records in the data directory that is scanned and reopened (0 skips).")
+    var openRecords: Int = 10_000_000
+    @Option(help: "Where to put the benchmark's data (default: a temporary directory, removed after).")
+    var dataDir: String?
+    @Flag(help: "Print the figures as one JSON object on standard output.") var json = false
+
+    func run() async throws {
+        let levels = try appenders.split(separator: ",").map { text in
+            guard let value = Int(text.trimmingCharacters(in: .whitespaces)), value > 0 else {
+                throw ValidationError("--appenders takes positive numbers separated by commas")
+            }
+            return value
+        }
+        let root = dataDir ?? NSTemporaryDirectory() + "chatlog-bench-" + UUID().uuidString.lowercased()
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { if dataDir == nil { try? FileManager.default.removeItem(atPath: root) } }
+
+        let workload = LogWorkload(payloadBytes: payloadBytes, channels: channels)
+        var report = BenchReport()
+        report.note(
+            "chatlog bench log: \(buildConfiguration) build, \(ProcessInfo.processInfo.activeProcessorCount) cores, "
+                + "payload \(payloadBytes) B (stored record \(workload.storedRecordBytes) B), \(channels) channels, "
+                + "durability strict")
+        try await AppendBenchmark(workload: workload, directory: root + "/append", seconds: seconds)
+            .run(levels: levels, into: &report)
+        try RawLMDBBenchmark(valueBytes: workload.storedRecordBytes, directory: root + "/raw", seconds: seconds)
+            .run(into: &report)
+        if openRecords > 0 {
+            try await OpenAndScanBenchmark(workload: workload, directory: root + "/large", records: openRecords)
+                .run(into: &report)
+        }
+        if json { Console.out(report.json.text) }
+    }
+}

@@ -1,0 +1,124 @@
+import EventLog
+import Foundation
+import LMDB
+
+/// Builds (or reuses) a large log, then measures a full scan with envelopes decoded and
+/// checksums checked, a raw cursor walk over the same pages, and the time to open the log.
+struct OpenAndScanBenchmark {
+    let workload: LogWorkload
+    let directory: String
+    let records: Int
+
+    func run(into report: inout BenchReport) async throws {
+        try await build()
+        try scan(into: &report)
+        try rawScan(into: &report)
+        try open(into: &report)
+    }
+
+    private func build() async throws {
+        let storage = try LMDBStorage(directory: directory)
+        defer { storage.close() }
+        let existing = try storage.streams.flatMap(\.shards).reduce(0) { $0 + Int(try storage.shardInfo($1).recordCount) }
+        guard existing < records else { return }
+        let batch = 1000
+        let started = ContinuousClock.now
+        var appended = existing
+        while appended < records {
+            let size = min(batch * 4, records - appended)
+            let offset = appended
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for start in stride(from: 0, to: size, by: batch) {
+                    group.addTask {
+                        let requests = (start..<min(start + batch, size)).map { workload.request(offset + $0) }
+                        _ = try await storage.append(requests)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            appended += size
+            if appended % 1_000_000 < size || appended == records {
+                let rate = Double(appended - existing) / ((ContinuousClock.now - started) / .seconds(1))
+                Console.progress(String(format: "building: %d of %d records (%.0f records/s)", appended, records, rate))
+            }
+        }
+        Console.endProgress()
+    }
+
+    private func scan(into report: inout BenchReport) throws {
+        let storage = try LMDBStorage(directory: directory, readOnly: true)
+        defer { storage.close() }
+        let started = ContinuousClock.now
+        var count = 0
+        var payloadBytes = 0
+        for shard in storage.streams.flatMap(\.shards) {
+            var after: SequenceNumber = 0
+            while true {
+                let page = try storage.loadNext(shard, after: after, limit: 1000, maxBytes: 16 << 20)
+                guard let last = page.last else { break }
+                count += page.count
+                payloadBytes += page.reduce(0) { $0 + $1.payload.count }
+                after = last.seq
+            }
+        }
+        let rate = Double(count) / ((ContinuousClock.now - started) / .seconds(1))
+        report.add(
+            String(format: "scan      %d records, envelopes decoded and checksums checked: %10.0f records/s", count, rate),
+            key: "scan", .object([("records", .int(Int64(count))), ("recordsPerSecond", .double(rate.rounded()))]))
+        precondition(payloadBytes > 0 || count == 0)
+    }
+
+    private func rawScan(into report: inout BenchReport) throws {
+        var options = Environment.Options()
+        options.readOnly = true
+        let environment = try Environment(path: LMDBStorage.environmentPath(directory), options: options)
+        defer { environment.close() }
+        let started = ContinuousClock.now
+        let (count, bytes) = try environment.read { transaction in
+            var count = 0
+            var bytes = 0
+            for shard in 0..<4 {
+                let database = try transaction.openDatabase("records/chat_events/\(shard)")
+                try transaction.withCursor(database) { cursor in
+                    var entry = try cursor.first()
+                    while let (_, value) = entry {
+                        count += 1
+                        bytes &+= Int(value[value.count - 1])
+                        entry = try cursor.next()
+                    }
+                }
+            }
+            return (count, bytes)
+        }
+        let rate = Double(count) / ((ContinuousClock.now - started) / .seconds(1))
+        report.add(
+            String(format: "raw scan  %d records, LMDB cursor, no copy:              %10.0f records/s", count, rate),
+            key: "rawScan",
+            .object([("records", .int(Int64(count))), ("recordsPerSecond", .double(rate.rounded())), ("checksum", .int(Int64(bytes)))]))
+    }
+
+    private func open(into report: inout BenchReport) throws {
+        var times: [Double] = []
+        var size = 0
+        for _ in 0..<7 {
+            let started = ContinuousClock.now
+            let storage = try LMDBStorage(directory: directory)
+            let head = try storage.shardInfo(ShardKey(stream: .chatEvents, shard: 0)).head
+            times.append((ContinuousClock.now - started) / .milliseconds(1))
+            size = try storage.statistics().fileSize
+            storage.close()
+            precondition(head > 0)
+        }
+        times.sort()
+        let median = times[times.count / 2]
+        report.add(
+            String(
+                format: "open      %d records (%.1f GiB file): median %.2f ms, max %.2f ms over %d opens (page cache warm)",
+                records, Double(size) / Double(1 << 30), median, times.last!, times.count),
+            key: "open",
+            .object([
+                ("records", .int(Int64(records))), ("fileBytes", .int(Int64(size))),
+                ("medianMilliseconds", .double(median)), ("maxMilliseconds", .double(times.last!)),
+            ]))
+    }
+}
