@@ -24,10 +24,12 @@ let package = Package(
             name: "LMDB",
             dependencies: ["CLMDB"]
         ),
+        .target(name: "CChecksum"),
         .target(
             name: "EventLog",
             dependencies: [
                 "LMDB",
+                "CChecksum",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The stored form of a record: a fixed 80-byte little-endian header, then the strings and the
 /// payload. The CRC-32C at offset 4 covers every byte after it, so any torn or flipped byte of
 /// the envelope or payload is caught on read.
@@ -106,10 +110,14 @@ enum RecordCodec {
         }
         let payloadLength = Int(
             UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 76, as: UInt32.self)))
-        let lengths = (0..<6).map(length)
-        guard headerSize + lengths.reduce(0, +) + payloadLength == bytes.count else {
-            throw .truncated(bytes.count)
-        }
+        let streamLength = length(0)
+        let typeLength = length(1)
+        let partitionKeyLength = length(2)
+        let channelLength = length(3)
+        let actorLength = length(4)
+        let keyLength = length(5)
+        let total = streamLength + typeLength + partitionKeyLength + channelLength + actorLength + keyLength
+        guard headerSize + total + payloadLength == bytes.count else { throw .truncated(bytes.count) }
         var offset = headerSize
         func text(_ length: Int) -> String {
             defer { offset += length }
@@ -117,12 +125,19 @@ enum RecordCodec {
                 decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length]), as: UTF8.self)
         }
         let flags = bytes[1]
-        let stream = text(lengths[0])
-        let type = text(lengths[1])
-        let partitionKey = text(lengths[2])
-        let channelID = text(lengths[3])
-        let actor = text(lengths[4])
-        let idempotencyKey = text(lengths[5])
+        let stream = text(streamLength)
+        let type = text(typeLength)
+        let partitionKey = text(partitionKeyLength)
+        // A channel record's partition key is its channel id: share the string instead of decoding it twice.
+        let sameAsPartitionKey =
+            channelLength == partitionKeyLength
+            && memcmp(
+                bytes.baseAddress! + offset - partitionKeyLength, bytes.baseAddress! + offset, channelLength)
+                == 0
+        let channelID = sameAsPartitionKey ? partitionKey : text(channelLength)
+        if sameAsPartitionKey { offset += channelLength }
+        let actor = text(actorLength)
+        let idempotencyKey = text(keyLength)
         let payload = [UInt8](UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + payloadLength]))
         let hasChannel = flags & Flag.channel != 0
         return Record(

@@ -165,6 +165,11 @@ public final class LMDBStorage: LogStorage {
         return try await writer.append(requests)
     }
 
+    public func append(_ request: AppendRequest) async throws -> AppendResult {
+        guard let writer else { throw EventLogError.readOnly }
+        return try await writer.append(request)
+    }
+
     public func shardInfo(_ shard: ShardKey) throws -> ShardInfo {
         try validate(shard)
         return try reading { transaction in

@@ -39,7 +39,16 @@ final class LogWriter: Sendable {
         thread.start()
     }
 
-    /// Queues an append and returns once it is committed.
+    /// Queues one append and returns once it is committed.
+    func append(_ request: AppendRequest) async throws -> AppendResult {
+        try await withUnsafeThrowingContinuation { continuation in
+            if !queue.submit(.appendOne(request, continuation)) {
+                continuation.resume(throwing: EventLogError.closed)
+            }
+        }
+    }
+
+    /// Queues appends that commit together and returns once they are committed.
     func append(_ requests: [AppendRequest]) async throws -> [AppendResult] {
         try await withUnsafeThrowingContinuation { continuation in
             if !queue.submit(.append(requests, continuation)) {
@@ -115,7 +124,8 @@ final class LogWriter: Sendable {
                     return (context.touched, completions)
                 }
                 let appended = touched.reduce(UInt64(0)) { $0 + $1.value.head - (metas[$1.key]?.head ?? 0) }
-                counters.recordCommit(records: appended, nanoseconds: (ContinuousClock.now - started).nanoseconds)
+                counters.recordCommit(
+                    records: appended, nanoseconds: (ContinuousClock.now - started).nanoseconds)
                 metas.merge(touched) { $1 }
                 for completion in completions { completion() }
                 notifier.publish(touched.mapValues(\.head))
@@ -165,6 +175,17 @@ final class LogWriter: Sendable {
         _ job: WriteJob, in context: inout WriteContext, random: inout IDRandomSource
     ) throws -> () -> Void {
         switch job {
+        case .appendOne(let request, let continuation):
+            do {
+                try validate(request)
+            } catch {
+                return { continuation.resume(throwing: error) }
+            }
+            var appender = RecordAppender(context: context, random: random)
+            let result = try appender.append(request)
+            context = appender.context
+            random = appender.random
+            return { continuation.resume(returning: result) }
         case .append(let requests, let continuation):
             do {
                 for request in requests { try validate(request) }

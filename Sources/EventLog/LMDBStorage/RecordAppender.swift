@@ -2,10 +2,17 @@ import LMDB
 
 /// Appends validated requests inside a group commit: assigns the shard sequence number, the
 /// channel sequence number and the time, writes the record and its indexes, and honours
-/// idempotency keys.
+/// idempotency keys. Keys are built in one reused buffer: this is the hot path.
 struct RecordAppender {
     var context: WriteContext
     var random: IDRandomSource
+    private var key: [UInt8] = []
+
+    init(context: WriteContext, random: IDRandomSource) {
+        self.context = context
+        self.random = random
+        key.reserveCapacity(2048)
+    }
 
     private var transaction: Transaction { context.transaction }
     private var tables: StorageTables { context.tables }
@@ -15,10 +22,8 @@ struct RecordAppender {
         let shard = ShardKey(
             stream: request.stream,
             shard: Partitioner.shard(for: request.partitionKey, shardCount: descriptor.shardCount))
-        let idempotencyKey = request.idempotencyKey.map {
-            StorageKeys.idempotency(stream: request.stream, key: $0)
-        }
-        if let idempotencyKey, let original = try originalRecord(for: idempotencyKey, stream: request.stream)
+        if let idempotencyKey = request.idempotencyKey,
+            let original = try originalRecord(for: idempotencyKey, stream: request.stream)
         {
             return AppendResult(record: original, isDuplicate: true)
         }
@@ -41,31 +46,25 @@ struct RecordAppender {
             causationID: request.causationID,
             payload: request.payload)
         let size = RecordCodec.encodedSize(record)
-        try withUnsafeBytes(of: record.seq.bigEndian) { key in
-            try transaction.reserve(try tables.records(shard), key: key, size: size, options: .append) {
-                buffer in
-                RecordCodec.encode(record, into: buffer)
+        try withUnsafeBytes(of: record.seq.bigEndian) { seqKey in
+            try transaction.reserve(try tables.records(shard), key: seqKey, size: size, options: .append) {
+                RecordCodec.encode(record, into: $0)
             }
         }
         if let channelID = record.channelID, let channelSeq = record.channelSeq {
-            try transaction.put(
-                tables.channelIndex,
-                key: StorageKeys.channelIndex(
-                    stream: record.stream, channelID: channelID, channelSeq: channelSeq),
-                value: StoredPosition(shard: record.shard, seq: record.seq).bytes)
+            StorageKeys.channelIndex(
+                stream: record.stream, channelID: channelID, channelSeq: channelSeq, into: &key)
+            try put(tables.channelIndex, StoredPosition(shard: record.shard, seq: record.seq))
         }
-        if let idempotencyKey {
+        if let idempotencyKey = request.idempotencyKey {
             let expiresAt = request.idempotencyTTL.map { createdAt.adding($0) }
-            try transaction.put(
-                tables.idempotency, key: idempotencyKey,
-                value: StoredPosition(
-                    shard: record.shard, seq: record.seq, expiresAt: expiresAt?.microseconds ?? 0
-                )
-                .bytes)
+            StorageKeys.idempotency(stream: record.stream, key: idempotencyKey, into: &key)
+            try put(
+                tables.idempotency,
+                StoredPosition(shard: record.shard, seq: record.seq, expiresAt: expiresAt?.microseconds ?? 0))
             if let expiresAt {
-                try transaction.put(
-                    tables.idempotencyExpiry,
-                    key: StorageKeys.idempotencyExpiry(expiresAt, idempotencyKey: idempotencyKey), value: [])
+                let expiryKey = StorageKeys.idempotencyExpiry(expiresAt, idempotencyKey: key)
+                try transaction.put(tables.idempotencyExpiry, key: expiryKey, value: [])
             }
         }
         meta.head = record.seq
@@ -76,23 +75,37 @@ struct RecordAppender {
         return AppendResult(record: record, isDuplicate: false)
     }
 
-    /// The record a still-valid idempotency key points to.
-    private func originalRecord(for key: [UInt8], stream: StreamName) throws -> Record? {
-        guard let stored = try transaction.get(tables.idempotency, key: key),
-            let position = stored.withUnsafeBytes({ StoredPosition($0) })
-        else { return nil }
-        if position.expiresAt != 0, position.expiresAt <= context.now.microseconds { return nil }
-        let shard = ShardKey(stream: stream, shard: position.shard)
-        return try StoredRecords.record(at: position.seq, shard: shard, in: transaction, tables: tables)
+    /// Stores `position` under the key currently in the buffer.
+    private func put(_ database: Database, _ position: StoredPosition) throws {
+        try position.withBytes { value in
+            try key.withUnsafeBytes { key in try transaction.put(database, key: key, value: value) }
+        }
     }
 
-    private func nextChannelSeq(stream: StreamName, channelID: String) throws -> SequenceNumber {
-        let key = StorageKeys.channelHead(stream: stream, channelID: channelID)
-        let head: SequenceNumber =
-            try transaction.get(tables.channelHeads, key: key).map { bytes in
-                bytes.withUnsafeBytes { StorageKeys.readBigEndian($0) }
-            } ?? 0
-        try transaction.put(tables.channelHeads, key: key, value: StorageKeys.bigEndian(head + 1))
+    /// The record a still-valid idempotency key points to.
+    private mutating func originalRecord(for idempotencyKey: String, stream: StreamName) throws -> Record? {
+        StorageKeys.idempotency(stream: stream, key: idempotencyKey, into: &key)
+        let stored = try transaction.withValue(tables.idempotency, key: key) {
+            $0.flatMap(StoredPosition.init)
+        }
+        guard let stored else { return nil }
+        if stored.expiresAt != 0, stored.expiresAt <= context.now.microseconds { return nil }
+        let shard = ShardKey(stream: stream, shard: stored.shard)
+        return try StoredRecords.record(at: stored.seq, shard: shard, in: transaction, tables: tables)
+    }
+
+    private mutating func nextChannelSeq(stream: StreamName, channelID: String) throws -> SequenceNumber {
+        StorageKeys.channelHead(stream: stream, channelID: channelID, into: &key)
+        let head: SequenceNumber = try key.withUnsafeBytes { key in
+            try transaction.withValue(tables.channelHeads, key: key) { value in
+                value.map { StorageKeys.readBigEndian($0) } ?? 0
+            }
+        }
+        try key.withUnsafeBytes { key in
+            try withUnsafeBytes(of: (head + 1).bigEndian) { value in
+                try transaction.put(tables.channelHeads, key: key, value: value)
+            }
+        }
         return head + 1
     }
 }

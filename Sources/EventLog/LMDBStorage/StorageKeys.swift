@@ -22,6 +22,25 @@ enum StorageKeys {
         channelIndexPrefix(stream: stream, channelID: channelID) + bigEndian(channelSeq)
     }
 
+    static func channelHead(stream: StreamName, channelID: String, into buffer: inout [UInt8]) {
+        buffer.removeAll(keepingCapacity: true)
+        buffer.append(contentsOf: stream.rawValue.utf8)
+        buffer.append(0)
+        buffer.append(contentsOf: channelID.utf8)
+    }
+
+    static func channelIndex(
+        stream: StreamName, channelID: String, channelSeq: SequenceNumber, into buffer: inout [UInt8]
+    ) {
+        channelHead(stream: stream, channelID: channelID, into: &buffer)
+        buffer.append(0)
+        withUnsafeBytes(of: channelSeq.bigEndian) { buffer.append(contentsOf: $0) }
+    }
+
+    static func idempotency(stream: StreamName, key: String, into buffer: inout [UInt8]) {
+        channelHead(stream: stream, channelID: key, into: &buffer)
+    }
+
     static func idempotency(stream: StreamName, key: String) -> [UInt8] {
         Array(stream.rawValue.utf8) + [0] + Array(key.utf8)
     }
@@ -67,7 +86,18 @@ struct StoredPosition: Equatable {
     static let size = 18
 
     var bytes: [UInt8] {
-        StorageKeys.bigEndian(UInt16(shard)) + StorageKeys.bigEndian(seq) + StorageKeys.bigEndian(expiresAt)
+        withBytes { Array($0) }
+    }
+
+    /// Calls `body` with the 18 stored bytes, without allocating.
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        var raw: (UInt16, UInt64, Int64) = (0, 0, 0)
+        return try withUnsafeMutableBytes(of: &raw) { buffer in
+            buffer.storeBytes(of: UInt16(shard).bigEndian, toByteOffset: 0, as: UInt16.self)
+            buffer.storeBytes(of: seq.bigEndian, toByteOffset: 2, as: UInt64.self)
+            buffer.storeBytes(of: expiresAt.bigEndian, toByteOffset: 10, as: Int64.self)
+            return try body(UnsafeRawBufferPointer(rebasing: buffer[0..<Self.size]))
+        }
     }
 
     init(shard: ShardID, seq: SequenceNumber, expiresAt: Int64 = 0) {

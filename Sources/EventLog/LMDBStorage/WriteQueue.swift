@@ -4,11 +4,15 @@ import Synchronization
 /// Work for the writer thread: appends, or other writes (checkpoints, trims) that must share
 /// the single LMDB writer.
 enum WriteJob: Sendable {
+    /// One append: the common case, kept free of array allocations.
+    case appendOne(AppendRequest, UnsafeContinuation<AppendResult, any Error>)
+    /// Several appends that commit together or not at all.
     case append([AppendRequest], UnsafeContinuation<[AppendResult], any Error>)
     case operation(WriteOperation)
 
     var size: Int {
         switch self {
+        case .appendOne: 1
         case .append(let requests, _): requests.count
         case .operation: 1
         }
@@ -16,6 +20,7 @@ enum WriteJob: Sendable {
 
     func fail(_ error: any Error) {
         switch self {
+        case .appendOne(_, let continuation): continuation.resume(throwing: error)
         case .append(_, let continuation): continuation.resume(throwing: error)
         case .operation(let operation): operation.fail(error)
         }

@@ -9,6 +9,9 @@ public protocol LogStorage: Sendable {
     /// (per the configured durability). Concurrent calls share commits.
     func append(_ requests: [AppendRequest]) async throws -> [AppendResult]
 
+    /// Appends one record; the same as a one-element `append(_:)`.
+    func append(_ request: AppendRequest) async throws -> AppendResult
+
     /// The state of one shard.
     func shardInfo(_ shard: ShardKey) throws -> ShardInfo
 
@@ -50,11 +53,6 @@ public protocol LogStorage: Sendable {
 }
 
 extension LogStorage {
-    /// Appends one record.
-    public func append(_ request: AppendRequest) async throws -> AppendResult {
-        try await append([request])[0]
-    }
-
     /// The stream's descriptor, or `unknownStream`.
     public func descriptor(_ stream: StreamName) throws(EventLogError) -> StreamDescriptor {
         guard let descriptor = streams.first(where: { $0.name == stream }) else {

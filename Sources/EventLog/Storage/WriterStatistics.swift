@@ -29,7 +29,8 @@ final class WriterCounters: Sendable {
 
     var snapshot: WriterStatistics {
         WriterStatistics(
-            commits: commits.load(ordering: .relaxed), appendedRecords: appendedRecords.load(ordering: .relaxed),
+            commits: commits.load(ordering: .relaxed),
+            appendedRecords: appendedRecords.load(ordering: .relaxed),
             commitNanoseconds: commitNanoseconds.load(ordering: .relaxed))
     }
 }

@@ -43,13 +43,15 @@ struct AppendBenchmark {
             let p99 = latency.valueAtPercentile(99)
             report.note(
                 String(
-                    format: "append    appenders=%-4d %10.0f records/s  p50 %6d µs  p99 %6d µs  %8.0f commits/s  %7.1f records/commit",
+                    format:
+                        "append    appenders=%-4d %10.0f records/s  p50 %6d µs  p99 %6d µs  %8.0f commits/s  %7.1f records/commit",
                     appenders, rate, p50, p99, commits / elapsed, records / max(commits, 1)))
             results.append(
                 .object([
                     ("appenders", .int(Int64(appenders))), ("recordsPerSecond", .double(rate.rounded())),
                     ("p50Microseconds", .uint(p50)), ("p99Microseconds", .uint(p99)),
-                    ("commitsPerSecond", .double(commits / elapsed)), ("recordsPerCommit", .double(records / max(commits, 1))),
+                    ("commitsPerSecond", .double(commits / elapsed)),
+                    ("recordsPerCommit", .double(records / max(commits, 1))),
                     ("records", .double(records)),
                 ]))
         }

@@ -12,7 +12,8 @@ struct LogBenchCommand: AsyncParsableCommand {
     @Option(help: "Seconds to run each concurrency level.") var seconds: Double = 3
     @Option(help: "Comma-separated numbers of concurrent appenders.") var appenders: String = "1,16,256"
     @Option(help: "Payload bytes per record.") var payloadBytes: Int = 200
-    @Option(help: "Channels the records are spread over.") var channels: Int = 1000
+    @Option(help: "Channels the records are spread over; 0 appends plain records (no channel index).")
+    var channels: Int = 1000
     @Option(help: "Records in the data directory that is scanned and reopened (0 skips).")
     var openRecords: Int = 10_000_000
     @Option(help: "Where to put the benchmark's data (default: a temporary directory, removed after).")
@@ -34,15 +35,20 @@ struct LogBenchCommand: AsyncParsableCommand {
         var report = BenchReport()
         report.note(
             "chatlog bench log: \(buildConfiguration) build, \(ProcessInfo.processInfo.activeProcessorCount) cores, "
-                + "payload \(payloadBytes) B (stored record \(workload.storedRecordBytes) B), \(channels) channels, "
+                + "payload \(payloadBytes) B (stored record \(workload.storedRecordBytes) B), "
+                + (channels > 0 ? "\(channels) channels, " : "plain records over 1000 keys, ")
                 + "durability strict")
         try await AppendBenchmark(workload: workload, directory: root + "/append", seconds: seconds)
             .run(levels: levels, into: &report)
-        try RawLMDBBenchmark(valueBytes: workload.storedRecordBytes, directory: root + "/raw", seconds: seconds)
-            .run(into: &report)
+        try RawLMDBBenchmark(
+            valueBytes: workload.storedRecordBytes, directory: root + "/raw", seconds: seconds
+        )
+        .run(into: &report)
         if openRecords > 0 {
-            try await OpenAndScanBenchmark(workload: workload, directory: root + "/large", records: openRecords)
-                .run(into: &report)
+            try await OpenAndScanBenchmark(
+                workload: workload, directory: root + "/large", records: openRecords
+            )
+            .run(into: &report)
         }
         if json { Console.out(report.json.text) }
     }

@@ -19,7 +19,9 @@ struct OpenAndScanBenchmark {
     private func build() async throws {
         let storage = try LMDBStorage(directory: directory)
         defer { storage.close() }
-        let existing = try storage.streams.flatMap(\.shards).reduce(0) { $0 + Int(try storage.shardInfo($1).recordCount) }
+        let existing = try storage.streams.flatMap(\.shards).reduce(0) {
+            $0 + Int(try storage.shardInfo($1).recordCount)
+        }
         guard existing < records else { return }
         let batch = 1000
         let started = ContinuousClock.now
@@ -30,7 +32,9 @@ struct OpenAndScanBenchmark {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for start in stride(from: 0, to: size, by: batch) {
                     group.addTask {
-                        let requests = (start..<min(start + batch, size)).map { workload.request(offset + $0) }
+                        let requests = (start..<min(start + batch, size)).map {
+                            workload.request(offset + $0)
+                        }
                         _ = try await storage.append(requests)
                     }
                 }
@@ -39,7 +43,8 @@ struct OpenAndScanBenchmark {
             appended += size
             if appended % 1_000_000 < size || appended == records {
                 let rate = Double(appended - existing) / ((ContinuousClock.now - started) / .seconds(1))
-                Console.progress(String(format: "building: %d of %d records (%.0f records/s)", appended, records, rate))
+                Console.progress(
+                    String(format: "building: %d of %d records (%.0f records/s)", appended, records, rate))
             }
         }
         Console.endProgress()
@@ -63,8 +68,11 @@ struct OpenAndScanBenchmark {
         }
         let rate = Double(count) / ((ContinuousClock.now - started) / .seconds(1))
         report.add(
-            String(format: "scan      %d records, envelopes decoded and checksums checked: %10.0f records/s", count, rate),
-            key: "scan", .object([("records", .int(Int64(count))), ("recordsPerSecond", .double(rate.rounded()))]))
+            String(
+                format: "scan      %d records, envelopes decoded and checksums checked: %10.0f records/s",
+                count, rate),
+            key: "scan",
+            .object([("records", .int(Int64(count))), ("recordsPerSecond", .double(rate.rounded()))]))
         precondition(payloadBytes > 0 || count == 0)
     }
 
@@ -92,9 +100,14 @@ struct OpenAndScanBenchmark {
         }
         let rate = Double(count) / ((ContinuousClock.now - started) / .seconds(1))
         report.add(
-            String(format: "raw scan  %d records, LMDB cursor, no copy:              %10.0f records/s", count, rate),
+            String(
+                format: "raw scan  %d records, LMDB cursor, no copy:              %10.0f records/s", count,
+                rate),
             key: "rawScan",
-            .object([("records", .int(Int64(count))), ("recordsPerSecond", .double(rate.rounded())), ("checksum", .int(Int64(bytes)))]))
+            .object([
+                ("records", .int(Int64(count))), ("recordsPerSecond", .double(rate.rounded())),
+                ("checksum", .int(Int64(bytes))),
+            ]))
     }
 
     private func open(into report: inout BenchReport) throws {
@@ -113,7 +126,8 @@ struct OpenAndScanBenchmark {
         let median = times[times.count / 2]
         report.add(
             String(
-                format: "open      %d records (%.1f GiB file): median %.2f ms, max %.2f ms over %d opens (page cache warm)",
+                format:
+                    "open      %d records (%.1f GiB file): median %.2f ms, max %.2f ms over %d opens (page cache warm)",
                 records, Double(size) / Double(1 << 30), median, times.last!, times.count),
             key: "open",
             .object([
