@@ -26,7 +26,8 @@ public final class LMDBStorage: LogStorage {
     /// Read-only opens work beside a running server (LMDB readers never block the writer).
     public init(
         directory: String, configuration: LogConfiguration = LogConfiguration(), readOnly: Bool = false,
-        clock: any LogClock = SystemLogClock(), logger: Logger = Logger(label: "chatlog.log")
+        projections: [any Projection] = [], clock: any LogClock = SystemLogClock(),
+        logger: Logger = Logger(label: "chatlog.log")
     ) throws {
         let path = Self.environmentPath(directory)
         if readOnly {
@@ -48,7 +49,8 @@ public final class LMDBStorage: LogStorage {
             throw EventLogError.storage("cannot open the log at \(path): \(error)")
         }
         let (tables, streams, metas) = try Self.load(
-            environment, configuration: configuration, logger: logger)
+            environment, configuration: configuration, projectionTables: projections.flatMap { $0.tables },
+            logger: logger)
         self.environment = environment
         self.tables = tables
         self.streams = streams
@@ -60,8 +62,8 @@ public final class LMDBStorage: LogStorage {
             readOnly
             ? nil
             : LogWriter(
-                environment: environment, tables: tables, streams: streams, configuration: configuration,
-                notifier: notifier, clock: clock, logger: logger, metas: metas)
+                environment: environment, tables: tables, streams: streams, projections: projections,
+                configuration: configuration, notifier: notifier, clock: clock, logger: logger, metas: metas)
     }
 
     /// Totals of the group commits since the log was opened (zero when read-only).
@@ -78,7 +80,8 @@ public final class LMDBStorage: LogStorage {
 
     /// Opens (or creates) the tables and streams, and loads every shard's counters.
     private static func load(
-        _ environment: Environment, configuration: LogConfiguration, logger: Logger
+        _ environment: Environment, configuration: LogConfiguration, projectionTables: [String],
+        logger: Logger
     ) throws -> (StorageTables, [StreamDescriptor], [ShardKey: ShardMeta]) {
         func body(_ transaction: Transaction) throws -> (
             StorageTables, [StreamDescriptor], [ShardKey: ShardMeta]
@@ -108,6 +111,10 @@ public final class LMDBStorage: LogStorage {
             let descriptors = stored.map { StreamDescriptor(name: $0.key, shardCount: $0.value) }.sorted {
                 $0.name < $1.name
             }
+            for table in projectionTables {
+                tables.projections[table] = try openProjectionTable(
+                    table, in: transaction, readOnly: environment.isReadOnly)
+            }
             var metas: [ShardKey: ShardMeta] = [:]
             for shard in descriptors.flatMap(\.shards) {
                 tables.records[shard] = try transaction.openDatabase(
@@ -125,6 +132,20 @@ public final class LMDBStorage: LogStorage {
             throw EventLogError.notFound(environment.path)
         } catch let error as LMDBError {
             throw EventLogError.storage("cannot open the log: \(error)")
+        }
+    }
+
+    /// A projection table's database; nil when read-only and the table was never created.
+    private static func openProjectionTable(
+        _ table: String, in transaction: Transaction, readOnly: Bool
+    ) throws -> Database? {
+        let name = LMDBProjectionStore.databaseName(table)
+        guard readOnly else { return try transaction.openDatabase(name, options: .create) }
+        do {
+            return try transaction.openDatabase(name)
+        } catch let error {
+            if error.isNotFound { return nil }
+            throw error
         }
     }
 
@@ -281,6 +302,13 @@ public final class LMDBStorage: LogStorage {
                 }
                 return records
             }
+        }
+    }
+
+    /// Runs `body` with read-only access to the projections, in one consistent snapshot.
+    public func readProjections<R>(_ body: (any ProjectionStore) throws -> R) throws -> R {
+        try reading { transaction in
+            try body(LMDBProjectionStore(transaction: transaction, databases: tables.projections))
         }
     }
 

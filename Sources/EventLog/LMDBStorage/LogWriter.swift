@@ -13,6 +13,7 @@ final class LogWriter: Sendable {
     private let environment: Environment
     private let tables: StorageTables
     private let streams: [StreamName: StreamDescriptor]
+    private let projections: [any Projection]
     private let configuration: LogConfiguration
     private let notifier: CommitNotifier
     private let clock: any LogClock
@@ -22,9 +23,10 @@ final class LogWriter: Sendable {
 
     init(
         environment: Environment, tables: StorageTables, streams: [StreamDescriptor],
-        configuration: LogConfiguration, notifier: CommitNotifier, clock: any LogClock, logger: Logger,
-        metas: [ShardKey: ShardMeta]
+        projections: [any Projection], configuration: LogConfiguration, notifier: CommitNotifier,
+        clock: any LogClock, logger: Logger, metas: [ShardKey: ShardMeta]
     ) {
+        self.projections = projections
         self.environment = environment
         self.tables = tables
         self.streams = Dictionary(uniqueKeysWithValues: streams.map { ($0.name, $0) })
@@ -112,14 +114,21 @@ final class LogWriter: Sendable {
     private func commit(_ jobs: [WriteJob], metas: inout [ShardKey: ShardMeta], random: inout IDRandomSource)
     {
         let now = clock.now()
+        var jobs = jobs
         while true {
             do {
                 let started = ContinuousClock.now
                 let (touched, completions) = try environment.write { transaction in
                     var context = WriteContext(
-                        transaction: transaction, tables: tables, streams: streams, now: now, committed: metas
-                    )
-                    let completions = try jobs.map { job in try apply(job, in: &context, random: &random) }
+                        transaction: transaction, tables: tables, streams: streams, projections: projections,
+                        now: now, committed: metas)
+                    let completions = try jobs.enumerated().map { index, job in
+                        do {
+                            return try apply(job, in: &context, random: &random)
+                        } catch let failure as PreconditionFailure {
+                            throw AbortJob(index: index, error: failure.error)
+                        }
+                    }
                     try context.saveTouchedMetas()
                     return (context.touched, completions)
                 }
@@ -134,6 +143,11 @@ final class LogWriter: Sendable {
                 where error.isMapFull && environment.mapSize < configuration.maxMapSize
             {
                 growMap()
+            } catch let abort as AbortJob {
+                // Part of the job was written before it failed: retry the others without it.
+                jobs[abort.index].fail(abort.error)
+                jobs.remove(at: abort.index)
+                if jobs.isEmpty { return }
             } catch {
                 let failure = Self.storageError(error)
                 if case .storageFull = failure {
@@ -182,7 +196,13 @@ final class LogWriter: Sendable {
                 return { continuation.resume(throwing: error) }
             }
             var appender = RecordAppender(context: context, random: random)
-            let result = try appender.append(request)
+            let result: AppendResult
+            do {
+                result = try appender.append(request)
+            } catch let failure as PreconditionFailure {
+                // The precondition runs before any write, so nothing of this job is in the transaction.
+                return { continuation.resume(throwing: failure.error) }
+            }
             context = appender.context
             random = appender.random
             return { continuation.resume(returning: result) }

@@ -27,6 +27,13 @@ struct RecordAppender {
         {
             return AppendResult(record: original, isDuplicate: true)
         }
+        if let precondition = request.precondition {
+            do {
+                try precondition(context.projectionStore)
+            } catch {
+                throw PreconditionFailure(error: error)
+            }
+        }
         var meta = context.meta(shard)
         let createdAt = Timestamp(microseconds: max(context.now.microseconds, meta.lastCreatedAt))
         let record = Record(
@@ -66,6 +73,10 @@ struct RecordAppender {
                 let expiryKey = StorageKeys.idempotencyExpiry(expiresAt, idempotencyKey: key)
                 try transaction.put(tables.idempotencyExpiry, key: expiryKey, value: [])
             }
+        }
+        if !context.projections.isEmpty {
+            let store = context.projectionStore
+            for projection in context.projections { try projection.apply(record, to: store) }
         }
         meta.head = record.seq
         meta.count += 1
@@ -108,6 +119,17 @@ struct RecordAppender {
         }
         return head + 1
     }
+}
+
+/// A request's precondition refused it; `error` is what its caller gets.
+struct PreconditionFailure: Error {
+    var error: any Error
+}
+
+/// A job failed after some of its writes: the group commit is retried without it.
+struct AbortJob: Error {
+    var index: Int
+    var error: any Error
 }
 
 /// Reads of stored records shared by the writer and the readers.

@@ -18,6 +18,8 @@ struct StorageTables: Sendable {
     var checkpoints: Database
     /// One records database per shard: seq → encoded record.
     var records: [ShardKey: Database]
+    /// Projection table name → its database.
+    var projections: [String: Database] = [:]
 
     static let fixedNames = [
         "streams", "shards", "channel_heads", "channel_index", "idempotency", "idempotency_expiry",
@@ -34,7 +36,8 @@ struct StorageTables: Sendable {
         let handles = try fixedNames.map { try transaction.openDatabase($0, options: options) }
         return StorageTables(
             streams: handles[0], shards: handles[1], channelHeads: handles[2], channelIndex: handles[3],
-            idempotency: handles[4], idempotencyExpiry: handles[5], checkpoints: handles[6], records: [:])
+            idempotency: handles[4], idempotencyExpiry: handles[5], checkpoints: handles[6], records: [:],
+            projections: [:])
     }
 
     func records(_ shard: ShardKey) throws(EventLogError) -> Database {

@@ -6,6 +6,7 @@ struct WriteContext {
     let transaction: Transaction
     let tables: StorageTables
     let streams: [StreamName: StreamDescriptor]
+    let projections: [any Projection]
     let now: Timestamp
     private let committed: [ShardKey: ShardMeta]
     /// The counters of the shards this commit touched.
@@ -13,11 +14,12 @@ struct WriteContext {
 
     init(
         transaction: Transaction, tables: StorageTables, streams: [StreamName: StreamDescriptor],
-        now: Timestamp, committed: [ShardKey: ShardMeta]
+        projections: [any Projection], now: Timestamp, committed: [ShardKey: ShardMeta]
     ) {
         self.transaction = transaction
         self.tables = tables
         self.streams = streams
+        self.projections = projections
         self.now = now
         self.committed = committed
     }
@@ -25,13 +27,19 @@ struct WriteContext {
     /// The same view over a nested transaction.
     func nested(in transaction: Transaction) -> WriteContext {
         var context = WriteContext(
-            transaction: transaction, tables: tables, streams: streams, now: now, committed: committed)
+            transaction: transaction, tables: tables, streams: streams, projections: projections, now: now,
+            committed: committed)
         context.touched = touched
         return context
     }
 
     func meta(_ shard: ShardKey) -> ShardMeta {
         touched[shard] ?? committed[shard] ?? ShardMeta()
+    }
+
+    /// The projection tables, seen through this transaction.
+    var projectionStore: LMDBProjectionStore {
+        LMDBProjectionStore(transaction: transaction, databases: tables.projections)
     }
 
     /// Writes the touched shards' counters into the transaction.

@@ -14,12 +14,16 @@ public struct AppendRequest: Sendable {
     public var causationID: RecordID?
     /// The JSON payload.
     public var payload: [UInt8]
+    /// Checked against the projections inside the write transaction; a thrown error refuses
+    /// the append (and, in a multi-record append, all of it) and is what the caller gets.
+    public var precondition: AppendPrecondition?
 
     public init(
         stream: StreamName, partitionKey: String, type: String, actor: String, channelID: String? = nil,
         idempotencyKey: String? = nil, idempotencyTTL: Duration? = nil, causationID: RecordID? = nil,
-        payload: [UInt8]
+        payload: [UInt8], precondition: AppendPrecondition? = nil
     ) {
+        self.precondition = precondition
         self.stream = stream
         self.partitionKey = partitionKey
         self.type = type
@@ -35,12 +39,12 @@ public struct AppendRequest: Sendable {
     public static func channel(
         _ channelID: String, type: String, actor: String, stream: StreamName = .chatEvents,
         idempotencyKey: String? = nil, idempotencyTTL: Duration? = nil, causationID: RecordID? = nil,
-        payload: [UInt8]
+        payload: [UInt8], precondition: AppendPrecondition? = nil
     ) -> AppendRequest {
         AppendRequest(
             stream: stream, partitionKey: channelID, type: type, actor: actor, channelID: channelID,
             idempotencyKey: idempotencyKey, idempotencyTTL: idempotencyTTL, causationID: causationID,
-            payload: payload)
+            payload: payload, precondition: precondition)
     }
 }
 
