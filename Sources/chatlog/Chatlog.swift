@@ -5,6 +5,9 @@ struct Chatlog: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chatlog",
         abstract: "An event-sourced chat backend on an append-only log.",
-        subcommands: [LogCommand.self, BenchCommand.self, DebugCommand.self]
+        subcommands: [
+            ServeCommand.self, TokenCommand.self, APIKeyCommand.self, LogCommand.self, BenchCommand.self,
+            DebugCommand.self,
+        ]
     )
 }

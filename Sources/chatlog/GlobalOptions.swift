@@ -9,8 +9,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("config"), help: "A YAML configuration file (see Config/chatlog.yaml).")
     var configFile: String?
 
-    func settings() async throws -> Settings {
-        try await SettingsLoader(configFile: configFile, dataDirectory: dataDirectory).load()
+    func settings(host: String? = nil, port: Int? = nil) async throws -> Settings {
+        try await SettingsLoader(configFile: configFile, dataDirectory: dataDirectory, host: host, port: port)
+            .load()
     }
 
     /// Opens the log for reading; works beside a running server.

@@ -34,6 +34,9 @@ public protocol LogStorage: Sendable {
         stream: StreamName, channelID: String, after: SequenceNumber, limit: Int
     ) throws -> [Record]
 
+    /// Runs `body` with read-only access to the projections, in one consistent snapshot.
+    func readProjections<R>(_ body: (any ProjectionStore) throws -> R) throws -> R
+
     /// Returns when the shard's head passes `after`: at once if it already has.
     /// Throws `CancellationError` when the task is cancelled.
     func waitForRecords(_ shard: ShardKey, after: SequenceNumber) async throws

@@ -1,3 +1,5 @@
+import Chat
+import ChatServer
 import EventLog
 
 /// Everything chatlog is configured with, read once at start by `SettingsLoader`.
@@ -5,6 +7,6 @@ struct Settings: Sendable {
     /// The data directory; the log lives in its `log` subdirectory.
     var dataDirectory = "./data"
     var log = LogConfiguration()
-    /// How often a server applies retention.
-    var retentionInterval: Duration = .seconds(60)
+    var chat = ChatConfiguration()
+    var server = ServerConfiguration()
 }

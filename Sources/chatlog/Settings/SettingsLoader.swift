@@ -1,5 +1,8 @@
+import Chat
+import ChatServer
 import Configuration
 import EventLog
+import Foundation
 import SystemPackage
 
 /// Reads `Settings` from, highest first: flags, `CHATLOG_*` environment variables, the
@@ -10,6 +13,9 @@ struct SettingsLoader {
     var configFile: String?
     /// The data directory given with `--data-dir`.
     var dataDirectory: String?
+    /// `--host` and `--port`, for `serve`.
+    var host: String?
+    var port: Int?
 
     /// A value that is present but cannot be used.
     struct InvalidSetting: Error, CustomStringConvertible {
@@ -51,9 +57,36 @@ struct SettingsLoader {
             try reader.int("log.iteratorLifetimeSeconds", default: 900, in: 1...86_400))
         log.streams = try log.streams.map { try reader.stream($0) }
         settings.log = log
-        settings.retentionInterval = .seconds(
-            try reader.int("log.retentionIntervalSeconds", default: 60, in: 1...86_400))
+        settings.server = try server(reader)
+        settings.chat.idempotencyKeyLifetime = .seconds(
+            try reader.int("chat.idempotencyKeyHours", default: 24, in: 1...(24 * 365)) * 3600)
         return settings
+    }
+
+    private func server(_ reader: Reader) throws -> ServerConfiguration {
+        var server = ServerConfiguration()
+        server.host = host ?? reader.config.string(forKey: "http.host", default: "127.0.0.1")
+        server.port = try port ?? reader.int("http.port", default: 8080, in: 0...65_535)
+        server.retentionInterval = .seconds(
+            try reader.int("log.retentionIntervalSeconds", default: 60, in: 1...86_400))
+        if let secret = reader.config.string(forKey: "jwt.secret", isSecret: true), !secret.isEmpty {
+            guard secret.utf8.count >= 32 else {
+                throw InvalidSetting(key: "jwt.secret", reason: "must have at least 32 bytes")
+            }
+            server.auth.jwtSecret = secret
+        }
+        if let file = reader.config.string(forKey: "jwt.publicKeyFile"), !file.isEmpty {
+            guard let pem = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw InvalidSetting(key: "jwt.publicKeyFile", reason: "cannot read \(file)")
+            }
+            server.auth.publicKeyPEM = pem
+        }
+        server.auth.publicKeyID = reader.config.string(forKey: "jwt.publicKeyId", default: "public")
+        server.rateLimit.enabled = try reader.bool("rateLimit.enabled", default: true)
+        server.rateLimit.requestsPerSecond = Double(
+            try reader.int("rateLimit.requestsPerSecond", default: 1000, in: 1...10_000_000))
+        server.rateLimit.burst = Double(try reader.int("rateLimit.burst", default: 2000, in: 1...10_000_000))
+        return server
     }
 
     /// Typed reads that refuse a present but unusable value instead of silently using the default.

@@ -1,0 +1,290 @@
+import Crypto
+import EventLog
+import Foundation
+
+/// The chat domain's operations. Every change is one record appended to `chat_events`, checked
+/// against the projection inside the append's transaction; every read comes from the projection.
+public struct ChatService: Sendable {
+    public let log: any LogStorage
+    public let configuration: ChatConfiguration
+
+    public init(log: any LogStorage, configuration: ChatConfiguration = ChatConfiguration()) {
+        self.log = log
+        self.configuration = configuration
+    }
+
+    // MARK: Channels
+
+    public func createChannel(by user: String, name: String, members: [String], agent: Bool) async throws
+        -> Channel
+    {
+        let name = try validName(name)
+        guard members.count <= configuration.maxInitialMembers else {
+            throw ChatError.invalidRequest(
+                "a channel is created with at most \(configuration.maxInitialMembers) members")
+        }
+        for member in members { try Self.validateUserID(member, field: "members") }
+        var everyone = [user]
+        for member in members where !everyone.contains(member) { everyone.append(member) }
+        let channelID = UUID().uuidString.lowercased()
+        let payload = ChannelCreatedPayload(name: name, members: everyone, agent: agent)
+        _ = try await append(channelID, ChatRecordType.channelCreated, by: user, payload: payload) { _ in }
+        return try channel(channelID, for: user)
+    }
+
+    public func channels(of user: String) throws -> [Channel] {
+        try log.readProjections { store in
+            let queries = ChatQueries(store: store)
+            return try queries.channelIDs(of: user).compactMap { try queries.channel($0) }.map(queries.view)
+                .sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+        }
+    }
+
+    public func channel(_ channelID: String, for user: String) throws -> Channel {
+        try log.readProjections { store in
+            let queries = ChatQueries(store: store)
+            return try queries.view(try queries.channel(channelID, visibleTo: user))
+        }
+    }
+
+    public func renameChannel(_ channelID: String, to name: String, by user: String) async throws -> Channel {
+        let name = try validName(name)
+        _ = try await append(
+            channelID, ChatRecordType.channelRenamed, by: user, payload: ChannelRenamedPayload(name: name)
+        ) {
+            _ = try $0.channel(channelID, visibleTo: user)
+        }
+        return try channel(channelID, for: user)
+    }
+
+    /// Deletes a channel; only its creator may. Answers with the channel as it was.
+    public func deleteChannel(_ channelID: String, by user: String) async throws -> Channel {
+        let before = try channel(channelID, for: user)
+        _ = try await append(channelID, ChatRecordType.channelDeleted, by: user, payload: EmptyPayload()) {
+            queries in
+            let state = try queries.channel(channelID, visibleTo: user)
+            guard state.createdBy == user else {
+                throw ChatError.forbidden("only the channel's creator may delete it")
+            }
+        }
+        return before
+    }
+
+    public func addMember(_ member: String, to channelID: String, by user: String) async throws -> Channel {
+        try Self.validateUserID(member, field: "userId")
+        _ = try await append(
+            channelID, ChatRecordType.memberAdded, by: user, payload: MemberPayload(userId: member)
+        ) {
+            queries in
+            _ = try queries.channel(channelID, visibleTo: user)
+            guard try !queries.isMember(member, of: channelID) else {
+                throw ChatError.conflict("\(member) is already a member of channel \(channelID)")
+            }
+        }
+        return try channel(channelID, for: user)
+    }
+
+    /// Removes a member: anyone may leave; only the creator may remove others.
+    public func removeMember(_ member: String, from channelID: String, by user: String) async throws
+        -> Channel
+    {
+        let before = try channel(channelID, for: user)
+        _ = try await append(
+            channelID, ChatRecordType.memberRemoved, by: user, payload: MemberPayload(userId: member)
+        ) {
+            queries in
+            let state = try queries.channel(channelID, visibleTo: user)
+            guard try queries.isMember(member, of: channelID) else {
+                throw ChatError.notFound("\(member) is not a member of channel \(channelID)")
+            }
+            guard member == user || state.createdBy == user else {
+                throw ChatError.forbidden("only the channel's creator may remove other members")
+            }
+        }
+        if member == user {
+            var left = before
+            left.members.removeAll { $0 == member }
+            return left
+        }
+        return try channel(channelID, for: user)
+    }
+
+    // MARK: Messages
+
+    /// Posts a message. A repeated `idempotencyKey` (per user and channel) returns the first
+    /// message; the same key with another `requestBody` is a conflict.
+    public func postMessage(
+        _ text: String, metadata: JSONValue?, to channelID: String, by user: String,
+        idempotencyKey: String? = nil,
+        requestBody: [UInt8] = [], replyTo: String? = nil
+    ) async throws -> PostedMessage {
+        try validText(text)
+        let hash = SHA256.hash(data: requestBody).map { String(format: "%02x", $0) }.joined()
+        if let idempotencyKey {
+            guard (1...255).contains(idempotencyKey.utf8.count), !idempotencyKey.utf8.contains(0) else {
+                throw ChatError.invalidRequest(
+                    "Idempotency-Key must have 1 to 255 bytes", details: ["header": "Idempotency-Key"])
+            }
+        }
+        let payload = MessageCreatedPayload(
+            text: text, metadata: metadata, requestHash: idempotencyKey == nil ? nil : hash, replyTo: replyTo)
+        let result = try await log.append(
+            .channel(
+                channelID, type: ChatRecordType.messageCreated, actor: user,
+                idempotencyKey: idempotencyKey.map { "message:\(user):\(channelID):\($0)" },
+                idempotencyTTL: configuration.idempotencyKeyLifetime, payload: try ChatTables.encode(payload),
+                precondition: { _ = try ChatQueries(store: $0).channel(channelID, visibleTo: user) }))
+        if result.isDuplicate {
+            let original = try ChatTables.decode(MessageCreatedPayload.self, result.record.payload)
+            guard original.requestHash == hash else {
+                throw ChatError.conflict("Idempotency-Key was already used with a different request")
+            }
+        }
+        let message = try log.readProjections {
+            try ChatQueries(store: $0).message(result.record.id.description)
+        }
+        guard let message else { throw ChatError.notFound("message \(result.record.id) not found") }
+        return PostedMessage(message: message, created: !result.isDuplicate)
+    }
+
+    public func editMessage(_ messageID: String, in channelID: String, text: String, by user: String)
+        async throws -> Message
+    {
+        try validText(text)
+        _ = try await append(
+            channelID, ChatRecordType.messageEdited, by: user,
+            payload: MessageEditedPayload(messageId: messageID, text: text)
+        ) { try Self.ownMessage(messageID, in: channelID, of: user, queries: $0) }
+        return try message(messageID, in: channelID, for: user)
+    }
+
+    /// Deletes a message; deleting it again answers the same and appends nothing.
+    public func deleteMessage(_ messageID: String, in channelID: String, by user: String) async throws
+        -> Message
+    {
+        let current = try message(messageID, in: channelID, for: user)
+        if current.deleted == true {
+            guard current.senderId == user else {
+                throw ChatError.forbidden("only the sender may delete a message")
+            }
+            return current
+        }
+        _ = try await append(
+            channelID, ChatRecordType.messageDeleted, by: user,
+            payload: MessageDeletedPayload(messageId: messageID)
+        ) { try Self.ownMessage(messageID, in: channelID, of: user, queries: $0) }
+        return try message(messageID, in: channelID, for: user)
+    }
+
+    public func message(_ messageID: String, in channelID: String, for user: String) throws -> Message {
+        try log.readProjections { store in
+            let queries = ChatQueries(store: store)
+            _ = try queries.channel(channelID, visibleTo: user)
+            guard let message = try queries.message(messageID), message.channelId == channelID else {
+                throw ChatError.notFound("message \(messageID) not found")
+            }
+            return message
+        }
+    }
+
+    public func history(of channelID: String, for user: String, query: HistoryQuery) throws -> MessagePage {
+        guard (1...100).contains(query.limit) else {
+            throw ChatError.invalidRequest("limit must be 1 to 100", details: ["parameter": "limit"])
+        }
+        var ascending = query.after != nil
+        var lower = query.after ?? 0
+        var upper = query.before ?? .max
+        if let token = query.cursor {
+            guard query.before == nil, query.after == nil else {
+                throw ChatError.invalidRequest(
+                    "cursor cannot be combined with before or after", details: ["parameter": "cursor"])
+            }
+            let cursor = try HistoryCursor(token: token)
+            ascending = cursor.ascending
+            if ascending {
+                lower = cursor.from
+                upper = cursor.bound ?? .max
+            } else {
+                upper = cursor.from
+                lower = cursor.bound ?? 0
+            }
+        }
+        return try log.readProjections { store in
+            let queries = ChatQueries(store: store)
+            _ = try queries.channel(channelID, visibleTo: user)
+            guard lower < .max, upper > 0, lower + 1 <= upper - 1 else {
+                return MessagePage(messages: [], nextCursor: nil)
+            }
+            var messages = try queries.messages(
+                channelID, range: (lower + 1)...(upper - 1), ascending: ascending, limit: query.limit + 1)
+            let hasMore = messages.count > query.limit
+            messages = Array(messages.prefix(query.limit))
+            if !ascending { messages.reverse() }
+            var next: String?
+            if hasMore {
+                next =
+                    ascending
+                    ? HistoryCursor(
+                        ascending: true, from: messages.last!.seq, bound: upper == .max ? nil : upper
+                    ).token
+                    : HistoryCursor(
+                        ascending: false, from: messages.first!.seq, bound: lower == 0 ? nil : lower
+                    ).token
+            }
+            return MessagePage(messages: messages, nextCursor: next)
+        }
+    }
+
+    // MARK: Helpers
+
+    private func append<P: Encodable>(
+        _ channelID: String, _ type: String, by user: String, payload: P,
+        precondition: @escaping @Sendable (ChatQueries) throws -> Void
+    ) async throws -> Record {
+        let request = AppendRequest.channel(
+            channelID, type: type, actor: user, payload: try ChatTables.encode(payload),
+            precondition: { try precondition(ChatQueries(store: $0)) })
+        return try await log.append(request).record
+    }
+
+    private static func ownMessage(
+        _ messageID: String, in channelID: String, of user: String, queries: ChatQueries
+    ) throws {
+        _ = try queries.channel(channelID, visibleTo: user)
+        guard let message = try queries.message(messageID), message.channelId == channelID else {
+            throw ChatError.notFound("message \(messageID) not found")
+        }
+        guard message.senderId == user else {
+            throw ChatError.forbidden("only the sender may change a message")
+        }
+        guard message.deleted != true else { throw ChatError.conflict("message \(messageID) was deleted") }
+    }
+
+    private func validName(_ name: String) throws -> String {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, trimmed.count <= configuration.maxChannelNameLength else {
+            throw ChatError.invalidRequest(
+                "name must have 1 to \(configuration.maxChannelNameLength) characters",
+                details: ["field": "name"])
+        }
+        return trimmed
+    }
+
+    private func validText(_ text: String) throws {
+        guard !text.isEmpty, text.utf8.count <= configuration.maxMessageBytes else {
+            throw ChatError.invalidRequest(
+                "text must have 1 to \(configuration.maxMessageBytes) bytes", details: ["field": "text"])
+        }
+    }
+
+    /// User ids: 1 to 256 bytes, no control characters.
+    public static func validateUserID(_ id: String, field: String) throws {
+        guard (1...256).contains(id.utf8.count),
+            !id.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+        else {
+            throw ChatError.invalidRequest(
+                "\(field): a user id must have 1 to 256 bytes and no control characters",
+                details: ["field": field])
+        }
+    }
+}

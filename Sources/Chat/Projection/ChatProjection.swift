@@ -1,0 +1,102 @@
+import EventLog
+import Foundation
+
+/// Folds `chat_events` into channels, memberships and per-channel message history, inside
+/// each append's transaction. Records that no longer fit (e.g. an edit of a message that was
+/// never seen) are skipped, never fatal: a projection must always be rebuildable from the log.
+public struct ChatProjection: Projection {
+    public init() {}
+
+    public var tables: [String] { ChatTables.all }
+
+    public func apply(_ record: Record, to store: any ProjectionStore) throws {
+        guard record.stream == .chatEvents, let channelID = record.channelID else { return }
+        let payload = Data(record.payload)
+        let decoder = JSONDecoder()
+        switch record.type {
+        case ChatRecordType.channelCreated:
+            let created = try decoder.decode(ChannelCreatedPayload.self, from: payload)
+            let state = ChannelState(
+                id: channelID, name: created.name, agent: created.agent, createdBy: record.actor,
+                createdAt: record.createdAt.rfc3339)
+            try store.put(
+                ChatTables.channels, key: Array(channelID.utf8), value: try ChatTables.encode(state))
+            for member in created.members { try addMember(member, to: channelID, in: store) }
+        case ChatRecordType.channelRenamed:
+            let renamed = try decoder.decode(ChannelRenamedPayload.self, from: payload)
+            try updateChannel(channelID, in: store) { $0.name = renamed.name }
+        case ChatRecordType.channelDeleted:
+            try updateChannel(channelID, in: store) { $0.deleted = true }
+            for member in try ChatQueries(store: store).memberIDs(channelID) {
+                try removeMember(member, from: channelID, in: store)
+            }
+        case ChatRecordType.memberAdded:
+            try addMember(
+                try decoder.decode(MemberPayload.self, from: payload).userId, to: channelID, in: store)
+        case ChatRecordType.memberRemoved:
+            try removeMember(
+                try decoder.decode(MemberPayload.self, from: payload).userId, from: channelID, in: store)
+        case ChatRecordType.messageCreated:
+            let created = try decoder.decode(MessageCreatedPayload.self, from: payload)
+            let seq = record.channelSeq ?? 0
+            let message = Message(
+                id: record.id.description, channelId: channelID, seq: seq, senderId: record.actor,
+                text: created.text,
+                createdAt: record.createdAt.rfc3339, metadata: created.metadata, editedAt: nil, deleted: nil,
+                replyTo: created.replyTo)
+            try store.put(
+                ChatTables.messages, key: ChatTables.message(channelID: channelID, seq: seq),
+                value: try ChatTables.encode(message))
+            try store.put(
+                ChatTables.messageIDs, key: Array(message.id.utf8),
+                value: ChatTables.message(channelID: channelID, seq: seq))
+        case ChatRecordType.messageEdited:
+            let edited = try decoder.decode(MessageEditedPayload.self, from: payload)
+            try updateMessage(edited.messageId, in: store) { message in
+                message.text = edited.text
+                message.editedAt = record.createdAt.rfc3339
+            }
+        case ChatRecordType.messageDeleted:
+            let deleted = try decoder.decode(MessageDeletedPayload.self, from: payload)
+            try updateMessage(deleted.messageId, in: store) { message in
+                message.text = nil
+                message.metadata = nil
+                message.deleted = true
+            }
+        default:
+            return
+        }
+    }
+
+    private func addMember(_ userID: String, to channelID: String, in store: any ProjectionStore) throws {
+        try store.put(ChatTables.members, key: ChatTables.pair(channelID, userID), value: [])
+        try store.put(ChatTables.userChannels, key: ChatTables.pair(userID, channelID), value: [])
+    }
+
+    private func removeMember(_ userID: String, from channelID: String, in store: any ProjectionStore) throws
+    {
+        try store.delete(ChatTables.members, key: ChatTables.pair(channelID, userID))
+        try store.delete(ChatTables.userChannels, key: ChatTables.pair(userID, channelID))
+    }
+
+    private func updateChannel(
+        _ channelID: String, in store: any ProjectionStore, _ change: (inout ChannelState) -> Void
+    ) throws {
+        let key = Array(channelID.utf8)
+        guard let bytes = try store.get(ChatTables.channels, key: key) else { return }
+        var state = try ChatTables.decode(ChannelState.self, bytes)
+        change(&state)
+        try store.put(ChatTables.channels, key: key, value: try ChatTables.encode(state))
+    }
+
+    private func updateMessage(
+        _ messageID: String, in store: any ProjectionStore, _ change: (inout Message) -> Void
+    ) throws {
+        guard let key = try store.get(ChatTables.messageIDs, key: Array(messageID.utf8)),
+            let bytes = try store.get(ChatTables.messages, key: key)
+        else { return }
+        var message = try ChatTables.decode(Message.self, bytes)
+        change(&message)
+        try store.put(ChatTables.messages, key: key, value: try ChatTables.encode(message))
+    }
+}

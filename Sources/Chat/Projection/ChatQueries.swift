@@ -1,0 +1,77 @@
+import EventLog
+
+/// Reads of the chat projection, usable in a read snapshot or inside an append's precondition.
+struct ChatQueries {
+    let store: any ProjectionStore
+
+    /// A live (not deleted) channel.
+    func channel(_ channelID: String) throws -> ChannelState? {
+        guard let bytes = try store.get(ChatTables.channels, key: Array(channelID.utf8)) else { return nil }
+        let state = try ChatTables.decode(ChannelState.self, bytes)
+        return state.deleted ? nil : state
+    }
+
+    func isMember(_ userID: String, of channelID: String) throws -> Bool {
+        try store.get(ChatTables.members, key: ChatTables.pair(channelID, userID)) != nil
+    }
+
+    /// A channel the user belongs to; `notFound` otherwise, so non-members learn nothing.
+    func channel(_ channelID: String, visibleTo userID: String) throws -> ChannelState {
+        guard let state = try channel(channelID), try isMember(userID, of: channelID) else {
+            throw ChatError.notFound("channel \(channelID) not found")
+        }
+        return state
+    }
+
+    func memberIDs(_ channelID: String) throws -> [String] {
+        var members: [String] = []
+        try store.scan(ChatTables.members, prefix: ChatTables.prefix(channelID), from: nil, reverse: false) {
+            key, _ in
+            members.append(ChatTables.second(of: key))
+            return true
+        }
+        return members
+    }
+
+    func channelIDs(of userID: String) throws -> [String] {
+        var channels: [String] = []
+        try store.scan(ChatTables.userChannels, prefix: ChatTables.prefix(userID), from: nil, reverse: false)
+        { key, _ in
+            channels.append(ChatTables.second(of: key))
+            return true
+        }
+        return channels
+    }
+
+    func view(_ state: ChannelState) throws -> Channel {
+        Channel(
+            id: state.id, name: state.name, members: try memberIDs(state.id), agent: state.agent,
+            createdBy: state.createdBy, createdAt: state.createdAt)
+    }
+
+    func message(_ messageID: String) throws -> Message? {
+        guard let key = try store.get(ChatTables.messageIDs, key: Array(messageID.utf8)),
+            let bytes = try store.get(ChatTables.messages, key: key)
+        else { return nil }
+        return try ChatTables.decode(Message.self, bytes)
+    }
+
+    /// Up to `limit` messages with seq in `range`, walking from its low end (`ascending`) or high end.
+    func messages(
+        _ channelID: String, range: ClosedRange<UInt64>, ascending: Bool, limit: Int
+    ) throws -> [Message] {
+        var messages: [Message] = []
+        let start = ChatTables.message(
+            channelID: channelID, seq: ascending ? range.lowerBound : range.upperBound)
+        try store.scan(
+            ChatTables.messages, prefix: ChatTables.prefix(channelID), from: start, reverse: !ascending
+        ) {
+            key, value in
+            let seq = ChatTables.seq(ofMessageKey: key)
+            guard range.contains(seq), messages.count < limit else { return false }
+            messages.append(try ChatTables.decode(Message.self, value))
+            return true
+        }
+        return messages
+    }
+}

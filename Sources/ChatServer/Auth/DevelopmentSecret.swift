@@ -1,0 +1,25 @@
+import Foundation
+
+/// The HS256 secret a server uses when none is configured: generated once, kept in
+/// `DIR/jwt-secret` (mode 0600), and shared with `chatlog token`.
+public enum DevelopmentSecret {
+    public static func load(directory: String) throws -> String {
+        let path = directory + "/jwt-secret"
+        if let existing = try? String(contentsOfFile: path, encoding: .utf8) {
+            return existing.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<48).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let secret = Data(bytes).base64EncodedString()
+        let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
+        _ = FileManager.default.createFile(
+            atPath: temporary, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
+        // link() fails if the file exists: with two processes starting at once the first one
+        // wins and both read its secret back.
+        _ = link(temporary, path)
+        unlink(temporary)
+        return try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(
+            in: .whitespacesAndNewlines)
+    }
+}

@@ -1,0 +1,65 @@
+import Chat
+import EventLog
+import Hummingbird
+import Logging
+import Prometheus
+
+/// Everything the HTTP server serves from, built once by `serve` (or a test).
+public struct ChatServerDependencies: Sendable {
+    public var storage: LMDBStorage
+    public var chat: ChatService
+    public var authority: TokenAuthority
+    public var apiKeys: APIKeyStore
+    public var registry: PrometheusCollectorRegistry
+    public var readiness: Readiness
+
+    public init(
+        storage: LMDBStorage, chat: ChatService, authority: TokenAuthority, apiKeys: APIKeyStore,
+        registry: PrometheusCollectorRegistry, readiness: Readiness
+    ) {
+        self.storage = storage
+        self.chat = chat
+        self.authority = authority
+        self.apiKeys = apiKeys
+        self.registry = registry
+        self.readiness = readiness
+    }
+}
+
+/// Assembles the router: operations endpoints without credentials, everything else under
+/// `/v1` behind bearer auth, all of it behind the error envelope and metrics.
+public enum ChatServer {
+    public static func makeRouter(
+        _ dependencies: ChatServerDependencies, configuration: ServerConfiguration,
+        routes: RouteTable = RouteTable()
+    ) -> Router<ChatRequestContext> {
+        let router = Router(context: ChatRequestContext.self)
+        router.add(
+            middleware: APIMiddleware(
+                routes: routes, metrics: RequestMetrics(registry: dependencies.registry)))
+        OperationsController(
+            readiness: dependencies.readiness, registry: dependencies.registry,
+            logMetrics: LogMetrics(storage: dependencies.storage, registry: dependencies.registry)
+        ).addRoutes(to: router, table: routes)
+        let rateLimiter = RateLimiter(configuration: configuration.rateLimit)
+        let api = router.group("v1").add(
+            middleware: BearerAuthMiddleware(authority: dependencies.authority, rateLimiter: rateLimiter))
+        ChannelController(chat: dependencies.chat).addRoutes(to: api, table: routes)
+        MessageController(chat: dependencies.chat).addRoutes(to: api, table: routes)
+        return router
+    }
+
+    public static func makeApplication(
+        _ dependencies: ChatServerDependencies, configuration: ServerConfiguration, logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        Application(
+            router: makeRouter(dependencies, configuration: configuration),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "chatlog"),
+            onServerRunning: { channel in
+                await onServerRunning(channel.localAddress?.port ?? configuration.port)
+            },
+            logger: logger)
+    }
+}

@@ -1,0 +1,34 @@
+/// How the HTTP server runs; every field has a working default.
+public struct ServerConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// The largest request body accepted (400 KiB).
+    public var maxBodyBytes = 409_600
+    public var auth = AuthConfiguration()
+    public var rateLimit = RateLimitConfiguration()
+    /// How often retention runs.
+    public var retentionInterval: Duration = .seconds(60)
+
+    public init() {}
+}
+
+/// How requests prove who they are.
+public struct AuthConfiguration: Sendable {
+    /// The HS256 secret (at least 32 bytes). When nil the server uses the one it generated
+    /// and stored in the data directory.
+    public var jwtSecret: String?
+    /// PEM of an RS256 or ES256 public key whose tokens carry `kid` = `publicKeyID`.
+    public var publicKeyPEM: String?
+    public var publicKeyID = "public"
+
+    public init() {}
+}
+
+/// A per-caller token bucket: `requestsPerSecond` sustained, `burst` at once.
+public struct RateLimitConfiguration: Sendable {
+    public var enabled = true
+    public var requestsPerSecond = 1000.0
+    public var burst = 2000.0
+
+    public init() {}
+}

@@ -1,0 +1,110 @@
+import Chat
+import Hummingbird
+
+/// `/v1/channels`: create, list mine, get, rename, delete, add and remove members.
+struct ChannelController {
+    let chat: ChatService
+
+    struct CreateBody: Decodable {
+        var name: String
+        var members: [String]?
+        var agent: Bool?
+    }
+
+    struct RenameBody: Decodable {
+        var name: String
+    }
+
+    struct MemberBody: Decodable {
+        var userId: String
+    }
+
+    struct ChannelResponse: Encodable, Sendable {
+        var channel: Channel
+    }
+
+    struct ChannelsResponse: Encodable, Sendable {
+        var channels: [Channel]
+    }
+
+    func addRoutes(to group: RouterGroup<ChatRequestContext>, table: RouteTable) {
+        group.post("channels", use: create)
+        group.get("channels", use: list)
+        group.get("channels/{channelId}", use: get)
+        group.patch("channels/{channelId}", use: rename)
+        group.delete("channels/{channelId}", use: delete)
+        group.post("channels/{channelId}/members", use: addMember)
+        group.delete("channels/{channelId}/members/{userId}", use: removeMember)
+        table.add("POST", "/v1/channels")
+        table.add("GET", "/v1/channels")
+        table.add("GET", "/v1/channels/{channelId}")
+        table.add("PATCH", "/v1/channels/{channelId}")
+        table.add("DELETE", "/v1/channels/{channelId}")
+        table.add("POST", "/v1/channels/{channelId}/members")
+        table.add("DELETE", "/v1/channels/{channelId}/members/{userId}")
+    }
+
+    @Sendable func create(_ request: Request, context: ChatRequestContext) async throws -> JSONResponse<
+        ChannelResponse
+    > {
+        let user = try context.requireUser()
+        let (body, _) = try await JSONBody.decode(
+            CreateBody.self, from: request, context: context, allowedFields: ["name", "members", "agent"])
+        let channel = try await chat.createChannel(
+            by: user, name: body.name, members: body.members ?? [], agent: body.agent ?? false)
+        return JSONResponse(status: .created, body: ChannelResponse(channel: channel))
+    }
+
+    @Sendable func list(_ request: Request, context: ChatRequestContext) async throws -> JSONResponse<
+        ChannelsResponse
+    > {
+        JSONResponse(body: ChannelsResponse(channels: try chat.channels(of: try context.requireUser())))
+    }
+
+    @Sendable func get(_ request: Request, context: ChatRequestContext) async throws -> JSONResponse<
+        ChannelResponse
+    > {
+        let channel = try chat.channel(
+            try context.parameters.require("channelId"), for: try context.requireUser())
+        return JSONResponse(body: ChannelResponse(channel: channel))
+    }
+
+    @Sendable func rename(_ request: Request, context: ChatRequestContext) async throws -> JSONResponse<
+        ChannelResponse
+    > {
+        let user = try context.requireUser()
+        let (body, _) = try await JSONBody.decode(
+            RenameBody.self, from: request, context: context, allowedFields: ["name"])
+        let channel = try await chat.renameChannel(
+            try context.parameters.require("channelId"), to: body.name, by: user)
+        return JSONResponse(body: ChannelResponse(channel: channel))
+    }
+
+    @Sendable func delete(_ request: Request, context: ChatRequestContext) async throws -> JSONResponse<
+        ChannelResponse
+    > {
+        let channel = try await chat.deleteChannel(
+            try context.parameters.require("channelId"), by: try context.requireUser())
+        return JSONResponse(body: ChannelResponse(channel: channel))
+    }
+
+    @Sendable func addMember(_ request: Request, context: ChatRequestContext) async throws -> JSONResponse<
+        ChannelResponse
+    > {
+        let user = try context.requireUser()
+        let (body, _) = try await JSONBody.decode(
+            MemberBody.self, from: request, context: context, allowedFields: ["userId"])
+        let channel = try await chat.addMember(
+            body.userId, to: try context.parameters.require("channelId"), by: user)
+        return JSONResponse(body: ChannelResponse(channel: channel))
+    }
+
+    @Sendable func removeMember(_ request: Request, context: ChatRequestContext) async throws -> JSONResponse<
+        ChannelResponse
+    > {
+        let channel = try await chat.removeMember(
+            try context.parameters.require("userId"), from: try context.parameters.require("channelId"),
+            by: try context.requireUser())
+        return JSONResponse(body: ChannelResponse(channel: channel))
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Hummingbird
+
+/// Strict JSON request bodies: JSON content type (415 otherwise), at most 400 KiB (413),
+/// well-formed (400), no fields beyond the ones named (400), then decoded into `T`.
+enum JSONBody {
+    static func decode<T: Decodable>(
+        _ type: T.Type, from request: Request, context: ChatRequestContext, allowedFields: Set<String>
+    ) async throws -> (T, [UInt8]) {
+        try checkContentType(request)
+        var request = request
+        let buffer = try await request.collectBody(upTo: context.maxUploadSize)
+        let bytes = Array(buffer.readableBytesView)
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
+        } catch {
+            throw APIError.invalidRequest("the body is not valid JSON")
+        }
+        guard let fields = object as? [String: Any] else {
+            throw APIError.invalidRequest("the body must be a JSON object")
+        }
+        let unknown = Set(fields.keys).subtracting(allowedFields).sorted()
+        guard unknown.isEmpty else {
+            throw APIError.invalidRequest(
+                "unknown field\(unknown.count == 1 ? "" : "s") \(unknown.map { "'\($0)'" }.joined(separator: ", "))",
+                details: ["fields": unknown.joined(separator: ",")])
+        }
+        return (try JSONDecoder().decode(T.self, from: Data(bytes)), bytes)
+    }
+
+    static func checkContentType(_ request: Request) throws {
+        guard let contentType = request.headers[.contentType] else {
+            throw APIError.unsupportedMediaType("the body must be JSON: set Content-Type: application/json")
+        }
+        let mediaType = contentType.split(separator: ";").first.map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        }
+        guard mediaType == "application/json" else {
+            throw APIError.unsupportedMediaType("the body must be application/json, not \(contentType)")
+        }
+    }
+}
+
+/// Query parameters, parsed strictly.
+extension Request {
+    func integerParameter(_ name: String) throws -> UInt64? {
+        guard let text = uri.queryParameters[Substring(name)] else { return nil }
+        guard let value = UInt64(text) else {
+            throw APIError.invalidRequest("\(name) must be a whole number", details: ["parameter": name])
+        }
+        return value
+    }
+}
+
+/// A response body with a chosen status.
+struct JSONResponse<Body: Encodable & Sendable>: ResponseGenerator {
+    var status: HTTPResponse.Status = .ok
+    var body: Body
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        let data = try JSONEncoder().encode(body)
+        return Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

@@ -1,0 +1,95 @@
+import EventLog
+import Hummingbird
+import Prometheus
+import Synchronization
+
+/// Whether the server may take traffic: false until the log is open and the services run.
+public final class Readiness: Sendable {
+    private let ready = Atomic<Bool>(false)
+    public init() {}
+    public var isReady: Bool { ready.load(ordering: .acquiring) }
+    public func set(_ value: Bool) { ready.store(value, ordering: .releasing) }
+}
+
+/// `/v1/health`, `/v1/ready`, `/metrics` and `/openapi.json`, none of which need credentials.
+struct OperationsController {
+    let readiness: Readiness
+    let registry: PrometheusCollectorRegistry
+    let logMetrics: LogMetrics
+
+    struct Status: Encodable, Sendable {
+        var status: String
+    }
+
+    func addRoutes(to router: Router<ChatRequestContext>, table: RouteTable) {
+        router.get("v1/health") { _, _ in JSONResponse(body: Status(status: "ok")) }
+        router.get("v1/ready") { _, _ in
+            guard readiness.isReady else {
+                throw APIError(
+                    .serviceUnavailable, code: "not_ready", message: "the server is starting or stopping")
+            }
+            return JSONResponse(body: Status(status: "ready"))
+        }
+        router.get("metrics") { _, _ in
+            logMetrics.update()
+            var buffer: [UInt8] = []
+            registry.emit(into: &buffer)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+        }
+        router.get("openapi.json") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: OpenAPISpec.json)))
+        }
+        table.add("GET", "/v1/health")
+        table.add("GET", "/v1/ready")
+        table.add("GET", "/metrics")
+        table.add("GET", "/openapi.json")
+    }
+}
+
+/// The log's figures in Prometheus: appends, commits, batch size and commit (sync) time.
+final class LogMetrics: Sendable {
+    private let storage: LMDBStorage
+    private let appended: Counter
+    private let commits: Counter
+    private let commitSeconds: Counter
+    private let batchSize: Gauge
+    private let last: Mutex<WriterStatistics>
+
+    init(storage: LMDBStorage, registry: PrometheusCollectorRegistry) {
+        self.storage = storage
+        last = Mutex(storage.writerStatistics)
+        appended = registry.makeCounter(
+            descriptor: .init(
+                namespace: "chatlog", subsystem: "log", metricName: "appended_records", unitName: "total",
+                helpText: "Records appended to the log"))
+        commits = registry.makeCounter(
+            descriptor: .init(
+                namespace: "chatlog", subsystem: "log", metricName: "commits", unitName: "total",
+                helpText: "Group commits (one sync each)"))
+        commitSeconds = registry.makeCounter(
+            descriptor: .init(
+                namespace: "chatlog", subsystem: "log", metricName: "commit_seconds", unitName: "total",
+                helpText: "Time spent writing and syncing commits"))
+        batchSize = registry.makeGauge(
+            descriptor: .init(
+                namespace: "chatlog", subsystem: "log", metricName: "average_batch", unitName: "records",
+                helpText: "Records per commit since start"))
+    }
+
+    /// Brings the counters up to the writer's totals (called on each scrape).
+    func update() {
+        let now = storage.writerStatistics
+        let previous = last.withLock { last in
+            defer { last = now }
+            return last
+        }
+        appended.increment(by: Int64(now.appendedRecords - previous.appendedRecords))
+        commits.increment(by: Int64(now.commits - previous.commits))
+        commitSeconds.increment(by: Double(now.commitNanoseconds - previous.commitNanoseconds) / 1e9)
+        batchSize.set(now.averageBatchSize)
+    }
+}

@@ -1,0 +1,46 @@
+import Hummingbird
+
+/// Requires a bearer JWT and puts its user in the context; then applies the user's rate limit.
+struct BearerAuthMiddleware: RouterMiddleware {
+    typealias Context = ChatRequestContext
+
+    let authority: TokenAuthority
+    let rateLimiter: RateLimiter
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        guard let header = request.headers[.authorization] else {
+            throw APIError.unauthorized("missing Authorization: Bearer <token>")
+        }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            throw APIError.unauthorized("the Authorization header must be 'Bearer <token>'")
+        }
+        var context = context
+        context.user = try await authority.user(fromToken: String(parts[1]))
+        try rateLimiter.admit("user:" + context.user!)
+        return try await next(request, context)
+    }
+}
+
+/// Requires a service API key in `X-API-Key`.
+struct APIKeyMiddleware: RouterMiddleware {
+    typealias Context = ChatRequestContext
+
+    let store: APIKeyStore
+    let rateLimiter: RateLimiter
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        guard let secret = request.headers[.apiKey] else {
+            throw APIError.unauthorized("missing X-API-Key header")
+        }
+        guard let id = try store.authenticate(secret) else { throw APIError.unauthorized("invalid API key") }
+        var context = context
+        context.apiKeyID = id
+        try rateLimiter.admit("key:" + id)
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,161 @@
+/// The OpenAPI 3.1 description of the HTTP API, served at `/openapi.json`. A test checks that
+/// every registered route is described here and every path here is registered.
+enum OpenAPISpec {
+    static let json = """
+        {
+          "openapi": "3.1.0",
+          "info": {"title": "chatlog", "version": "1.0.0",
+            "description": "An event-sourced chat backend: every write is a record in an append-only log."},
+          "servers": [{"url": "http://127.0.0.1:8080"}],
+          "components": {
+            "securitySchemes": {
+              "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+              "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+            },
+            "parameters": {
+              "channelId": {"name": "channelId", "in": "path", "required": true, "schema": {"type": "string"}},
+              "messageId": {"name": "messageId", "in": "path", "required": true, "schema": {"type": "string"}},
+              "userId": {"name": "userId", "in": "path", "required": true, "schema": {"type": "string"}}
+            },
+            "schemas": {
+              "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object",
+                "required": ["code", "message", "details", "requestId"], "properties": {
+                  "code": {"type": "string", "enum": ["invalid_request", "unauthorized", "forbidden", "not_found",
+                    "method_not_allowed", "conflict", "payload_too_large", "unsupported_media_type", "rate_limited",
+                    "agent_timeout", "storage_full", "not_ready", "internal"]},
+                  "message": {"type": "string"}, "details": {"type": "object"}, "requestId": {"type": "string"}}}}},
+              "Channel": {"type": "object", "required": ["id", "name", "members", "agent", "createdBy", "createdAt"],
+                "properties": {"id": {"type": "string"}, "name": {"type": "string"},
+                  "members": {"type": "array", "items": {"type": "string"}}, "agent": {"type": "boolean"},
+                  "createdBy": {"type": "string"}, "createdAt": {"type": "string", "format": "date-time"}}},
+              "ChannelResponse": {"type": "object", "required": ["channel"],
+                "properties": {"channel": {"$ref": "#/components/schemas/Channel"}}},
+              "Message": {"type": "object", "required": ["id", "channelId", "seq", "senderId", "createdAt"],
+                "properties": {"id": {"type": "string"}, "channelId": {"type": "string"}, "seq": {"type": "integer", "minimum": 1},
+                  "senderId": {"type": "string"}, "text": {"type": "string"},
+                  "createdAt": {"type": "string", "format": "date-time"}, "metadata": {"type": "object"},
+                  "editedAt": {"type": "string", "format": "date-time"}, "deleted": {"type": "boolean"},
+                  "replyTo": {"type": "string"}}},
+              "MessageResponse": {"type": "object", "required": ["message"],
+                "properties": {"message": {"$ref": "#/components/schemas/Message"}}}
+            },
+            "responses": {
+              "Error": {"description": "An error in the standard envelope",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            }
+          },
+          "security": [{"bearer": []}],
+          "paths": {
+            "/v1/health": {"get": {"summary": "Liveness", "security": [], "responses": {
+              "200": {"description": "Listening", "content": {"application/json": {"schema": {"type": "object",
+                "properties": {"status": {"type": "string"}}}}}}}}},
+            "/v1/ready": {"get": {"summary": "Readiness", "security": [], "responses": {
+              "200": {"description": "Ready", "content": {"application/json": {"schema": {"type": "object",
+                "properties": {"status": {"type": "string"}}}}}},
+              "503": {"$ref": "#/components/responses/Error"}}}},
+            "/metrics": {"get": {"summary": "Prometheus metrics", "security": [], "responses": {
+              "200": {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+            "/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {
+              "200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+            "/v1/channels": {
+              "post": {"summary": "Create a channel; the creator becomes a member",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
+                  "additionalProperties": false, "required": ["name"], "properties": {
+                    "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                    "members": {"type": "array", "items": {"type": "string"}}, "agent": {"type": "boolean"}}}}}},
+                "responses": {"201": {"description": "Created", "content": {"application/json": {"schema":
+                  {"$ref": "#/components/schemas/ChannelResponse"}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "413": {"$ref": "#/components/responses/Error"}, "415": {"$ref": "#/components/responses/Error"},
+                  "429": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Error"}}},
+              "get": {"summary": "The caller's channels", "responses": {
+                "200": {"description": "Channels", "content": {"application/json": {"schema": {"type": "object",
+                  "required": ["channels"], "properties": {"channels": {"type": "array",
+                    "items": {"$ref": "#/components/schemas/Channel"}}}}}}},
+                "401": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}}
+            },
+            "/v1/channels/{channelId}": {
+              "parameters": [{"$ref": "#/components/parameters/channelId"}],
+              "get": {"summary": "A channel (404 unless the caller is a member)", "responses": {
+                "200": {"description": "The channel", "content": {"application/json": {"schema":
+                  {"$ref": "#/components/schemas/ChannelResponse"}}}},
+                "401": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}},
+              "patch": {"summary": "Rename", "requestBody": {"required": true, "content": {"application/json": {
+                "schema": {"type": "object", "additionalProperties": false, "required": ["name"],
+                  "properties": {"name": {"type": "string"}}}}}},
+                "responses": {"200": {"description": "Renamed", "content": {"application/json": {"schema":
+                  {"$ref": "#/components/schemas/ChannelResponse"}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"}, "415": {"$ref": "#/components/responses/Error"}}},
+              "delete": {"summary": "Delete (creator only)", "responses": {
+                "200": {"description": "The channel as it was", "content": {"application/json": {"schema":
+                  {"$ref": "#/components/schemas/ChannelResponse"}}}},
+                "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
+                "404": {"$ref": "#/components/responses/Error"}}}
+            },
+            "/v1/channels/{channelId}/members": {
+              "parameters": [{"$ref": "#/components/parameters/channelId"}],
+              "post": {"summary": "Add a member", "requestBody": {"required": true, "content": {"application/json": {
+                "schema": {"type": "object", "additionalProperties": false, "required": ["userId"],
+                  "properties": {"userId": {"type": "string"}}}}}},
+                "responses": {"200": {"description": "The channel", "content": {"application/json": {"schema":
+                  {"$ref": "#/components/schemas/ChannelResponse"}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}
+            },
+            "/v1/channels/{channelId}/members/{userId}": {
+              "parameters": [{"$ref": "#/components/parameters/channelId"}, {"$ref": "#/components/parameters/userId"}],
+              "delete": {"summary": "Remove a member (yourself, or anyone as the creator)", "responses": {
+                "200": {"description": "The channel", "content": {"application/json": {"schema":
+                  {"$ref": "#/components/schemas/ChannelResponse"}}}},
+                "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
+                "404": {"$ref": "#/components/responses/Error"}}}
+            },
+            "/v1/channels/{channelId}/messages": {
+              "parameters": [{"$ref": "#/components/parameters/channelId"}],
+              "post": {"summary": "Post a message",
+                "parameters": [{"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
+                  "additionalProperties": false, "required": ["text"], "properties": {"text": {"type": "string"},
+                    "metadata": {"type": "object"}}}}}},
+                "responses": {"201": {"description": "Posted", "content": {"application/json": {"schema":
+                  {"$ref": "#/components/schemas/MessageResponse"}}}},
+                  "200": {"description": "The message an earlier request with this Idempotency-Key posted",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MessageResponse"}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"},
+                  "413": {"$ref": "#/components/responses/Error"}, "415": {"$ref": "#/components/responses/Error"},
+                  "429": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Error"}}},
+              "get": {"summary": "History, oldest first within a page",
+                "parameters": [
+                  {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}},
+                  {"name": "before", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                  {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                  {"name": "cursor", "in": "query", "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "A page", "content": {"application/json": {"schema": {
+                  "type": "object", "required": ["messages", "nextCursor"], "properties": {
+                    "messages": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
+                    "nextCursor": {"type": ["string", "null"]}}}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"}}}
+            },
+            "/v1/channels/{channelId}/messages/{messageId}": {
+              "parameters": [{"$ref": "#/components/parameters/channelId"}, {"$ref": "#/components/parameters/messageId"}],
+              "patch": {"summary": "Edit (sender only)", "requestBody": {"required": true, "content": {
+                "application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["text"],
+                  "properties": {"text": {"type": "string"}}}}}},
+                "responses": {"200": {"description": "Edited", "content": {"application/json": {"schema":
+                  {"$ref": "#/components/schemas/MessageResponse"}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+                  "409": {"$ref": "#/components/responses/Error"}}},
+              "delete": {"summary": "Delete (sender only)", "responses": {
+                "200": {"description": "Deleted", "content": {"application/json": {"schema":
+                  {"$ref": "#/components/schemas/MessageResponse"}}}},
+                "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
+                "404": {"$ref": "#/components/responses/Error"}}}
+            }
+          }
+        }
+        """
+}

@@ -1,0 +1,73 @@
+import Chat
+import EventLog
+import Hummingbird
+import Logging
+import Prometheus
+import ServiceLifecycle
+
+/// Everything `chatlog serve` runs, assembled from configuration: the log, the chat domain,
+/// authentication and the HTTP server, as one service group that stops in reverse order on
+/// SIGTERM or SIGINT.
+public struct ChatServerRunner: Sendable {
+    public var dataDirectory: String
+    public var log: LogConfiguration
+    public var chat: ChatConfiguration
+    public var server: ServerConfiguration
+    public var registry: PrometheusCollectorRegistry
+    public var logger: Logger
+
+    public init(
+        dataDirectory: String, log: LogConfiguration, chat: ChatConfiguration, server: ServerConfiguration,
+        registry: PrometheusCollectorRegistry, logger: Logger
+    ) {
+        self.dataDirectory = dataDirectory
+        self.log = log
+        self.chat = chat
+        self.server = server
+        self.registry = registry
+        self.logger = logger
+    }
+
+    /// Opens the log and builds the dependencies the server serves from.
+    public func makeDependencies() async throws -> ChatServerDependencies {
+        let storage = try LMDBStorage(
+            directory: dataDirectory, configuration: log, projections: [ChatProjection()], logger: logger)
+        do {
+            let secret = try server.auth.jwtSecret ?? DevelopmentSecret.load(directory: dataDirectory)
+            let authority = try await TokenAuthority(
+                secret: secret, publicKeyPEM: server.auth.publicKeyPEM, publicKeyID: server.auth.publicKeyID)
+            return ChatServerDependencies(
+                storage: storage, chat: ChatService(log: storage, configuration: chat), authority: authority,
+                apiKeys: APIKeyStore(directory: dataDirectory), registry: registry, readiness: Readiness())
+        } catch {
+            storage.close()
+            throw error
+        }
+    }
+
+    /// Runs until SIGTERM or SIGINT; `onListening` gets the bound port.
+    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let dependencies = try await makeDependencies()
+        let readiness = dependencies.readiness
+        let logger = logger
+        let application = ChatServer.makeApplication(dependencies, configuration: server, logger: logger) {
+            port in
+            readiness.set(true)
+            logger.info("chatlog listening", metadata: ["port": "\(port)", "data": "\(dataDirectory)"])
+            await onListening(port)
+        }
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: LogService(storage: dependencies.storage, readiness: readiness)),
+                    .init(
+                        service: RetentionService(
+                            storage: dependencies.storage, interval: server.retentionInterval, logger: logger)
+                    ),
+                    .init(service: application),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+}

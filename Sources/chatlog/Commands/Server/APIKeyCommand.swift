@@ -1,0 +1,67 @@
+import ArgumentParser
+import ChatServer
+
+struct APIKeyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apikey", abstract: "Manage service API keys (stored hashed in the data directory).",
+        subcommands: [Create.self, List.self, Revoke.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a key and print it as the last line; it is shown only once.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "A name to recognise the key by.") var name: String = "default"
+
+        func run() async throws {
+            let settings = try await global.settings()
+            let (key, secret) = try APIKeyStore(directory: settings.dataDirectory).create(name: name)
+            Console.error("created API key \(key.id) (\(key.name)); store it now, it is not shown again:")
+            Console.out(secret)
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List keys (never their secrets).")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            let settings = try await global.settings()
+            let keys = try APIKeyStore(directory: settings.dataDirectory).keys()
+            if output.json {
+                Console.out(
+                    JSONValue.object([
+                        (
+                            "keys",
+                            .array(
+                                keys.map {
+                                    .object([
+                                        ("id", .string($0.id)), ("name", .string($0.name)),
+                                        ("createdAt", .string($0.createdAt)),
+                                        ("revokedAt", .optional($0.revokedAt)),
+                                    ])
+                                })
+                        )
+                    ]).text)
+            } else {
+                var table = Table("ID", "NAME", "CREATED", "REVOKED")
+                for key in keys { table.add(key.id, key.name, key.createdAt, key.revokedAt ?? "-") }
+                Console.out(table.text)
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a key by id; effective at once.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The key's id.") var id: String
+
+        func run() async throws {
+            let settings = try await global.settings()
+            guard try APIKeyStore(directory: settings.dataDirectory).revoke(id: id) else {
+                throw ValidationError("no live API key with id \(id)")
+            }
+            Console.out("revoked \(id)")
+        }
+    }
+}
