@@ -40,7 +40,11 @@ enum ChatTables {
     }
 
     static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        Array(try JSONEncoder().encode(value))
+        // Sorted keys make the stored bytes a function of the value, so a rebuilt projection is
+        // byte-for-byte the same as the live one.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return Array(try encoder.encode(value))
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8]) throws -> T {

@@ -3,6 +3,7 @@ import EventLog
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 extension APIError {
     /// The one place where every module's errors become HTTP errors.
@@ -31,6 +32,8 @@ extension APIError {
             default:
                 return nil
             }
+        case is NIOTooManyBytesError:
+            return .payloadTooLarge
         case let error as DecodingError:
             return .invalidRequest("the body does not match the expected shape: \(Self.describe(error))")
         case let error as HTTPError:

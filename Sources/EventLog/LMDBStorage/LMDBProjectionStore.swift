@@ -38,7 +38,8 @@ struct LMDBProjectionStore: ProjectionStore {
             if reverse {
                 entry = try Self.lastAtOrBefore(start ?? Self.end(of: prefix), in: &cursor)
             } else {
-                entry = try cursor.seek(atLeast: start ?? prefix)
+                let key = start ?? prefix
+                entry = key.isEmpty ? try cursor.first() : try cursor.seek(atLeast: key)
             }
             while let (key, value) = entry, key.starts(with: prefix) {
                 guard try body(Array(key), Array(value)) else { return }

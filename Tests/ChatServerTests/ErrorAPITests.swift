@@ -1,0 +1,176 @@
+import ChatServer
+import EventLog
+import Foundation
+import HTTPTypes
+import Testing
+
+@Suite struct ErrorAPITests {
+    @Test func everyResponseCarriesARequestID() async throws {
+        try await TestServer.run { server in
+            let generated = try await server.send(.get, "/v1/health")
+            let id = try #require(generated.headers[HTTPField.Name("X-Request-ID")!])
+            #expect(UUID(uuidString: id) != nil && id == id.lowercased())
+            let echoed = try await server.send(
+                .get, "/v1/health", headers: [HTTPField.Name("X-Request-ID")!: "client-42"])
+            #expect(echoed.headers[HTTPField.Name("X-Request-ID")!] == "client-42")
+        }
+    }
+
+    @Test func badBodiesGetTheirOwnClearErrors() async throws {
+        try await TestServer.run { server in
+            let path = "/v1/channels"
+            expectError(
+                try await server.send(
+                    .post, path, as: "alice", raw: "{\"name\": ", headers: [.contentType: "application/json"]),
+                .badRequest,
+                "invalid_request")
+            expectError(
+                try await server.send(
+                    .post, path, as: "alice", raw: "{\"name\": \"x\"}", headers: [.contentType: "text/plain"]),
+                .unsupportedMediaType, "unsupported_media_type")
+            expectError(
+                try await server.send(.post, path, as: "alice", raw: "{\"name\": \"x\"}"),
+                .unsupportedMediaType, "unsupported_media_type")
+            #expect(
+                try await server.send(
+                    .post, path, as: "alice", raw: "{\"name\": \"x\"}",
+                    headers: [.contentType: "application/json; charset=utf-8"]
+                ).status == .created)
+            let unknown = expectError(
+                try await server.send(.post, path, as: "alice", json: ["name": "x", "color": "red"]),
+                .badRequest, "invalid_request")
+            #expect(unknown.errorMessage?.contains("color") == true)
+            let missing = expectError(
+                try await server.send(.post, path, as: "alice", json: [:] as [String: String]), .badRequest,
+                "invalid_request")
+            #expect(missing.errorMessage?.contains("name") == true)
+            let wrongType = expectError(
+                try await server.send(.post, path, as: "alice", json: ["name": 5]), .badRequest,
+                "invalid_request")
+            #expect(wrongType.errorMessage?.contains("name") == true)
+            expectError(
+                try await server.send(.post, path, as: "alice", json: ["name": ""]), .badRequest,
+                "invalid_request")
+            expectError(
+                try await server.send(.post, path, as: "alice", json: [1, 2]), .badRequest, "invalid_request")
+            let big = String(repeating: "x", count: 409_600)
+            expectError(
+                try await server.send(.post, path, as: "alice", json: ["name": big]), .contentTooLarge,
+                "payload_too_large")
+            // Nothing of the refused requests reached the log: only the one channel was created.
+            let channels = try await server.send(.get, path, as: "alice")
+            #expect((channels.body["channels"] as? [Any])?.count == 1)
+        }
+    }
+
+    @Test func routingErrorsUseTheEnvelopeToo() async throws {
+        try await TestServer.run { server in
+            expectError(try await server.send(.get, "/v1/nothing-here", as: "alice"), .notFound, "not_found")
+            let wrongMethod = expectError(
+                try await server.send(.put, "/v1/channels", as: "alice"), .methodNotAllowed,
+                "method_not_allowed")
+            #expect(wrongMethod.headers[.allow] == "POST, GET")
+        }
+    }
+
+    @Test func tokensAreCheckedStrictly() async throws {
+        try await TestServer.run { server in
+            func status(_ authorization: String?) async throws -> APIResponse {
+                var headers: HTTPFields = [:]
+                if let authorization { headers[.authorization] = authorization }
+                return try await server.send(.get, "/v1/channels", headers: headers)
+            }
+            expectError(try await status(nil), .unauthorized, "unauthorized")
+            expectError(try await status("Basic abc"), .unauthorized, "unauthorized")
+            expectError(try await status("Bearer not.a.token"), .unauthorized, "unauthorized")
+            let expired = try await server.token("alice", ttl: .seconds(-60))
+            expectError(try await status("Bearer \(expired)"), .unauthorized, "unauthorized")
+            let other = try await TokenAuthority(secret: "another-secret-that-is-long-enough-too!!")
+            expectError(
+                try await status("Bearer \(try await other.mint(user: "alice", ttl: .seconds(60)))"),
+                .unauthorized, "unauthorized")
+            // alg "none": a valid-looking payload with no signature.
+            let header = Data("{\"alg\":\"none\",\"typ\":\"JWT\"}".utf8).base64URL
+            let payload = Data("{\"sub\":\"alice\",\"exp\":4102444800}".utf8).base64URL
+            expectError(try await status("Bearer \(header).\(payload)."), .unauthorized, "unauthorized")
+            #expect(try await status("Bearer \(try await server.token("alice"))").status == .ok)
+        }
+    }
+
+    @Test func anotherUsersTokenSeesOnlyTheirOwnChannels() async throws {
+        try await TestServer.run { server in
+            _ = try await server.createChannel(by: "alice")
+            let bobs = try await server.send(.get, "/v1/channels", as: "bob")
+            #expect((bobs.body["channels"] as? [Any])?.isEmpty == true)
+        }
+    }
+
+    @Test func theRateLimitAnswers429WithRetryAfter() async throws {
+        try await TestServer.run(configure: {
+            $0.rateLimit.requestsPerSecond = 1
+            $0.rateLimit.burst = 3
+        }) { server in
+            let token = try await server.token("alice")
+            let headers: HTTPFields = [.authorization: "Bearer \(token)"]
+            for _ in 0..<3 {
+                #expect(try await server.send(.get, "/v1/channels", headers: headers).status == .ok)
+            }
+            let limited = expectError(
+                try await server.send(.get, "/v1/channels", headers: headers), .tooManyRequests,
+                "rate_limited")
+            #expect(limited.headers[.retryAfter] == "1")
+            // Another user has their own bucket.
+            #expect(try await server.send(.get, "/v1/channels", as: "bob").status == .ok)
+        }
+    }
+
+    @Test func storageFullIsA503AndReadsKeepWorking() async throws {
+        var log = LogConfiguration()
+        log.initialMapSize = 1 << 20
+        log.maxMapSize = 2 << 20
+        try await TestServer.run(log: log) { server in
+            let channel = try await server.createChannel(by: "alice")
+            let path = "/v1/channels/\(channel)/messages"
+            var accepted = 0
+            var refusal: APIResponse?
+            while refusal == nil, accepted < 10_000 {
+                let response = try await server.send(
+                    .post, path, as: "alice", json: ["text": String(repeating: "z", count: 8000)])
+                if response.status == .created { accepted += 1 } else { refusal = response }
+            }
+            let full = try #require(refusal)
+            expectError(full, .serviceUnavailable, "storage_full")
+            #expect(accepted > 10)
+            let history = try await server.send(.get, path + "?limit=100", as: "alice")
+            #expect(history.status == .ok)
+            #expect((history.body["messages"] as? [Any])?.count == min(accepted, 100))
+            #expect(try server.storage.verify().isSound)
+        }
+    }
+
+    @Test func operationsEndpointsNeedNoCredentials() async throws {
+        try await TestServer.run { server in
+            #expect(try await server.send(.get, "/v1/health").body["status"] as? String == "ok")
+            #expect(try await server.send(.get, "/v1/ready").body["status"] as? String == "ready")
+            _ = try await server.createChannel(by: "alice")
+            let metrics = try await server.send(.get, "/metrics")
+            #expect(metrics.status == .ok)
+            #expect(
+                metrics.text.contains(
+                    "chatlog_http_requests_total{method=\"POST\",route=\"/v1/channels\",status=\"201\"} 1"))
+            #expect(metrics.text.contains("chatlog_log_appended_records_total 1"))
+            #expect(metrics.text.contains("chatlog_http_request_duration_seconds_bucket"))
+            let spec = try await server.send(.get, "/openapi.json")
+            #expect(spec.body["openapi"] as? String == "3.1.0")
+        }
+    }
+}
+
+extension Data {
+    var base64URL: String {
+        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(
+            of: "/", with: "_"
+        )
+        .replacingOccurrences(of: "=", with: "")
+    }
+}

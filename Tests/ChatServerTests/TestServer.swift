@@ -1,0 +1,112 @@
+import Chat
+import ChatServer
+import EventLog
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Prometheus
+import Testing
+
+/// A response with its body parsed as JSON.
+struct APIResponse {
+    var status: HTTPResponse.Status
+    var headers: HTTPFields
+    var body: [String: Any]
+    var text: String
+
+    var errorCode: String? { (body["error"] as? [String: Any])?["code"] as? String }
+    var errorMessage: String? { (body["error"] as? [String: Any])?["message"] as? String }
+    subscript(key: String) -> [String: Any]? { body[key] as? [String: Any] }
+}
+
+/// The real server on an ephemeral port over a real log in a temporary directory.
+struct TestServer {
+    static let secret = "a-test-secret-that-is-long-enough-for-hs256"
+    let client: any TestClientProtocol
+    let dependencies: ChatServerDependencies
+    let directory: String
+
+    var authority: TokenAuthority { dependencies.authority }
+    var storage: LMDBStorage { dependencies.storage }
+
+    static func run(
+        log: LogConfiguration = LogConfiguration(),
+        configure: (inout ServerConfiguration) -> Void = { _ in },
+        _ body: @Sendable (TestServer) async throws -> Void
+    ) async throws {
+        let directory = NSTemporaryDirectory() + "chatlog-server-" + UUID().uuidString.lowercased()
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var configuration = ServerConfiguration()
+        configuration.port = 0
+        configure(&configuration)
+        let storage = try LMDBStorage(
+            directory: directory, configuration: log, projections: [ChatProjection()])
+        defer { storage.close() }
+        let authority = try await TokenAuthority(secret: secret)
+        let dependencies = ChatServerDependencies(
+            storage: storage, chat: ChatService(log: storage), authority: authority,
+            apiKeys: APIKeyStore(directory: directory), registry: PrometheusCollectorRegistry(),
+            readiness: Readiness())
+        dependencies.readiness.set(true)
+        let application = Application(
+            router: ChatServer.makeRouter(dependencies, configuration: configuration),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await application.test(.live) { client in
+            try await body(TestServer(client: client, dependencies: dependencies, directory: directory))
+        }
+    }
+
+    func token(_ user: String, ttl: Duration = .seconds(600)) async throws -> String {
+        try await authority.mint(user: user, ttl: ttl)
+    }
+
+    /// Sends a request as `user` (minting a token) or with explicit headers.
+    func send(
+        _ method: HTTPRequest.Method, _ path: String, as user: String? = nil, json: Any? = nil,
+        raw: String? = nil,
+        headers extra: HTTPFields = [:]
+    ) async throws -> APIResponse {
+        var headers = extra
+        if let user { headers[.authorization] = "Bearer \(try await token(user))" }
+        var body: ByteBuffer?
+        if let json {
+            body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json))
+            if headers[.contentType] == nil { headers[.contentType] = "application/json" }
+        } else if let raw {
+            body = ByteBuffer(string: raw)
+        }
+        let response = try await client.execute(uri: path, method: method, headers: headers, body: body)
+        let text = String(buffer: response.body)
+        let parsed = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+        return APIResponse(status: response.status, headers: response.headers, body: parsed, text: text)
+    }
+
+    /// Creates a channel and returns its id.
+    func createChannel(by user: String, members: [String] = [], agent: Bool = false) async throws -> String {
+        let response = try await send(
+            .post, "/v1/channels", as: user, json: ["name": "room", "members": members, "agent": agent])
+        #expect(response.status == .created)
+        return try #require(response["channel"]?["id"] as? String)
+    }
+
+    /// Posts a message and returns its body.
+    func post(_ text: String, in channel: String, by user: String) async throws -> [String: Any] {
+        let response = try await send(
+            .post, "/v1/channels/\(channel)/messages", as: user, json: ["text": text])
+        #expect(response.status == .created, "\(response.text)")
+        return try #require(response["message"])
+    }
+}
+
+/// Checks the contract's error envelope and returns the code.
+@discardableResult
+func expectError(_ response: APIResponse, _ status: HTTPResponse.Status, _ code: String) -> APIResponse {
+    #expect(response.status == status, "\(response.text)")
+    #expect(response.errorCode == code, "\(response.text)")
+    let error = response.body["error"] as? [String: Any]
+    #expect(error?["details"] is [String: Any])
+    #expect((error?["requestId"] as? String) == response.headers[HTTPField.Name("X-Request-ID")!])
+    return response
+}
