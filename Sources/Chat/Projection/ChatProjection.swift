@@ -20,7 +20,7 @@ public struct ChatProjection: Projection {
                 id: channelID, name: created.name, agent: created.agent, createdBy: record.actor,
                 createdAt: record.createdAt.rfc3339)
             try store.put(
-                ChatTables.channels, key: Array(channelID.utf8), value: try ChatTables.encode(state))
+                ChatTables.channels, key: Array(channelID.utf8), value: state.binary)
             for member in created.members { try addMember(member, to: channelID, in: store) }
         case ChatRecordType.channelRenamed:
             let renamed = try decoder.decode(ChannelRenamedPayload.self, from: payload)
@@ -46,7 +46,7 @@ public struct ChatProjection: Projection {
                 replyTo: created.replyTo)
             try store.put(
                 ChatTables.messages, key: ChatTables.message(channelID: channelID, seq: seq),
-                value: try ChatTables.encode(message))
+                value: try message.binary)
             try store.put(
                 ChatTables.messageIDs, key: Array(message.id.utf8),
                 value: ChatTables.message(channelID: channelID, seq: seq))
@@ -84,9 +84,9 @@ public struct ChatProjection: Projection {
     ) throws {
         let key = Array(channelID.utf8)
         guard let bytes = try store.get(ChatTables.channels, key: key) else { return }
-        var state = try ChatTables.decode(ChannelState.self, bytes)
+        var state = try ChannelState(binary: bytes)
         change(&state)
-        try store.put(ChatTables.channels, key: key, value: try ChatTables.encode(state))
+        try store.put(ChatTables.channels, key: key, value: state.binary)
     }
 
     private func updateMessage(
@@ -95,8 +95,8 @@ public struct ChatProjection: Projection {
         guard let key = try store.get(ChatTables.messageIDs, key: Array(messageID.utf8)),
             let bytes = try store.get(ChatTables.messages, key: key)
         else { return }
-        var message = try ChatTables.decode(Message.self, bytes)
+        var message = try Message(binary: bytes)
         change(&message)
-        try store.put(ChatTables.messages, key: key, value: try ChatTables.encode(message))
+        try store.put(ChatTables.messages, key: key, value: try message.binary)
     }
 }

@@ -7,7 +7,7 @@ struct ChatQueries {
     /// A live (not deleted) channel.
     func channel(_ channelID: String) throws -> ChannelState? {
         guard let bytes = try store.get(ChatTables.channels, key: Array(channelID.utf8)) else { return nil }
-        let state = try ChatTables.decode(ChannelState.self, bytes)
+        let state = try ChannelState(binary: bytes)
         return state.deleted ? nil : state
     }
 
@@ -53,7 +53,7 @@ struct ChatQueries {
         guard let key = try store.get(ChatTables.messageIDs, key: Array(messageID.utf8)),
             let bytes = try store.get(ChatTables.messages, key: key)
         else { return nil }
-        return try ChatTables.decode(Message.self, bytes)
+        return try Message(binary: bytes)
     }
 
     /// Up to `limit` messages with seq in `range`, walking from its low end (`ascending`) or high end.
@@ -69,7 +69,7 @@ struct ChatQueries {
             key, value in
             let seq = ChatTables.seq(ofMessageKey: key)
             guard range.contains(seq), messages.count < limit else { return false }
-            messages.append(try ChatTables.decode(Message.self, value))
+            messages.append(try Message(binary: value))
             return true
         }
         return messages

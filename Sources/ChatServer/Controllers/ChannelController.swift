@@ -19,12 +19,20 @@ struct ChannelController {
         var userId: String
     }
 
-    struct ChannelResponse: Encodable, Sendable {
+    struct ChannelResponse: JSONWritable {
         var channel: Channel
+
+        func write(to json: inout JSONText) {
+            json.object { $0.field("channel", channel) }
+        }
     }
 
-    struct ChannelsResponse: Encodable, Sendable {
+    struct ChannelsResponse: JSONWritable {
         var channels: [Channel]
+
+        func write(to json: inout JSONText) {
+            json.object { $0.field("channels", array: channels) { $1.write(to: &$0) } }
+        }
     }
 
     func addRoutes(to group: RouterGroup<ChatRequestContext>, table: RouteTable) {

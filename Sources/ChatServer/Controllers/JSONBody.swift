@@ -54,14 +54,15 @@ extension Request {
 }
 
 /// A response body with a chosen status.
-struct JSONResponse<Body: Encodable & Sendable>: ResponseGenerator {
+struct JSONResponse<Body: JSONWritable>: ResponseGenerator {
     var status: HTTPResponse.Status = .ok
     var body: Body
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        let data = try JSONEncoder().encode(body)
+        var json = JSONText(capacity: 512)
+        body.write(to: &json)
         return Response(
             status: status, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            body: .init(byteBuffer: ByteBuffer(string: json.text)))
     }
 }

@@ -14,21 +14,24 @@ struct MessageController {
         var text: String
     }
 
-    struct MessageResponse: Encodable, Sendable {
+    struct MessageResponse: JSONWritable {
         var message: Message
+
+        func write(to json: inout JSONText) {
+            json.object { $0.field("message", message) }
+        }
     }
 
-    struct PageResponse: Encodable, Sendable {
+    struct PageResponse: JSONWritable {
         var messages: [Message]
         var nextCursor: String?
 
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(messages, forKey: .messages)
-            try container.encode(nextCursor, forKey: .nextCursor)
+        func write(to json: inout JSONText) {
+            json.object { object in
+                object.field("messages", array: messages) { $1.write(to: &$0) }
+                object.field("nextCursor", nextCursor, includeNull: true)
+            }
         }
-
-        enum CodingKeys: String, CodingKey { case messages, nextCursor }
     }
 
     func addRoutes(to group: RouterGroup<ChatRequestContext>, table: RouteTable) {

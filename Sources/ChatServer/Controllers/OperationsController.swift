@@ -17,8 +17,12 @@ struct OperationsController {
     let registry: PrometheusCollectorRegistry
     let logMetrics: LogMetrics
 
-    struct Status: Encodable, Sendable {
+    struct Status: JSONWritable {
         var status: String
+
+        func write(to json: inout JSONText) {
+            json.object { $0.field("status", status) }
+        }
     }
 
     func addRoutes(to router: Router<ChatRequestContext>, table: RouteTable) {

@@ -35,7 +35,11 @@ public final class LMDBStorage: LogStorage {
                 throw EventLogError.notFound(directory)
             }
         } else {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            do {
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            } catch {
+                throw EventLogError.storage("cannot create the log directory \(path): \(error.localizedDescription)")
+            }
         }
         var options = Environment.Options()
         options.mapSize = configuration.initialMapSize

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Measures the HTTP API with wrk (apt-get install wrk): durable message posts and history reads
+# against a release `chatlog serve`, beside a bare Hummingbird route that decodes and encodes
+# the same JSON. Usage: tools/bench-http.sh [SECONDS] [CONNECTIONS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source tools/env.sh
+seconds=${1:-10}
+connections=${2:-64}
+command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 1; }
+swift build -c release --product chatlog >&2
+bin=.build/release/chatlog
+data=$(mktemp -d)
+port=18380
+echo_port=18381
+cleanup() {
+    kill "${server:-}" "${echo_server:-}" 2>/dev/null || true
+    wait 2>/dev/null || true
+    rm -rf "$data" "${scripts:-}"
+}
+trap cleanup EXIT
+export CHATLOG_RATE_LIMIT_ENABLED=false
+"$bin" serve --data-dir "$data" --port $port >"$data/server.log" 2>&1 &
+server=$!
+"$bin" debug echo-server --port $echo_port >/dev/null 2>&1 &
+echo_server=$!
+for _ in $(seq 100); do curl -sf "localhost:$port/v1/health" >/dev/null && curl -sf -o /dev/null -X POST "localhost:$echo_port/echo" -H 'content-type: application/json' -d '{"text":"x"}' && break; sleep 0.1; done
+token=$("$bin" token --data-dir "$data" --user bench | tail -1)
+channel=$(curl -sf -X POST "localhost:$port/v1/channels" -H "Authorization: Bearer $token" \
+    -H 'content-type: application/json' -d '{"name":"bench"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["channel"]["id"])')
+for i in $(seq 100); do
+    curl -sf -o /dev/null -X POST "localhost:$port/v1/channels/$channel/messages" -H "Authorization: Bearer $token" \
+        -H 'content-type: application/json' -d "{\"text\":\"seed $i\"}"
+done
+scripts=$(mktemp -d)
+cat >"$scripts/post.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '{"text":"hello from wrk, a message of about this size"}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $token"
+LUA
+cat >"$scripts/get.lua" <<LUA
+wrk.headers["Authorization"] = "Bearer $token"
+LUA
+cat >"$scripts/echo.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '{"text":"hello from wrk, a message of about this size"}'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+run() {
+    echo "== $1"
+    shift
+    wrk -t2 -c"$connections" -d"${seconds}s" --latency "$@" | grep -E "Requests/sec|Latency  |  50%|  99%|Non-2xx|Socket errors"
+}
+run "bare Hummingbird: POST /echo (decode + encode)" -s "$scripts/echo.lua" "http://127.0.0.1:$echo_port/echo"
+run "chatlog: POST /v1/channels/{id}/messages (durable, 201 after commit)" -s "$scripts/post.lua" \
+    "http://127.0.0.1:$port/v1/channels/$channel/messages"
+run "chatlog: GET /v1/channels/{id}/messages?limit=50, alone" -s "$scripts/get.lua" \
+    "http://127.0.0.1:$port/v1/channels/$channel/messages?limit=50"
+echo "== chatlog: GET ?limit=50 while 16 connections keep posting"
+wrk -t1 -c16 -d"${seconds}s" -s "$scripts/post.lua" "http://127.0.0.1:$port/v1/channels/$channel/messages" >/dev/null &
+writer=$!
+wrk -t1 -c16 -d"${seconds}s" --latency -s "$scripts/get.lua" "http://127.0.0.1:$port/v1/channels/$channel/messages?limit=50" \
+    | grep -E "Requests/sec|Latency  |  50%|  99%|Non-2xx"
+wait $writer
