@@ -119,7 +119,7 @@ public struct ChatService: Sendable {
         requestBody: [UInt8] = [], replyTo: String? = nil
     ) async throws -> PostedMessage {
         try validText(text)
-        let hash = SHA256.hash(data: requestBody).map { String(format: "%02x", $0) }.joined()
+        let hash = Self.hex(SHA256.hash(data: requestBody))
         if let idempotencyKey {
             guard (1...255).contains(idempotencyKey.utf8.count), !idempotencyKey.utf8.contains(0) else {
                 throw ChatError.invalidRequest(
@@ -275,6 +275,16 @@ public struct ChatService: Sendable {
             throw ChatError.invalidRequest(
                 "text must have 1 to \(configuration.maxMessageBytes) bytes", details: ["field": "text"])
         }
+    }
+
+    private static func hex(_ digest: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for byte in digest {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// User ids: 1 to 256 bytes, no control characters.

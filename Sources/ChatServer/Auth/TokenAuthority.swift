@@ -1,5 +1,6 @@
 import Foundation
 import JWTKit
+import Synchronization
 
 /// The claims chatlog reads from a bearer token: `sub` is the user, `exp` is enforced.
 struct UserClaims: JWTPayload {
@@ -16,6 +17,9 @@ struct UserClaims: JWTPayload {
 /// its `kid`) and mints development tokens.
 public struct TokenAuthority: Sendable {
     private let keys: JWTKeyCollection
+    /// Tokens already verified, with their user and expiry: clients send the same token with
+    /// every request, and a look-up is far cheaper than a signature check.
+    private let verified = VerifiedTokens()
 
     /// `secret` must have at least 32 bytes (shorter HMAC keys are refused).
     public init(secret: String, publicKeyPEM: String? = nil, publicKeyID: String = "public") async throws {
@@ -37,6 +41,7 @@ public struct TokenAuthority: Sendable {
 
     /// The user a valid token names.
     public func user(fromToken token: String) async throws -> String {
+        if let user = verified.user(for: token) { return user }
         let claims: UserClaims
         do {
             claims = try await keys.verify(token, as: UserClaims.self)
@@ -46,6 +51,7 @@ public struct TokenAuthority: Sendable {
             throw APIError.unauthorized("invalid token")
         }
         guard !claims.sub.value.isEmpty else { throw APIError.unauthorized("invalid token: no subject") }
+        verified.remember(token, user: claims.sub.value, expiresAt: claims.exp.value)
         return claims.sub.value
     }
 
@@ -64,6 +70,30 @@ public struct TokenAuthority: Sendable {
         if text.contains("expired") || text.contains("exp") { return "expired" }
         if text.contains("signature") { return "bad signature" }
         return "not a token this server accepts"
+    }
+}
+
+/// A bounded cache of verified tokens; an entry stops counting when its token expires.
+final class VerifiedTokens: Sendable {
+    private let entries = Mutex<[String: (user: String, expiresAt: Date)]>([:])
+    private let capacity = 10_000
+
+    func user(for token: String) -> String? {
+        entries.withLock { entries in
+            guard let entry = entries[token] else { return nil }
+            guard entry.expiresAt > Date() else {
+                entries[token] = nil
+                return nil
+            }
+            return entry.user
+        }
+    }
+
+    func remember(_ token: String, user: String, expiresAt: Date) {
+        entries.withLock { entries in
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries[token] = (user, expiresAt)
+        }
     }
 }
 

@@ -11,22 +11,15 @@ enum JSONBody {
         var request = request
         let buffer = try await request.collectBody(upTo: context.maxUploadSize)
         let bytes = Array(buffer.readableBytesView)
-        let object: Any
+        let decoder = JSONDecoder()
+        decoder.userInfo[StrictBody<T>.allowedFieldsKey] = allowedFields
         do {
-            object = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
-        } catch {
+            return (try decoder.decode(StrictBody<T>.self, from: Data(bytes)).value, bytes)
+        } catch DecodingError.typeMismatch(_, let context) where context.codingPath.isEmpty {
+            throw APIError.invalidRequest("the body must be a JSON object")
+        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
             throw APIError.invalidRequest("the body is not valid JSON")
         }
-        guard let fields = object as? [String: Any] else {
-            throw APIError.invalidRequest("the body must be a JSON object")
-        }
-        let unknown = Set(fields.keys).subtracting(allowedFields).sorted()
-        guard unknown.isEmpty else {
-            throw APIError.invalidRequest(
-                "unknown field\(unknown.count == 1 ? "" : "s") \(unknown.map { "'\($0)'" }.joined(separator: ", "))",
-                details: ["fields": unknown.joined(separator: ",")])
-        }
-        return (try JSONDecoder().decode(T.self, from: Data(bytes)), bytes)
     }
 
     static func checkContentType(_ request: Request) throws {
@@ -39,6 +32,32 @@ enum JSONBody {
         guard mediaType == "application/json" else {
             throw APIError.unsupportedMediaType("the body must be application/json, not \(contentType)")
         }
+    }
+}
+
+/// Decodes `T` from a JSON object in one pass, refusing fields `T` does not know.
+struct StrictBody<T: Decodable>: Decodable {
+    static var allowedFieldsKey: CodingUserInfoKey { CodingUserInfoKey(rawValue: "chatlog.allowedFields")! }
+
+    var value: T
+
+    private struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyKey.self)
+        let allowed = decoder.userInfo[Self.allowedFieldsKey] as? Set<String> ?? []
+        let unknown = container.allKeys.map(\.stringValue).filter { !allowed.contains($0) }.sorted()
+        guard unknown.isEmpty else {
+            throw APIError.invalidRequest(
+                "unknown field\(unknown.count == 1 ? "" : "s") \(unknown.map { "'\($0)'" }.joined(separator: ", "))",
+                details: ["fields": unknown.joined(separator: ",")])
+        }
+        value = try T(from: decoder)
     }
 }
 
@@ -63,6 +82,6 @@ struct JSONResponse<Body: JSONWritable>: ResponseGenerator {
         body.write(to: &json)
         return Response(
             status: status, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(string: json.text)))
+            body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
     }
 }

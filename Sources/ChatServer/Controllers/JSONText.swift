@@ -7,54 +7,64 @@ protocol JSONWritable: Sendable {
     func write(to json: inout JSONText)
 }
 
-/// JSON text under construction.
+/// JSON text under construction, as UTF-8 bytes.
 struct JSONText {
-    private(set) var text = ""
+    private(set) var bytes: [UInt8] = []
 
     init(capacity: Int = 256) {
-        text.reserveCapacity(capacity)
+        bytes.reserveCapacity(capacity)
     }
+
+    var text: String { String(decoding: bytes, as: UTF8.self) }
 
     /// Writes an object whose members `body` adds with `field`.
     mutating func object(_ body: (inout ObjectWriter) -> Void) {
-        text += "{"
-        // Swapping moves the text into the writer and back without copying it.
+        bytes.append(UInt8(ascii: "{"))
+        // Swapping moves the bytes into the writer and back without copying them.
         var writer = ObjectWriter(json: JSONText(capacity: 0))
         swap(&writer.json, &self)
         body(&writer)
         swap(&writer.json, &self)
-        text += "}"
+        bytes.append(UInt8(ascii: "}"))
     }
 
     mutating func array<T>(_ items: [T], _ each: (inout JSONText, T) -> Void) {
-        text += "["
+        bytes.append(UInt8(ascii: "["))
         for (index, item) in items.enumerated() {
-            if index > 0 { text += "," }
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
             each(&self, item)
         }
-        text += "]"
+        bytes.append(UInt8(ascii: "]"))
     }
 
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
     mutating func string(_ value: String) {
-        text += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": text += "\\\""
-            case "\\": text += "\\\\"
-            case "\n": text += "\\n"
-            case "\r": text += "\\r"
-            case "\t": text += "\\t"
-            case let scalar where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: text.unicodeScalars.append(scalar)
+        bytes.append(UInt8(ascii: "\""))
+        var value = value
+        value.withUTF8 { utf8 in
+            var runStart = 0
+            for (index, byte) in utf8.enumerated() where byte < 0x20 || byte == 0x22 || byte == 0x5C {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+                runStart = index + 1
+                switch byte {
+                case 0x22: bytes += [0x5C, 0x22]
+                case 0x5C: bytes += [0x5C, 0x5C]
+                case 0x0A: bytes += [0x5C, UInt8(ascii: "n")]
+                case 0x0D: bytes += [0x5C, UInt8(ascii: "r")]
+                case 0x09: bytes += [0x5C, UInt8(ascii: "t")]
+                default:
+                    bytes += [0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")]
+                    bytes += [Self.hexDigits[Int(byte >> 4)], Self.hexDigits[Int(byte & 0xF)]]
+                }
             }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
         }
-        text += "\""
+        bytes.append(UInt8(ascii: "\""))
     }
 
     mutating func raw(_ json: String) {
-        text += json
+        bytes.append(contentsOf: json.utf8)
     }
 
     struct ObjectWriter {

@@ -6,6 +6,8 @@ public final class RouteTable: Sendable {
     public struct Route: Sendable, Hashable {
         public var method: String
         public var path: String
+        /// The path's segments, split once.
+        var segments: [Substring] { path.split(separator: "/", omittingEmptySubsequences: false) }
     }
 
     private let entries = Mutex<[Route]>([])
@@ -18,20 +20,26 @@ public final class RouteTable: Sendable {
         entries.withLock { $0.append(Route(method: method, path: path)) }
     }
 
+    private let split = Mutex<[(Route, [Substring])]>([])
+
     /// The template matching a concrete path.
     func template(for path: String) -> String? {
-        routes.first { Self.matches($0.path, path) }?.path
+        matching(path).first?.path
     }
 
     /// The methods allowed on a concrete path.
     func methods(for path: String) -> [String] {
-        routes.filter { Self.matches($0.path, path) }.map(\.method)
+        matching(path).map(\.method)
     }
 
-    private static func matches(_ template: String, _ path: String) -> Bool {
-        let templateParts = template.split(separator: "/", omittingEmptySubsequences: false)
+    private func matching(_ path: String) -> [Route] {
         let pathParts = path.split(separator: "/", omittingEmptySubsequences: false)
-        guard templateParts.count == pathParts.count else { return false }
-        return zip(templateParts, pathParts).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
+        let templates = split.withLock { split in
+            if split.count != routes.count { split = routes.map { ($0, $0.segments) } }
+            return split
+        }
+        return templates.filter { _, parts in
+            parts.count == pathParts.count && zip(parts, pathParts).allSatisfy { $0.first == "{" || $0 == $1 }
+        }.map(\.0)
     }
 }
