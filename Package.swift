@@ -98,6 +98,7 @@ let package = Package(
                 "ChatServer", "Chat", "EventLog",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(

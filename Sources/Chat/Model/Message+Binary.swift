@@ -11,11 +11,12 @@ extension Message {
             writer.write(senderId)
             writer.write(text)
             writer.write(createdAt)
-            writer.write(try metadata.map { value in
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = .sortedKeys
-                return String(decoding: try encoder.encode(value), as: UTF8.self)
-            })
+            writer.write(
+                try metadata.map { value in
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = .sortedKeys
+                    return String(decoding: try encoder.encode(value), as: UTF8.self)
+                })
             writer.write(editedAt)
             writer.write(deleted ?? false)
             writer.write(replyTo)
@@ -31,7 +32,9 @@ extension Message {
         senderId = try reader.readString()
         text = try reader.readOptionalString()
         createdAt = try reader.readString()
-        metadata = try reader.readOptionalString().map { try JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }
+        metadata = try reader.readOptionalString().map {
+            try JSONDecoder().decode(JSONValue.self, from: Data($0.utf8))
+        }
         editedAt = try reader.readOptionalString()
         deleted = try reader.readBool() ? true : nil
         replyTo = try reader.readOptionalString()

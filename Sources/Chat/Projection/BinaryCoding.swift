@@ -43,7 +43,9 @@ struct BinaryReader {
     mutating func readUInt64() throws -> UInt64 {
         guard offset + 8 <= bytes.count else { throw Malformed() }
         defer { offset += 8 }
-        return bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
+        return bytes.withUnsafeBytes {
+            UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+        }
     }
 
     mutating func readBool() throws -> Bool {

@@ -15,7 +15,9 @@ public final class APIKeyStore: Sendable {
     }
 
     private struct Snapshot {
-        var modified: Date?
+        /// The file's identity when read: every save renames a new file into place, so a new
+        /// inode (or time or size) means the keys changed, even within one clock tick.
+        var version: [String]?
         var keys: [Key] = []
     }
 
@@ -27,13 +29,15 @@ public final class APIKeyStore: Sendable {
     }
 
     public func keys() throws -> [Key] {
-        let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
-        if let cached = cache.withLock({ $0.modified == modified && modified != nil ? $0.keys : nil }) {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return [] }
+        let version = [FileAttributeKey.systemFileNumber, .modificationDate, .size].map {
+            "\(attributes[$0] ?? "")"
+        }
+        if let cached = cache.withLock({ $0.version == version ? $0.keys : nil }) {
             return cached
         }
-        guard modified != nil else { return [] }
         let keys = try JSONDecoder().decode([Key].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
-        cache.withLock { $0 = Snapshot(modified: modified, keys: keys) }
+        cache.withLock { $0 = Snapshot(version: version, keys: keys) }
         return keys
     }
 

@@ -38,7 +38,8 @@ public final class LMDBStorage: LogStorage {
             do {
                 try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
             } catch {
-                throw EventLogError.storage("cannot create the log directory \(path): \(error.localizedDescription)")
+                throw EventLogError.storage(
+                    "cannot create the log directory \(path): \(error.localizedDescription)")
             }
         }
         var options = Environment.Options()

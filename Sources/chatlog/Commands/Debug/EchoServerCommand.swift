@@ -33,10 +33,12 @@ struct EchoServerCommand: AsyncParsableCommand {
             let body = try await request.decode(as: Body.self, context: context)
             return Echo(
                 message: EchoMessage(
-                    id: "01a201b4-7438-70da-b77a-006da2494d8b", channelId: "general", seq: 1, senderId: "bench",
+                    id: "01a201b4-7438-70da-b77a-006da2494d8b", channelId: "general", seq: 1,
+                    senderId: "bench",
                     text: body.text, createdAt: "2026-11-22T05:22:13.176218Z"))
         }
-        let application = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
+        let application = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
         try await application.runService()
     }
 }

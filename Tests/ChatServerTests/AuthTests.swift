@@ -1,0 +1,64 @@
+import ChatServer
+import Crypto
+import Foundation
+import JWTKit
+import Testing
+
+@Suite struct AuthTests {
+    struct Claims: JWTPayload {
+        var sub: SubjectClaim
+        var exp: ExpirationClaim
+        func verify(using algorithm: some JWTAlgorithm) throws { try exp.verifyNotExpired() }
+    }
+
+    @Test func es256TokensVerifyWithTheConfiguredPublicKeyAndItsKid() async throws {
+        let privateKey = try ES256PrivateKey(backing: P256.Signing.PrivateKey())
+        let authority = try await TokenAuthority(
+            secret: TestServer.secret, publicKeyPEM: privateKey.publicKey.pemRepresentation,
+            publicKeyID: "ops")
+        let signer = JWTKeyCollection()
+        await signer.add(ecdsa: privateKey, kid: "ops")
+        let claims = Claims(sub: "carol", exp: ExpirationClaim(value: Date().addingTimeInterval(60)))
+        #expect(try await authority.user(fromToken: try await signer.sign(claims, kid: "ops")) == "carol")
+        // The same key under another kid, or another key under this kid, is refused.
+        let stranger = JWTKeyCollection()
+        await stranger.add(ecdsa: try ES256PrivateKey(backing: P256.Signing.PrivateKey()), kid: "ops")
+        await #expect(throws: APIError.self) {
+            _ = try await authority.user(fromToken: try await stranger.sign(claims, kid: "ops"))
+        }
+        // HS256 tokens keep working beside it.
+        #expect(
+            try await authority.user(fromToken: try await authority.mint(user: "dave", ttl: .seconds(60)))
+                == "dave")
+    }
+
+    @Test func aShortSecretIsRefusedAtStart() async throws {
+        await #expect(throws: AuthSetupError.self) { _ = try await TokenAuthority(secret: "short") }
+    }
+
+    @Test func apiKeysAreStoredHashedAndRevocable() throws {
+        let directory = NSTemporaryDirectory() + "chatlog-keys-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = APIKeyStore(directory: directory)
+        let (key, secret) = try store.create(name: "ingest")
+        let file = try String(contentsOfFile: directory + "/apikeys.json", encoding: .utf8)
+        #expect(!file.contains(secret))
+        #expect(try store.authenticate(secret) == key.id)
+        #expect(try store.authenticate(secret + "x") == nil)
+        // Another process's store (as `chatlog apikey revoke` is) takes effect at once.
+        #expect(try APIKeyStore(directory: directory).revoke(id: key.id))
+        #expect(try store.authenticate(secret) == nil)
+        #expect(try !store.revoke(id: key.id))
+    }
+
+    @Test func readinessIsReportedInTheEnvelope() async throws {
+        try await TestServer.run { server in
+            server.dependencies.readiness.set(false)
+            expectError(try await server.send(.get, "/v1/ready"), .serviceUnavailable, "not_ready")
+            #expect(try await server.send(.get, "/v1/health").status == .ok)
+            server.dependencies.readiness.set(true)
+            #expect(try await server.send(.get, "/v1/ready").status == .ok)
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// `chatlog serve` as users run it: a child process on a free port.
+@Suite struct ServeTests {
+    /// Starts `serve` on a free port and returns the process and its base URL.
+    private func start(_ directory: TemporaryDirectory) async throws -> (ChildProcess, String) {
+        let server = try ChildProcess(["serve", "--data-dir", directory.path, "--port", "0"])
+        while let line = await server.nextLine() {
+            if let range = line.range(of: "http://") {
+                let url = String(line[range.lowerBound...].prefix { $0 != " " })
+                return (server, url)
+            }
+        }
+        throw CocoaError(.fileReadUnknown)
+    }
+
+    private func request(_ url: String, method: String = "GET", token: String? = nil, body: String? = nil)
+        async throws
+        -> (Int, [String: Any])
+    {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = method
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let body {
+            request.httpBody = Data(body.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, json)
+    }
+
+    @Test func serveNeedsNoSetUpStopsOnSIGTERMAndKeepsItsDataAcrossSIGKILL() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var (server, url) = try await start(directory)
+        #expect(try await request(url + "/v1/health").0 == 200)
+        #expect(try await request(url + "/v1/ready").0 == 200)
+        // `chatlog token` signs with the secret the server generated in the data directory.
+        let token = try await runChatlog(["token", "--data-dir", directory.path, "--user", "alice"]).output
+            .split(separator: "\n").last.map(String.init)!
+        let (created, body) = try await request(
+            url + "/v1/channels", method: "POST", token: token, body: "{\"name\":\"g\"}")
+        #expect(created == 201)
+        let channel = try #require((body["channel"] as? [String: Any])?["id"] as? String)
+        #expect(
+            try await request(
+                url + "/v1/channels/\(channel)/messages", method: "POST", token: token,
+                body: "{\"text\":\"kept\"}"
+            ).0 == 201)
+        server.kill(SIGKILL)
+        _ = await server.readToEnd()
+        #expect(await server.waitForExit() == SIGKILL)
+
+        (server, url) = try await start(directory)
+        let (status, page) = try await request(url + "/v1/channels/\(channel)/messages", token: token)
+        #expect(status == 200)
+        #expect((page["messages"] as? [[String: Any]])?.map { $0["text"] as? String } == ["kept"])
+        server.kill(SIGTERM)
+        _ = await server.readToEnd()
+        #expect(await server.waitForExit() == 0)
+        #expect(try await runChatlog(["log", "verify", "--data-dir", directory.path]).status == 0)
+    }
+}
