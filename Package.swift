@@ -41,6 +41,14 @@ let package = Package(
             ]
         ),
         .target(
+            name: "Consumers",
+            dependencies: [
+                "EventLog",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "Chat",
             dependencies: [
                 "EventLog",
@@ -67,6 +75,7 @@ let package = Package(
             name: "chatlog",
             dependencies: [
                 "EventLog",
+                "Consumers",
                 "Chat",
                 "ChatServer",
                 "LMDB",
@@ -87,6 +96,10 @@ let package = Package(
         .testTarget(
             name: "EventLogTests",
             dependencies: ["EventLog", "LMDB"]
+        ),
+        .testTarget(
+            name: "ConsumersTests",
+            dependencies: ["Consumers", "EventLog"]
         ),
         .testTarget(
             name: "ChatTests",

@@ -6,7 +6,8 @@ struct Chatlog: AsyncParsableCommand {
         commandName: "chatlog",
         abstract: "An event-sourced chat backend on an append-only log.",
         subcommands: [
-            ServeCommand.self, TokenCommand.self, APIKeyCommand.self, LogCommand.self, BenchCommand.self,
+            ServeCommand.self, TokenCommand.self, APIKeyCommand.self, LogCommand.self, ConsumersCommand.self,
+            BenchCommand.self,
             DebugCommand.self,
         ]
     )

@@ -16,6 +16,8 @@ struct StorageTables: Sendable {
     var idempotencyExpiry: Database
     /// Group + stream + shard → checkpoint seq (u64) and update time (i64).
     var checkpoints: Database
+    /// Group + stream + shard + seq → a `DeadLetter` (JSON).
+    var deadLetters: Database
     /// One records database per shard: seq → encoded record.
     var records: [ShardKey: Database]
     /// Projection table name → its database.
@@ -23,7 +25,7 @@ struct StorageTables: Sendable {
 
     static let fixedNames = [
         "streams", "shards", "channel_heads", "channel_index", "idempotency", "idempotency_expiry",
-        "checkpoints",
+        "checkpoints", "dead_letters",
     ]
 
     static func recordsName(_ shard: ShardKey) -> String {
@@ -36,7 +38,8 @@ struct StorageTables: Sendable {
         let handles = try fixedNames.map { try transaction.openDatabase($0, options: options) }
         return StorageTables(
             streams: handles[0], shards: handles[1], channelHeads: handles[2], channelIndex: handles[3],
-            idempotency: handles[4], idempotencyExpiry: handles[5], checkpoints: handles[6], records: [:],
+            idempotency: handles[4], idempotencyExpiry: handles[5], checkpoints: handles[6],
+            deadLetters: handles[7], records: [:],
             projections: [:])
     }
 

@@ -50,6 +50,15 @@ public protocol LogStorage: Sendable {
     /// Every stored checkpoint.
     func checkpoints() throws -> [Checkpoint]
 
+    /// Stores a dead letter.
+    func addDeadLetter(_ letter: DeadLetter) async throws
+
+    /// A group's dead letters (every group's when nil), oldest position first.
+    func deadLetters(group: String?) throws -> [DeadLetter]
+
+    /// Removes a dead letter; returns whether it existed.
+    func removeDeadLetter(group: String, position: Position) async throws -> Bool
+
     /// Trims records the streams' retention no longer keeps, never past the slowest
     /// checkpoint unless configured to, and forgets expired idempotency keys.
     func enforceRetention(now: Timestamp) async throws -> RetentionReport

@@ -1,0 +1,45 @@
+import EventLog
+
+/// A consumer group: a name, the stream it reads, and how it batches and retries.
+public struct ConsumerGroupConfiguration: Sendable {
+    public var name: String
+    public var stream: StreamName
+    /// The most records read per batch; the checkpoint advances after each batch.
+    public var batchSize = 256
+    public var retry = RetryPolicy()
+
+    public init(name: String, stream: StreamName) {
+        self.name = name
+        self.stream = stream
+    }
+}
+
+/// Exponential backoff between attempts, up to `maxAttempts`; then the record is dead-lettered.
+public struct RetryPolicy: Sendable, Equatable {
+    public var maxAttempts = 5
+    public var initialBackoff: Duration = .milliseconds(50)
+    public var maxBackoff: Duration = .seconds(5)
+
+    public init(
+        maxAttempts: Int = 5, initialBackoff: Duration = .milliseconds(50), maxBackoff: Duration = .seconds(5)
+    ) {
+        self.maxAttempts = maxAttempts
+        self.initialBackoff = initialBackoff
+        self.maxBackoff = maxBackoff
+    }
+
+    /// The pause after failed attempt number `attempt` (1-based): initial × 2^(attempt−1), capped.
+    public func delay(afterAttempt attempt: Int) -> Duration {
+        var delay = initialBackoff
+        for _ in 1..<max(1, attempt) {
+            delay = delay * 2
+            if delay >= maxBackoff { return maxBackoff }
+        }
+        return min(delay, maxBackoff)
+    }
+}
+
+/// What a consumer group does with each record. Throwing asks for a retry.
+public protocol RecordHandler: Sendable {
+    func handle(_ record: Record) async throws
+}

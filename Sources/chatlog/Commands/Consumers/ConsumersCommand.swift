@@ -1,0 +1,148 @@
+import ArgumentParser
+import EventLog
+
+/// `chatlog consumers …`: consumer groups' checkpoints, lag and dead letters.
+struct ConsumersCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "consumers",
+        abstract: "Inspect and move consumer groups: checkpoints, lag, dead letters.",
+        discussion: """
+            A checkpoint is the last sequence number a group has fully processed (0: nothing yet); \
+            processing resumes at checkpoint + 1. list, describe and dlq list read; they work beside a \
+            running server. reset writes: run it on a stopped data directory.
+            """,
+        subcommands: [
+            ConsumersListCommand.self, ConsumersDescribeCommand.self, ConsumersResetCommand.self,
+            DeadLetterCommand.self,
+        ])
+}
+
+/// One group's position on one shard.
+struct GroupShard {
+    var shard: ShardKey
+    var checkpoint: SequenceNumber
+    var head: SequenceNumber
+    var lag: UInt64 { head > checkpoint ? head - checkpoint : 0 }
+
+    /// Every stored group's shards, by group name.
+    static func all(in storage: LMDBStorage) throws -> [(String, [GroupShard])] {
+        let checkpoints = try storage.checkpoints()
+        let groups = Set(checkpoints.map(\.group)).sorted()
+        return try groups.map { group in
+            let shards = try checkpoints.filter { $0.group == group }.map { checkpoint in
+                let shard = ShardKey(stream: checkpoint.stream, shard: checkpoint.shard)
+                return GroupShard(
+                    shard: shard, checkpoint: checkpoint.seq, head: try storage.shardInfo(shard).head)
+            }
+            return (group, shards)
+        }
+    }
+}
+
+struct ConsumersListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "Groups, with checkpoint, head and lag per shard.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let (storage, _) = try await global.openLogReadOnly()
+        defer { storage.close() }
+        let groups = try GroupShard.all(in: storage)
+        if output.json {
+            Console.out(
+                JSONValue.object([
+                    (
+                        "groups",
+                        .array(
+                            groups.map { name, shards in
+                                .object([
+                                    ("name", .string(name)),
+                                    (
+                                        "shards",
+                                        .array(
+                                            shards.map {
+                                                .object([
+                                                    ("stream", .string($0.shard.stream.rawValue)),
+                                                    ("shard", .int(Int64($0.shard.shard))),
+                                                    ("checkpoint", .uint($0.checkpoint)),
+                                                    ("head", .uint($0.head)), ("lag", .uint($0.lag)),
+                                                ])
+                                            })
+                                    ),
+                                ])
+                            })
+                    )
+                ]).text)
+        } else {
+            var table = Table("GROUP", "STREAM", "SHARD", "CHECKPOINT", "HEAD", "LAG")
+            for (name, shards) in groups {
+                for shard in shards {
+                    table.add(
+                        name, shard.shard.stream.rawValue, "\(shard.shard.shard)", "\(shard.checkpoint)",
+                        "\(shard.head)", "\(shard.lag)")
+                }
+            }
+            Console.out(table.text)
+        }
+    }
+}
+
+struct ConsumersDescribeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "describe",
+        abstract: "Why is a group behind? Checkpoint, head, lag, oldest unprocessed age, dead letters.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The group.") var group: String
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let (storage, _) = try await global.openLogReadOnly()
+        defer { storage.close() }
+        guard let shards = try GroupShard.all(in: storage).first(where: { $0.0 == group })?.1 else {
+            throw ValidationError("no consumer group named '\(group)' has a checkpoint")
+        }
+        let letters = try storage.deadLetters(group: group)
+        let now = Timestamp.now()
+        var table = Table(
+            "STREAM", "SHARD", "CHECKPOINT", "HEAD", "LAG", "OLDEST UNPROCESSED", "DEAD LETTERS")
+        var json: [JSONValue] = []
+        for shard in shards {
+            let oldest = try storage.loadNext(shard.shard, after: shard.checkpoint, limit: 1, maxBytes: 1)
+                .first?.createdAt
+            let age = oldest.map { Double(now.microseconds - $0.microseconds) / 1_000_000 }
+            let dead = letters.filter { $0.position.shardKey == shard.shard }.count
+            table.add(
+                shard.shard.stream.rawValue, "\(shard.shard.shard)", "\(shard.checkpoint)", "\(shard.head)",
+                "\(shard.lag)",
+                age.map { String(format: "%.1f s ago", $0) } ?? "-", "\(dead)")
+            json.append(
+                .object([
+                    ("stream", .string(shard.shard.stream.rawValue)),
+                    ("shard", .int(Int64(shard.shard.shard))),
+                    ("checkpoint", .uint(shard.checkpoint)), ("head", .uint(shard.head)),
+                    ("lag", .uint(shard.lag)),
+                    ("oldestUnprocessedAgeSeconds", age.map(JSONValue.double) ?? .null),
+                    ("deadLetters", .int(Int64(dead))),
+                ]))
+        }
+        let lastError = letters.max { $0.failedAt < $1.failedAt }
+        if output.json {
+            Console.out(
+                JSONValue.object([
+                    ("name", .string(group)), ("shards", .array(json)),
+                    ("deadLetters", .int(Int64(letters.count))),
+                    ("lastError", .optional(lastError?.error)),
+                ]).text)
+        } else {
+            Console.out("group \(group): \(letters.count) dead letters\n\n\(table.text)")
+            if let lastError {
+                Console.out(
+                    "\nlast dead letter: \(lastError.position) after \(lastError.attempts) attempts: \(lastError.error)"
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import EventLog
+
+struct ConsumersResetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reset",
+        abstract: "Move a group's checkpoint so it reprocesses (or skips) records.",
+        discussion:
+            "--to-seq N sets the checkpoint to N (processing resumes at N + 1); 0 means from the start.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The group.") var group: String
+    @Option(help: "Set the checkpoint to this seq.") var toSeq: UInt64?
+    @Option(help: "Reprocess records appended at or after this RFC 3339 time.") var toTime: String?
+    @Flag(help: "Reprocess everything retention still keeps.") var trimHorizon = false
+    @Flag(help: "Skip to the head.") var latest = false
+    @Option(help: "Only this shard.") var shard: Int?
+    @Option(help: "The stream (default: every stream the group has a checkpoint on).") var stream: String?
+    @Flag(help: "Show what would be reprocessed without changing anything.") var dryRun = false
+
+    func validate() throws {
+        let choices = [toSeq != nil, toTime != nil, trimHorizon, latest].filter { $0 }.count
+        guard choices == 1 else {
+            throw ValidationError("give exactly one of --to-seq, --to-time, --trim-horizon, --latest")
+        }
+        if let toTime, Timestamp(rfc3339: toTime) == nil {
+            throw ValidationError("--to-time '\(toTime)' is not an RFC 3339 time")
+        }
+    }
+
+    func run() async throws {
+        let settings = try await global.settings()
+        let storage = try LMDBStorage(
+            directory: settings.dataDirectory, configuration: settings.log, readOnly: dryRun)
+        defer { storage.close() }
+        let checkpoints = try storage.checkpoints().filter { $0.group == group }
+        var shards = checkpoints.map { ShardKey(stream: $0.stream, shard: $0.shard) }
+        if shards.isEmpty, let stream {
+            shards = try storage.descriptor(StreamName(stream)).shards
+        }
+        if let stream { shards = shards.filter { $0.stream.rawValue == stream } }
+        if let shard { shards = shards.filter { $0.shard == shard } }
+        guard !shards.isEmpty else { throw ValidationError("no checkpoints of group '\(group)' match") }
+        var table = Table("STREAM", "SHARD", "FROM", "TO", "TO REPROCESS")
+        for key in shards {
+            let info = try storage.shardInfo(key)
+            let current = try storage.checkpoint(group: group, shard: key)
+            let target: SequenceNumber
+            if let toSeq {
+                guard toSeq <= info.head else {
+                    throw ValidationError("--to-seq \(toSeq) is past the head \(info.head) of \(key)")
+                }
+                target = toSeq
+            } else if let toTime, let time = Timestamp(rfc3339: toTime) {
+                target = try storage.firstSequenceNumber(key, atOrAfter: time) - 1
+            } else if trimHorizon {
+                target = info.firstSeq - 1
+            } else {
+                target = info.head
+            }
+            table.add(key.stream.rawValue, "\(key.shard)", "\(current)", "\(target)", "\(info.head - target)")
+            if !dryRun { try await storage.setCheckpoint(target, group: group, shard: key) }
+        }
+        Console.out((dryRun ? "dry run, nothing changed:\n" : "") + table.text)
+    }
+}

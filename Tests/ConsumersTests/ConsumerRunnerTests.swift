@@ -1,0 +1,172 @@
+import EventLog
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+@testable import Consumers
+
+/// A handler that reports every record it sees, and fails on payloads containing "poison".
+final class RecordingHandler: RecordHandler {
+    let seen: AsyncStream<Record>
+    private let continuation: AsyncStream<Record>.Continuation
+    let attempts = Mutex<[String: Int]>([:])
+
+    init() {
+        (seen, continuation) = AsyncStream.makeStream()
+    }
+
+    struct Poisoned: Error {}
+
+    func handle(_ record: Record) async throws {
+        attempts.withLock { $0[record.position.description, default: 0] += 1 }
+        if record.payloadText.contains("poison") { throw Poisoned() }
+        continuation.yield(record)
+    }
+}
+
+@Suite struct ConsumerRunnerTests {
+    private func withLog(_ body: (LMDBStorage) async throws -> Void) async throws {
+        let directory = NSTemporaryDirectory() + "chatlog-consumers-" + UUID().uuidString.lowercased()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var configuration = LogConfiguration()
+        configuration.streams = [StreamConfiguration(name: .chatEvents, shardCount: 2)]
+        let storage = try LMDBStorage(directory: directory, configuration: configuration)
+        defer { storage.close() }
+        try await body(storage)
+    }
+
+    private func group() -> ConsumerGroupConfiguration {
+        var group = ConsumerGroupConfiguration(name: "test", stream: .chatEvents)
+        group.batchSize = 7
+        group.retry = RetryPolicy(
+            maxAttempts: 3, initialBackoff: .milliseconds(1), maxBackoff: .milliseconds(4))
+        return group
+    }
+
+    private func append(_ storage: LMDBStorage, _ text: String, key: String) async throws -> Record {
+        try await storage.append(
+            AppendRequest(
+                stream: .chatEvents, partitionKey: key, type: "t", actor: "a",
+                payload: Array("\"\(text)\"".utf8))
+        ).record
+    }
+
+    /// Runs the group until `body` returns, then stops it.
+    private func running(
+        _ storage: LMDBStorage, _ handler: RecordingHandler, _ body: () async throws -> Void
+    ) async throws {
+        let runner = ConsumerRunner(
+            storage: storage, group: group(), handler: handler, logger: Logger(label: "test"))
+        let task = Task { try await runner.run() }
+        defer { task.cancel() }
+        try await body()
+        task.cancel()
+        try await task.value
+    }
+
+    @Test func retryDelaysGrowAndAreCapped() {
+        let policy = RetryPolicy(
+            maxAttempts: 9, initialBackoff: .milliseconds(10), maxBackoff: .milliseconds(50))
+        #expect(
+            (1...5).map { policy.delay(afterAttempt: $0) } == [
+                .milliseconds(10), .milliseconds(20), .milliseconds(40), .milliseconds(50), .milliseconds(50),
+            ])
+    }
+
+    @Test func theStateMachineCheckpointsAfterTheBatchAndDeadLettersAfterTheLastAttempt() {
+        var state = ShardConsumerState(checkpoint: 4, policy: RetryPolicy(maxAttempts: 2))
+        #expect(state.next() == .load(after: 4))
+        let records = (5...6).map {
+            Record(
+                id: RecordID(high: 0, low: $0), stream: .chatEvents, shard: 0, seq: $0, type: "t",
+                partitionKey: "k",
+                channelID: nil, channelSeq: nil, actor: "a", createdAt: Timestamp(microseconds: 0),
+                idempotencyKey: nil,
+                causationID: nil, payload: [])
+        }
+        state.loaded(records)
+        #expect(state.next() == .deliver(records[0], attempt: 1))
+        #expect(state.failed() == .retry(after: .milliseconds(50)))
+        #expect(state.next() == .deliver(records[0], attempt: 2))
+        #expect(state.failed() == .deadLetter(attempts: 2))
+        state.deadLettered()
+        #expect(state.next() == .deliver(records[1], attempt: 1))
+        state.delivered()
+        #expect(state.next() == .checkpoint(6))
+        state.checkpointed(6)
+        #expect(state.next() == .load(after: 6))
+    }
+
+    @Test func everyRecordIsHandledInShardOrderAndTheCheckpointReachesTheHead() async throws {
+        try await withLog { storage in
+            for index in 0..<40 { _ = try await append(storage, "r\(index)", key: "k\(index % 5)") }
+            let handler = RecordingHandler()
+            try await running(storage, handler) {
+                var seen: [ShardID: [SequenceNumber]] = [:]
+                var iterator = handler.seen.makeAsyncIterator()
+                for _ in 0..<40 {
+                    let record = try #require(await iterator.next())
+                    seen[record.shard, default: []].append(record.seq)
+                }
+                for (_, seqs) in seen { #expect(seqs == Array(1...SequenceNumber(seqs.count))) }
+                // After catching up, a new append wakes the group without any polling.
+                let late = try await append(storage, "late", key: "k1")
+                let woken = try #require(await iterator.next())
+                #expect(woken.position == late.position)
+            }
+            for shard in try storage.descriptor(.chatEvents).shards {
+                #expect(try storage.checkpoint(group: "test", shard: shard) == storage.shardInfo(shard).head)
+            }
+        }
+    }
+
+    @Test func aPoisonRecordIsDeadLetteredAndTheShardMovesOn() async throws {
+        try await withLog { storage in
+            _ = try await append(storage, "fine 1", key: "same")
+            let poison = try await append(storage, "poison", key: "same")
+            let after = try await append(storage, "fine 2", key: "same")
+            let handler = RecordingHandler()
+            try await running(storage, handler) {
+                var iterator = handler.seen.makeAsyncIterator()
+                #expect(await iterator.next()?.payloadText == "\"fine 1\"")
+                #expect(await iterator.next()?.position == after.position)
+            }
+            let letters = try storage.deadLetters(group: "test")
+            #expect(letters.map(\.position) == [poison.position])
+            #expect(letters.first?.attempts == 3)
+            #expect(letters.first?.error.contains("Poisoned") == true)
+            #expect(handler.attempts.withLock { $0[poison.position.description] } == 3)
+            #expect(try storage.checkpoint(group: "test", shard: poison.position.shardKey) == after.seq)
+            #expect(try await storage.removeDeadLetter(group: "test", position: poison.position))
+            #expect(try storage.deadLetters(group: nil).isEmpty)
+        }
+    }
+
+    @Test func aRestartResumesAfterTheCheckpointWithoutLosingAnything() async throws {
+        try await withLog { storage in
+            var shard: ShardKey?
+            for index in 0..<10 {
+                shard = try await append(storage, "first \(index)", key: "one").position.shardKey
+            }
+            let first = RecordingHandler()
+            try await running(storage, first) {
+                var iterator = first.seen.makeAsyncIterator()
+                for _ in 0..<10 { _ = await iterator.next() }
+            }
+            // Stopped at an arbitrary moment: whatever is past the stored checkpoint comes again.
+            let checkpoint = try storage.checkpoint(group: "test", shard: try #require(shard))
+            #expect(checkpoint <= 10)
+            for index in 0..<5 { _ = try await append(storage, "second \(index)", key: "one") }
+            let second = RecordingHandler()
+            try await running(storage, second) {
+                var iterator = second.seen.makeAsyncIterator()
+                var seqs: [SequenceNumber] = []
+                while seqs.count < Int(15 - checkpoint), let record = await iterator.next() {
+                    if record.position.shardKey == shard { seqs.append(record.seq) }
+                }
+                #expect(seqs == Array((checkpoint + 1)...15))
+            }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+
+@Suite struct ConsumersCommandTests {
+    private func json(_ text: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    }
+
+    @Test func resetListAndDescribeAGroup() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let load = try await runChatlog([
+            "debug", "append-load", "--data-dir", directory.path, "--appenders", "4", "--count", "10",
+        ])
+        #expect(load.status == 0)
+        let data = ["--data-dir", directory.path]
+        let reset = try await runChatlog(
+            ["consumers", "reset", "replayer", "--stream", "chat_events", "--to-seq", "0"] + data)
+        #expect(reset.status == 0, "\(reset.error)")
+        let listed = try json(try await runChatlog(["consumers", "list", "--json"] + data).output)
+        let group = try #require((listed["groups"] as? [[String: Any]])?.first)
+        #expect(group["name"] as? String == "replayer")
+        let shards = try #require(group["shards"] as? [[String: Any]])
+        #expect(shards.count == 4)
+        #expect(shards.reduce(0) { $0 + ($1["lag"] as? Int ?? 0) } == 40)
+        #expect(shards.allSatisfy { ($0["checkpoint"] as? Int) == 0 && $0["head"] is Int })
+
+        let dryRun = try await runChatlog(["consumers", "reset", "replayer", "--latest", "--dry-run"] + data)
+        #expect(dryRun.output.contains("dry run"))
+        let stillBehind = try json(
+            try await runChatlog(["consumers", "describe", "replayer", "--json"] + data).output)
+        #expect(
+            (stillBehind["shards"] as? [[String: Any]])?.allSatisfy {
+                $0["oldestUnprocessedAgeSeconds"] is Double
+            } == true)
+
+        #expect(try await runChatlog(["consumers", "reset", "replayer", "--latest"] + data).status == 0)
+        let caughtUp = try json(
+            try await runChatlog(["consumers", "describe", "replayer", "--json"] + data).output)
+        #expect((caughtUp["shards"] as? [[String: Any]])?.allSatisfy { ($0["lag"] as? Int) == 0 } == true)
+        #expect(caughtUp["deadLetters"] as? Int == 0)
+
+        let unknown = try await runChatlog(["consumers", "describe", "nobody"] + data)
+        #expect(unknown.status != 0)
+        #expect(unknown.error.contains("no consumer group named 'nobody'"))
+        let twoChoices = try await runChatlog(
+            ["consumers", "reset", "replayer", "--latest", "--trim-horizon"] + data)
+        #expect(twoChoices.status != 0)
+        #expect(
+            try json(try await runChatlog(["consumers", "dlq", "list", "--json"] + data).output)[
+                "deadLetters"] as? [Any] != nil)
+    }
+}
