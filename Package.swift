@@ -60,6 +60,7 @@ let package = Package(
             name: "ChatServer",
             dependencies: [
                 "Chat",
+                "Consumers",
                 "EventLog",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -108,7 +109,7 @@ let package = Package(
         .testTarget(
             name: "ChatServerTests",
             dependencies: [
-                "ChatServer", "Chat", "EventLog",
+                "ChatServer", "Chat", "EventLog", "Consumers",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -235,6 +235,74 @@ public struct ChatService: Sendable {
         }
     }
 
+    // MARK: Agent
+
+    /// Posts `text` to the user's conversation with the agent (created on first use: an
+    /// ordinary channel with the agent enabled) and returns the conversation id and the message.
+    public func converse(_ text: String, conversationID: String?, by user: String) async throws -> (
+        String, Message
+    ) {
+        let channelID: String
+        if let conversationID {
+            let channel = try channel(conversationID, for: user)
+            guard channel.agent else {
+                throw ChatError.invalidRequest("channel \(conversationID) does not have the agent enabled")
+            }
+            channelID = channel.id
+        } else {
+            channelID = try await createChannel(by: user, name: "Conversation", members: [], agent: true).id
+        }
+        let posted = try await postMessage(text, metadata: nil, to: channelID, by: user)
+        return (channelID, posted.message)
+    }
+
+    /// The agent's reply to the message `record` created: once per message, whatever happens.
+    func appendAgentReply(_ text: String, answering record: Record) async throws {
+        guard let channelID = record.channelID else { return }
+        let payload = MessageCreatedPayload(
+            text: text, metadata: nil, requestHash: nil, replyTo: record.id.description)
+        _ = try await log.append(
+            .channel(
+                channelID, type: ChatRecordType.messageCreated, actor: AgentHandler.actor,
+                idempotencyKey: "agent-reply:\(record.id)", causationID: record.id,
+                payload: try ChatTables.encode(payload),
+                precondition: { store in
+                    guard try ChatQueries(store: store).channel(channelID) != nil else {
+                        throw ChatError.notFound("channel \(channelID) not found")
+                    }
+                }))
+    }
+
+    /// Records that the agent could not answer the message `record` created.
+    func appendAgentFailure(answering record: Record, error: String) async throws {
+        guard let channelID = record.channelID else { return }
+        struct Failed: Encodable {
+            var messageId: String
+            var error: String
+        }
+        _ = try await log.append(
+            .channel(
+                channelID, type: AgentHandler.failedType, actor: AgentHandler.actor,
+                idempotencyKey: "agent-failed:\(record.id)", causationID: record.id,
+                payload: try ChatTables.encode(Failed(messageId: record.id.description, error: error))))
+    }
+
+    /// The agent's reply to a message, once it exists.
+    public func reply(to messageID: String, in channelID: String) throws -> Message? {
+        try log.readProjections { store in
+            guard let key = try store.get(ChatTables.replies, key: Array(messageID.utf8)),
+                let bytes = try store.get(ChatTables.messages, key: key)
+            else { return nil }
+            let reply = try Message(binary: bytes)
+            return reply.channelId == channelID ? reply : nil
+        }
+    }
+
+    /// Whether the agent gave up on a message.
+    public func agentFailed(on messageID: String) throws -> Bool {
+        try log.readProjections { try $0.get(ChatTables.agentFailures, key: Array(messageID.utf8)) != nil }
+    }
+
     // MARK: Helpers
 
     private func append<P: Encodable>(

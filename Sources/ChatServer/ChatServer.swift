@@ -46,6 +46,10 @@ public enum ChatServer {
             middleware: BearerAuthMiddleware(authority: dependencies.authority, rateLimiter: rateLimiter))
         ChannelController(chat: dependencies.chat).addRoutes(to: api, table: routes)
         MessageController(chat: dependencies.chat).addRoutes(to: api, table: routes)
+        ConversationController(
+            chat: dependencies.chat, storage: dependencies.storage,
+            replyTimeout: configuration.agentReplyTimeout
+        ).addRoutes(to: api, table: routes)
         return router
     }
 

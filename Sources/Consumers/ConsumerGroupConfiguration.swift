@@ -42,4 +42,11 @@ public struct RetryPolicy: Sendable, Equatable {
 /// What a consumer group does with each record. Throwing asks for a retry.
 public protocol RecordHandler: Sendable {
     func handle(_ record: Record) async throws
+
+    /// Called once a record is dead-lettered, after its last attempt.
+    func deadLettered(_ record: Record, error: String) async
+}
+
+extension RecordHandler {
+    public func deadLettered(_ record: Record, error: String) async {}
 }

@@ -121,6 +121,7 @@ public struct ConsumerRunner: Service {
                     error: description,
                     attempts: attempts, failedAt: .now()))
             state.deadLettered()
+            await handler.deadLettered(record, error: description)
             status.update(shard.shard) {
                 $0.deadLettered += 1
                 $0.failingAttempts = 0

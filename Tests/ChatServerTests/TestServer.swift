@@ -1,10 +1,12 @@
 import Chat
 import ChatServer
+import Consumers
 import EventLog
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import Prometheus
 import Testing
 
@@ -32,6 +34,7 @@ struct TestServer {
 
     static func run(
         log: LogConfiguration = LogConfiguration(),
+        agent: Bool = false,
         configure: (inout ServerConfiguration) -> Void = { _ in },
         _ body: @Sendable (TestServer) async throws -> Void
     ) async throws {
@@ -53,9 +56,24 @@ struct TestServer {
         let application = Application(
             router: ChatServer.makeRouter(dependencies, configuration: configuration),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        let agentTask = agent ? Task { try await TestServer.agentRunner(dependencies).run() } : nil
+        defer { agentTask?.cancel() }
         try await application.test(.live) { client in
             try await body(TestServer(client: client, dependencies: dependencies, directory: directory))
         }
+        agentTask?.cancel()
+        try await agentTask?.value
+    }
+
+    /// The agent consumer group with the built-in responder and quick retries.
+    static func agentRunner(_ dependencies: ChatServerDependencies) -> ConsumerRunner {
+        var group = ConsumerGroupConfiguration(name: "agent", stream: .chatEvents)
+        group.retry = RetryPolicy(
+            maxAttempts: 2, initialBackoff: .milliseconds(1), maxBackoff: .milliseconds(2))
+        return ConsumerRunner(
+            storage: dependencies.storage, group: group,
+            handler: TestAgent(agent: AgentHandler(chat: dependencies.chat, responder: BuiltInResponder())),
+            logger: Logger(label: "agent"))
     }
 
     func token(_ user: String, ttl: Duration = .seconds(600)) async throws -> String {
@@ -109,4 +127,11 @@ func expectError(_ response: APIResponse, _ status: HTTPResponse.Status, _ code:
     #expect(error?["details"] is [String: Any])
     #expect((error?["requestId"] as? String) == response.headers[HTTPField.Name("X-Request-ID")!])
     return response
+}
+
+/// The agent handler as the consumer runtime sees it.
+struct TestAgent: RecordHandler {
+    let agent: AgentHandler
+    func handle(_ record: Record) async throws { try await agent.handle(record) }
+    func deadLettered(_ record: Record, error: String) async { try? await agent.failed(record, error: error) }
 }

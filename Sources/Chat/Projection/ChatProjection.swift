@@ -50,6 +50,11 @@ public struct ChatProjection: Projection {
             try store.put(
                 ChatTables.messageIDs, key: Array(message.id.utf8),
                 value: ChatTables.message(channelID: channelID, seq: seq))
+            if let replyTo = created.replyTo {
+                try store.put(
+                    ChatTables.replies, key: Array(replyTo.utf8),
+                    value: ChatTables.message(channelID: channelID, seq: seq))
+            }
         case ChatRecordType.messageEdited:
             let edited = try decoder.decode(MessageEditedPayload.self, from: payload)
             try updateMessage(edited.messageId, in: store) { message in
@@ -63,6 +68,9 @@ public struct ChatProjection: Projection {
                 message.metadata = nil
                 message.deleted = true
             }
+        case AgentHandler.failedType:
+            let failed = try decoder.decode(MessageDeletedPayload.self, from: payload)
+            try store.put(ChatTables.agentFailures, key: Array(failed.messageId.utf8), value: [])
         default:
             return
         }

@@ -15,7 +15,12 @@ enum ChatTables {
     /// Message id → channel id, message seq.
     static let messageIDs = "chat.message_ids"
 
-    static let all = [channels, members, userChannels, messages, messageIDs]
+    /// Message id → the key of the agent's reply to it in `messages`.
+    static let replies = "chat.replies"
+    /// Message id → nothing: the agent gave up on it.
+    static let agentFailures = "chat.agent_failures"
+
+    static let all = [channels, members, userChannels, messages, messageIDs, replies, agentFailures]
 
     static func pair(_ first: String, _ second: String) -> [UInt8] {
         Array(first.utf8) + [0] + Array(second.utf8)

@@ -8,6 +8,8 @@ public struct ServerConfiguration: Sendable {
     public var rateLimit = RateLimitConfiguration()
     /// How often retention runs.
     public var retentionInterval: Duration = .seconds(60)
+    /// How long `POST /v1/users/{userId}/chat` waits for the agent's reply.
+    public var agentReplyTimeout: Duration = .seconds(10)
 
     public init() {}
 }

@@ -139,6 +139,20 @@ enum OpenAPISpec {
                   "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
                   "404": {"$ref": "#/components/responses/Error"}}}
             },
+            "/v1/users/{userId}/chat": {
+              "parameters": [{"$ref": "#/components/parameters/userId"}],
+              "post": {"summary": "Send a message to the agent and wait for its reply (the path's user must be the caller)",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
+                  "additionalProperties": false, "required": ["message"], "properties": {
+                    "message": {"type": "string"}, "conversationId": {"type": "string"}}}}}},
+                "responses": {"200": {"description": "The message and the agent's reply", "content": {"application/json":
+                  {"schema": {"type": "object", "required": ["conversationId", "message", "reply"], "properties": {
+                    "conversationId": {"type": "string"}, "message": {"$ref": "#/components/schemas/Message"},
+                    "reply": {"$ref": "#/components/schemas/Message"}}}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+                  "504": {"$ref": "#/components/responses/Error"}}}
+            },
             "/v1/channels/{channelId}/messages/{messageId}": {
               "parameters": [{"$ref": "#/components/parameters/channelId"}, {"$ref": "#/components/parameters/messageId"}],
               "patch": {"summary": "Edit (sender only)", "requestBody": {"required": true, "content": {

@@ -1,4 +1,5 @@
 import Chat
+import Consumers
 import EventLog
 import Hummingbird
 import Logging

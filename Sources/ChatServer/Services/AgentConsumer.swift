@@ -1,0 +1,41 @@
+import Chat
+import Consumers
+import EventLog
+import Logging
+
+/// The `agent` consumer group: the chat agent behind the consumer runtime's retries and
+/// dead letters; a record it gives up on becomes an `agent.failed` record in its channel.
+struct AgentConsumer: RecordHandler {
+    static let group = "agent"
+
+    let agent: AgentHandler
+    let logger: Logger
+
+    func handle(_ record: Record) async throws {
+        try await agent.handle(record)
+    }
+
+    func deadLettered(_ record: Record, error: String) async {
+        do {
+            try await agent.failed(record, error: error)
+        } catch {
+            logger.error(
+                "could not record the agent's failure",
+                metadata: ["position": "\(record.position)", "error": "\(error)"])
+        }
+    }
+
+    static func runner(
+        storage: LMDBStorage, chat: ChatService, responder: any Responder, retry: RetryPolicy,
+        status: ConsumerStatus,
+        logger: Logger
+    ) -> ConsumerRunner {
+        var group = ConsumerGroupConfiguration(name: Self.group, stream: .chatEvents)
+        group.retry = retry
+        return ConsumerRunner(
+            storage: storage, group: group,
+            handler: AgentConsumer(agent: AgentHandler(chat: chat, responder: responder), logger: logger),
+            status: status,
+            logger: logger)
+    }
+}
