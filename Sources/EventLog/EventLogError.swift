@@ -22,6 +22,8 @@ public enum EventLogError: Error, Equatable, Sendable, CustomStringConvertible {
     case closed
     /// The data directory holds no log.
     case notFound(String)
+    /// Another process holds the log for writing.
+    case locked(String)
     /// An unexpected storage failure.
     case storage(String)
 
@@ -39,6 +41,7 @@ public enum EventLogError: Error, Equatable, Sendable, CustomStringConvertible {
         case .corrupted(let position, let reason): "corrupt record at \(position): \(reason)"
         case .closed: "the log is closed"
         case .notFound(let path): "no chatlog data directory at \(path)"
+        case .locked(let reason): reason
         case .storage(let reason): "storage error: \(reason)"
         }
     }

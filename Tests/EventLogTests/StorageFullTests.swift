@@ -50,3 +50,25 @@ import Testing
         }
     }
 }
+
+@Suite struct WriterLockTests {
+    @Test func aSecondWriterIsRefusedButReadersAreWelcome() async throws {
+        try await withLog { storage, directory in
+            _ = try await storage.append(event("k"))
+            #expect {
+                _ = try LMDBStorage(directory: directory.path)
+            } throws: { error in
+                guard case .locked(let message) = error as? EventLogError else { return false }
+                return message.contains("another process has this log open for writing")
+            }
+        }
+    }
+
+    @Test func theLockIsReleasedOnClose() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try LMDBStorage(directory: directory.path).close()
+        let again = try LMDBStorage(directory: directory.path)
+        again.close()
+    }
+}

@@ -14,6 +14,7 @@ public final class LMDBStorage: LogStorage {
     let clock: any LogClock
     let logger: Logger
     private let writer: LogWriter?
+    private let writerLock: WriterLock?
     let notifier: CommitNotifier
 
     /// The LMDB files live in `directory/log`.
@@ -42,6 +43,9 @@ public final class LMDBStorage: LogStorage {
                     "cannot create the log directory \(path): \(error.localizedDescription)")
             }
         }
+        // One writer process at a time: this process's writer caches each shard's head, so a
+        // second writer would hand out sequence numbers that are already taken.
+        let writerLock = readOnly ? nil : try WriterLock(path: path + "/writer.lock")
         var options = Environment.Options()
         options.mapSize = configuration.initialMapSize
         options.maxDatabases = 4096
@@ -56,6 +60,7 @@ public final class LMDBStorage: LogStorage {
         let (tables, streams, metas) = try Self.load(
             environment, configuration: configuration, projectionTables: projections.flatMap { $0.tables },
             logger: logger)
+        self.writerLock = writerLock
         self.environment = environment
         self.tables = tables
         self.streams = streams
@@ -81,6 +86,7 @@ public final class LMDBStorage: LogStorage {
         writer?.stop()
         notifier.cancelAll()
         environment.close()
+        writerLock?.release()
     }
 
     /// Opens (or creates) the tables and streams, and loads every shard's counters.
