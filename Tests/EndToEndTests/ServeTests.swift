@@ -53,6 +53,11 @@ import Testing
                 url + "/v1/channels/\(channel)/messages", method: "POST", token: token,
                 body: "{\"text\":\"kept\"}"
             ).0 == 201)
+        // The agent consumer group runs inside serve: synchronous chat gets its reply.
+        let (chatted, conversation) = try await request(
+            url + "/v1/users/alice/chat", method: "POST", token: token, body: "{\"message\":\"ping\"}")
+        #expect(chatted == 200)
+        #expect((conversation["reply"] as? [String: Any])?["senderId"] as? String == "agent")
         server.kill(SIGKILL)
         _ = await server.readToEnd()
         #expect(await server.waitForExit() == SIGKILL)

@@ -1,3 +1,5 @@
+import Chat
+
 /// How the HTTP server runs; every field has a working default.
 public struct ServerConfiguration: Sendable {
     public var host = "127.0.0.1"
@@ -10,6 +12,7 @@ public struct ServerConfiguration: Sendable {
     public var retentionInterval: Duration = .seconds(60)
     /// How long `POST /v1/users/{userId}/chat` waits for the agent's reply.
     public var agentReplyTimeout: Duration = .seconds(10)
+    public var agent = AgentConfiguration()
 
     public init() {}
 }
@@ -31,6 +34,16 @@ public struct RateLimitConfiguration: Sendable {
     public var enabled = true
     public var requestsPerSecond = 1000.0
     public var burst = 2000.0
+
+    public init() {}
+}
+
+/// Which responder the agent uses, and how hard it tries.
+public struct AgentConfiguration: Sendable {
+    /// nil: the built-in deterministic responder.
+    public var openAI: OpenAIResponder.Configuration?
+    /// Attempts per message before it is dead-lettered and the channel gets `agent.failed`.
+    public var maxAttempts = 5
 
     public init() {}
 }

@@ -49,6 +49,8 @@ public struct ChatServerRunner: Sendable {
     /// Runs until SIGTERM or SIGINT; `onListening` gets the bound port.
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let dependencies = try await makeDependencies()
+        let responder: any Responder =
+            server.agent.openAI.map { OpenAIResponder(configuration: $0) } ?? BuiltInResponder()
         let readiness = dependencies.readiness
         let logger = logger
         let application = ChatServer.makeApplication(dependencies, configuration: server, logger: logger) {
@@ -65,6 +67,12 @@ public struct ChatServerRunner: Sendable {
                         service: RetentionService(
                             storage: dependencies.storage, interval: server.retentionInterval, logger: logger)
                     ),
+                    .init(
+                        service: AgentConsumer.runner(
+                            storage: dependencies.storage, chat: dependencies.chat, responder: responder,
+                            retry: RetryPolicy(maxAttempts: server.agent.maxAttempts),
+                            status: ConsumerStatus(),
+                            logger: logger)),
                     .init(service: application),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],

@@ -82,6 +82,26 @@ struct SettingsLoader {
             server.auth.publicKeyPEM = pem
         }
         server.auth.publicKeyID = reader.config.string(forKey: "jwt.publicKeyId", default: "public")
+        server.agentReplyTimeout = .seconds(
+            try reader.int("agent.replyTimeoutSeconds", default: 10, in: 1...600))
+        server.agent.maxAttempts = try reader.int("agent.maxAttempts", default: 5, in: 1...100)
+        switch reader.config.string(forKey: "agent.responder", default: "builtin") {
+        case "builtin": break
+        case "openai":
+            guard let baseURL = reader.config.string(forKey: "agent.baseUrl"), !baseURL.isEmpty,
+                let model = reader.config.string(forKey: "agent.model"), !model.isEmpty
+            else {
+                throw InvalidSetting(
+                    key: "agent.responder", reason: "openai needs agent.baseUrl and agent.model")
+            }
+            var openAI = OpenAIResponder.Configuration(
+                baseURL: baseURL, model: model,
+                apiKey: reader.config.string(forKey: "agent.apiKey", isSecret: true))
+            openAI.timeout = .seconds(try reader.int("agent.timeoutSeconds", default: 30, in: 1...600))
+            server.agent.openAI = openAI
+        case let other:
+            throw InvalidSetting(key: "agent.responder", reason: "'\(other)' is not builtin or openai")
+        }
         server.rateLimit.enabled = try reader.bool("rateLimit.enabled", default: true)
         server.rateLimit.requestsPerSecond = Double(
             try reader.int("rateLimit.requestsPerSecond", default: 1000, in: 1...10_000_000))
