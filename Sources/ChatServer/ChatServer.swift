@@ -1,4 +1,5 @@
 import Chat
+import Consumers
 import EventLog
 import Hummingbird
 import Logging
@@ -12,6 +13,8 @@ public struct ChatServerDependencies: Sendable {
     public var apiKeys: APIKeyStore
     public var registry: PrometheusCollectorRegistry
     public var readiness: Readiness
+    /// The agent consumer group's live status.
+    public var agentStatus = ConsumerStatus()
 
     public init(
         storage: LMDBStorage, chat: ChatService, authority: TokenAuthority, apiKeys: APIKeyStore,
@@ -39,7 +42,10 @@ public enum ChatServer {
                 routes: routes, metrics: RequestMetrics(registry: dependencies.registry)))
         OperationsController(
             readiness: dependencies.readiness, registry: dependencies.registry,
-            logMetrics: LogMetrics(storage: dependencies.storage, registry: dependencies.registry)
+            logMetrics: LogMetrics(storage: dependencies.storage, registry: dependencies.registry),
+            consumerMetrics: ConsumerMetrics(
+                storage: dependencies.storage, registry: dependencies.registry,
+                groups: [(AgentConsumer.group, dependencies.agentStatus)])
         ).addRoutes(to: router, table: routes)
         let rateLimiter = RateLimiter(configuration: configuration.rateLimit)
         let api = router.group("v1").add(

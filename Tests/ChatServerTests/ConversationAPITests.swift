@@ -26,6 +26,9 @@ import Testing
                 json: ["message": "again", "conversationId": conversation])
             #expect(second.body["conversationId"] as? String == conversation)
             #expect((second["reply"]?["text"] as? String)?.contains("message 2") == true)
+            let metrics = try await server.send(.get, "/metrics").text
+            #expect(metrics.contains("chatlog_consumer_processed_records{group=\"agent\"}"))
+            #expect(metrics.contains("chatlog_consumer_lag_records{group=\"agent\",stream=\"chat_events\""))
         }
     }
 

@@ -16,6 +16,7 @@ struct OperationsController {
     let readiness: Readiness
     let registry: PrometheusCollectorRegistry
     let logMetrics: LogMetrics
+    let consumerMetrics: ConsumerMetrics
 
     struct Status: JSONWritable {
         var status: String
@@ -36,6 +37,7 @@ struct OperationsController {
         }
         router.get("metrics") { _, _ in
             logMetrics.update()
+            consumerMetrics.update()
             var buffer: [UInt8] = []
             registry.emit(into: &buffer)
             return Response(
