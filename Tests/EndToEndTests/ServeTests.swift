@@ -1,3 +1,4 @@
+import EventLog
 import Foundation
 import Testing
 
@@ -70,5 +71,48 @@ import Testing
         _ = await server.readToEnd()
         #expect(await server.waitForExit() == 0)
         #expect(try await runChatlog(["log", "verify", "--data-dir", directory.path]).status == 0)
+    }
+
+    @Test func theAgentResumesFromItsCheckpointAfterSIGKILLWithoutLossOrDuplicates() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var (server, url) = try await start(directory)
+        let token = try await runChatlog(["token", "--data-dir", directory.path, "--user", "alice"]).output
+            .split(separator: "\n").last.map(String.init)!
+        let (_, created) = try await request(
+            url + "/v1/channels", method: "POST", token: token, body: "{\"name\":\"a\",\"agent\":true}")
+        let channel = try #require((created["channel"] as? [String: Any])?["id"] as? String)
+        for index in 0..<30 {
+            let (status, _) = try await request(
+                url + "/v1/channels/\(channel)/messages", method: "POST", token: token,
+                body: "{\"text\":\"m\(index)\"}")
+            #expect(status == 201)
+        }
+        // Killed while the agent is still working through the messages.
+        server.kill(SIGKILL)
+        _ = await server.readToEnd()
+        _ = await server.waitForExit()
+
+        (server, url) = try await start(directory)
+        // The channel is one shard and the agent works through it in order: once this last
+        // message has its reply, every earlier one has been handled.
+        let (status, _) = try await request(
+            url + "/v1/users/alice/chat", method: "POST", token: token,
+            body: "{\"message\":\"last\",\"conversationId\":\"\(channel)\"}")
+        #expect(status == 200)
+        server.kill(SIGTERM)
+        _ = await server.readToEnd()
+        #expect(await server.waitForExit() == 0)
+
+        let storage = try LMDBStorage(directory: directory.path)
+        defer { storage.close() }
+        let records = try storage.channelRecords(
+            stream: .chatEvents, channelID: channel, after: 0, limit: 1000)
+        let userMessages = records.filter { $0.type == "message.created" && $0.actor == "alice" }
+        let replies = records.filter { $0.type == "message.created" && $0.actor == "agent" }
+        #expect(userMessages.count == 31)
+        #expect(replies.count == 31)
+        #expect(Set(replies.compactMap(\.causationID)) == Set(userMessages.map(\.id)))
+        #expect(try storage.verify().isSound)
     }
 }
