@@ -119,7 +119,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["chatlog", "EventLog", "LMDB"]
+            dependencies: ["chatlog", "EventLog", "LMDB", "Chat"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,3 +1,5 @@
+import Chat
+import EventLog
 import Foundation
 import Testing
 
@@ -49,5 +51,35 @@ import Testing
         #expect(
             try json(try await runChatlog(["consumers", "dlq", "list", "--json"] + data).output)[
                 "deadLetters"] as? [Any] != nil)
+    }
+
+    @Test func redriveHandsTheAgentsDeadLettersBackAndClearsThem() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (channel, message) = try await {
+            let storage = try LMDBStorage(directory: directory.path, projections: [ChatProjection()])
+            defer { storage.close() }
+            let chat = ChatService(log: storage)
+            let channel = try await chat.createChannel(by: "alice", name: "a", members: [], agent: true)
+            let posted = try await chat.postMessage(
+                "are you there?", metadata: nil, to: channel.id, by: "alice")
+            let record = try #require(
+                try storage.channelRecords(stream: .chatEvents, channelID: channel.id, after: 1, limit: 1)
+                    .first)
+            try await storage.addDeadLetter(
+                DeadLetter(
+                    group: "agent", stream: record.stream, shard: record.shard, seq: record.seq,
+                    error: "model down",
+                    attempts: 5, failedAt: .now()))
+            return (channel.id, posted.message.id)
+        }()
+        let redrive = try await runChatlog(["consumers", "dlq", "redrive", "--data-dir", directory.path])
+        #expect(redrive.status == 0, "\(redrive.error)")
+        #expect(redrive.output.contains("handled; removed"))
+        let storage = try LMDBStorage(directory: directory.path, projections: [ChatProjection()])
+        defer { storage.close() }
+        #expect(try storage.deadLetters(group: "agent").isEmpty)
+        let reply = try ChatService(log: storage).reply(to: message, in: channel)
+        #expect(reply?.senderId == "agent")
     }
 }

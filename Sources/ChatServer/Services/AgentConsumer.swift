@@ -5,17 +5,18 @@ import Logging
 
 /// The `agent` consumer group: the chat agent behind the consumer runtime's retries and
 /// dead letters; a record it gives up on becomes an `agent.failed` record in its channel.
-struct AgentConsumer: RecordHandler {
-    static let group = "agent"
+public struct AgentConsumer: RecordHandler {
+    /// The agent's consumer group name.
+    public static let group = "agent"
 
     let agent: AgentHandler
     let logger: Logger
 
-    func handle(_ record: Record) async throws {
+    public func handle(_ record: Record) async throws {
         try await agent.handle(record)
     }
 
-    func deadLettered(_ record: Record, error: String) async {
+    public func deadLettered(_ record: Record, error: String) async {
         do {
             try await agent.failed(record, error: error)
         } catch {

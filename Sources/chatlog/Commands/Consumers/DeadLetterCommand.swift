@@ -1,9 +1,52 @@
 import ArgumentParser
+import Chat
+import ChatServer
 import EventLog
 
 struct DeadLetterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "dlq", abstract: "Records consumer groups gave up on.", subcommands: [List.self])
+        commandName: "dlq", abstract: "Records consumer groups gave up on.",
+        subcommands: [List.self, Redrive.self])
+
+    struct Redrive: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Hand the agent group's dead letters to its handler again; those that succeed leave the list.",
+            discussion: "Writes: run it on a stopped data directory. Uses the configured responder.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "The group (the built-in agent group).") var group: String = "agent"
+
+        func run() async throws {
+            guard group == AgentConsumer.group else {
+                throw ValidationError(
+                    "only the built-in '\(AgentConsumer.group)' group can be re-driven from the command line")
+            }
+            let settings = try await global.settings()
+            let storage = try LMDBStorage(
+                directory: settings.dataDirectory, configuration: settings.log,
+                projections: [ChatProjection()])
+            defer { storage.close() }
+            let responder: any Responder =
+                settings.server.agent.openAI.map { OpenAIResponder(configuration: $0) } ?? BuiltInResponder()
+            let agent = AgentHandler(
+                chat: ChatService(log: storage, configuration: settings.chat), responder: responder)
+            var table = Table("POSITION", "RESULT")
+            for letter in try storage.deadLetters(group: group) {
+                guard let record = try storage.record(at: letter.position) else {
+                    table.add(letter.position.description, "record no longer kept; left in the list")
+                    continue
+                }
+                do {
+                    try await agent.handle(record)
+                    _ = try await storage.removeDeadLetter(group: group, position: letter.position)
+                    table.add(letter.position.description, "handled; removed")
+                } catch {
+                    table.add(letter.position.description, "failed again: \(error)")
+                }
+            }
+            Console.out(table.rows.isEmpty ? "no dead letters for group \(group)" : table.text)
+        }
+    }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
