@@ -13,8 +13,11 @@ public struct ChatServerDependencies: Sendable {
     public var apiKeys: APIKeyStore
     public var registry: PrometheusCollectorRegistry
     public var readiness: Readiness
-    /// The agent consumer group's live status.
+    /// The agent consumer group's live status, and the handle that moves it.
     public var agentStatus = ConsumerStatus()
+    public var agentControl = ConsumerControl()
+    /// What the agent answers with.
+    public var responder: any Responder = BuiltInResponder()
 
     public init(
         storage: LMDBStorage, chat: ChatService, authority: TokenAuthority, apiKeys: APIKeyStore,
@@ -52,6 +55,9 @@ public enum ChatServer {
             middleware: BearerAuthMiddleware(authority: dependencies.authority, rateLimiter: rateLimiter))
         ChannelController(chat: dependencies.chat).addRoutes(to: api, table: routes)
         MessageController(chat: dependencies.chat).addRoutes(to: api, table: routes)
+        let admin = router.group("v1/admin").add(
+            middleware: APIKeyMiddleware(store: dependencies.apiKeys, rateLimiter: rateLimiter))
+        AdminController(dependencies: dependencies).addRoutes(to: admin, table: routes)
         ConversationController(
             chat: dependencies.chat, storage: dependencies.storage,
             replyTimeout: configuration.agentReplyTimeout

@@ -9,16 +9,19 @@ public struct ConsumerRunner: Service {
     public let group: ConsumerGroupConfiguration
     public let handler: any RecordHandler
     public let status: ConsumerStatus
+    public let control: ConsumerControl
     let logger: Logger
 
     public init(
         storage: any LogStorage, group: ConsumerGroupConfiguration, handler: any RecordHandler,
-        status: ConsumerStatus = ConsumerStatus(), logger: Logger
+        status: ConsumerStatus = ConsumerStatus(), control: ConsumerControl = ConsumerControl(),
+        logger: Logger
     ) {
         self.storage = storage
         self.group = group
         self.handler = handler
         self.status = status
+        self.control = control
         self.logger = logger
     }
 
@@ -58,24 +61,21 @@ public struct ConsumerRunner: Service {
 
     private func consume(_ shard: ShardKey, state: inout ShardConsumerState) async throws {
         while !Task.isCancelled {
+            if let reset = control.takeReset(shard.shard) {
+                // Stored here too, in case a batch finishing meanwhile overwrote the requested one.
+                try await storage.setCheckpoint(reset, group: group.name, shard: shard)
+                logger.info(
+                    "reset",
+                    metadata: ["group": "\(group.name)", "shard": "\(shard)", "checkpoint": "\(reset)"])
+                state.reset(to: reset)
+                continue
+            }
             switch state.next() {
             case .load(let after):
-                let current = try storage.checkpoint(group: group.name, shard: shard)
-                if current != after {
-                    logger.info(
-                        "checkpoint moved by a reset",
-                        metadata: ["group": "\(group.name)", "shard": "\(shard)"])
-                    state.reset(to: current)
-                    continue
-                }
                 let records = try storage.loadNext(
                     shard, after: after, limit: group.batchSize, maxBytes: 4 << 20)
                 if records.isEmpty {
-                    do {
-                        try await storage.waitForRecords(shard, after: after)
-                    } catch is CancellationError {
-                        return
-                    }
+                    try await waitForRecordsOrReset(shard, after: after)
                 } else {
                     state.loaded(records)
                 }
@@ -94,6 +94,20 @@ public struct ConsumerRunner: Service {
                 try await storage.setCheckpoint(seq, group: group.name, shard: shard)
                 state.checkpointed(seq)
             }
+        }
+    }
+
+    /// Waits for a commit past `after`, or for a reset request, whichever comes first.
+    private func waitForRecordsOrReset(_ shard: ShardKey, after: SequenceNumber) async throws {
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await storage.waitForRecords(shard, after: after) }
+                tasks.addTask { await control.waitForReset(shard.shard) }
+                _ = try await tasks.next()
+                tasks.cancelAll()
+            }
+        } catch is CancellationError {
+            return
         }
     }
 

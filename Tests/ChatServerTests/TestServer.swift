@@ -73,7 +73,8 @@ struct TestServer {
         return ConsumerRunner(
             storage: dependencies.storage, group: group,
             handler: TestAgent(agent: AgentHandler(chat: dependencies.chat, responder: BuiltInResponder())),
-            status: dependencies.agentStatus, logger: Logger(label: "agent"))
+            status: dependencies.agentStatus, control: dependencies.agentControl,
+            logger: Logger(label: "agent"))
     }
 
     func token(_ user: String, ttl: Duration = .seconds(600)) async throws -> String {

@@ -170,3 +170,23 @@ final class RecordingHandler: RecordHandler {
         }
     }
 }
+
+@Suite struct ConsumerControlTests {
+    @Test func aResetWakesEveryWaiterOnTheShardAndIsTakenOnce() async throws {
+        let control = ConsumerControl()
+        async let first: Void = control.waitForReset(1)
+        async let second: Void = control.waitForReset(1)
+        control.requestReset(1, to: 7)
+        _ = await (first, second)
+        #expect(control.takeReset(1) == 7)
+        #expect(control.takeReset(1) == nil)
+    }
+
+    @Test func aCancelledWaiterReturns() async {
+        let control = ConsumerControl()
+        let waiter = Task { await control.waitForReset(0) }
+        waiter.cancel()
+        await waiter.value
+        #expect(control.takeReset(0) == nil)
+    }
+}

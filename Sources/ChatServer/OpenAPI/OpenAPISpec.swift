@@ -139,6 +139,32 @@ enum OpenAPISpec {
                   "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
                   "404": {"$ref": "#/components/responses/Error"}}}
             },
+            "/v1/admin/consumers": {
+              "get": {"summary": "Consumer groups: checkpoint, head and lag per shard, dead letters", "security": [{"apiKey": []}],
+                "responses": {"200": {"description": "Groups", "content": {"application/json": {"schema": {"type": "object",
+                  "required": ["groups"], "properties": {"groups": {"type": "array", "items": {"type": "object"}}}}}}},
+                  "401": {"$ref": "#/components/responses/Error"}}}
+            },
+            "/v1/admin/consumers/{group}/reset": {
+              "parameters": [{"name": "group", "in": "path", "required": true, "schema": {"type": "string"}}],
+              "post": {"summary": "Move a group's checkpoints on a live server", "security": [{"apiKey": []}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
+                  "additionalProperties": false, "properties": {"toSeq": {"type": "integer", "minimum": 0},
+                    "toTime": {"type": "string", "format": "date-time"}, "trimHorizon": {"type": "boolean"},
+                    "latest": {"type": "boolean"}, "shard": {"type": "integer", "minimum": 0}, "dryRun": {"type": "boolean"}}}}}},
+                "responses": {"200": {"description": "What moved", "content": {"application/json": {"schema": {"type": "object",
+                  "required": ["group", "dryRun", "shards"], "properties": {"group": {"type": "string"},
+                    "dryRun": {"type": "boolean"}, "shards": {"type": "array", "items": {"type": "object"}}}}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}}}
+            },
+            "/v1/admin/consumers/{group}/dlq/redrive": {
+              "parameters": [{"name": "group", "in": "path", "required": true, "schema": {"type": "string"}}],
+              "post": {"summary": "Hand a group's dead letters to its handler again", "security": [{"apiKey": []}],
+                "responses": {"200": {"description": "Outcome", "content": {"application/json": {"schema": {"type": "object",
+                  "required": ["redriven", "failed"], "properties": {"redriven": {"type": "array", "items": {"type": "string"}},
+                    "failed": {"type": "array", "items": {"type": "object"}}}}}}},
+                  "401": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+            },
             "/v1/users/{userId}/chat": {
               "parameters": [{"$ref": "#/components/parameters/userId"}],
               "post": {"summary": "Send a message to the agent and wait for its reply (the path's user must be the caller)",

@@ -29,14 +29,13 @@ public struct AgentConsumer: RecordHandler {
     static func runner(
         storage: LMDBStorage, chat: ChatService, responder: any Responder, retry: RetryPolicy,
         status: ConsumerStatus,
-        logger: Logger
+        control: ConsumerControl = ConsumerControl(), logger: Logger
     ) -> ConsumerRunner {
         var group = ConsumerGroupConfiguration(name: Self.group, stream: .chatEvents)
         group.retry = retry
         return ConsumerRunner(
             storage: storage, group: group,
             handler: AgentConsumer(agent: AgentHandler(chat: chat, responder: responder), logger: logger),
-            status: status,
-            logger: logger)
+            status: status, control: control, logger: logger)
     }
 }

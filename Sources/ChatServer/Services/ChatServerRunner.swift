@@ -71,7 +71,7 @@ public struct ChatServerRunner: Sendable {
                         service: AgentConsumer.runner(
                             storage: dependencies.storage, chat: dependencies.chat, responder: responder,
                             retry: RetryPolicy(maxAttempts: server.agent.maxAttempts),
-                            status: dependencies.agentStatus,
+                            status: dependencies.agentStatus, control: dependencies.agentControl,
                             logger: logger)),
                     .init(service: application),
                 ],

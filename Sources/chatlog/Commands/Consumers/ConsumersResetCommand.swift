@@ -30,8 +30,16 @@ struct ConsumersResetCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try await global.settings()
-        let storage = try LMDBStorage(
-            directory: settings.dataDirectory, configuration: settings.log, readOnly: dryRun)
+        let storage: LMDBStorage
+        do {
+            storage = try LMDBStorage(
+                directory: settings.dataDirectory, configuration: settings.log, readOnly: dryRun)
+        } catch EventLogError.locked {
+            throw ValidationError(
+                "a running server holds the log: reset through it instead, e.g. curl -X POST "
+                    + "http://127.0.0.1:8080/v1/admin/consumers/\(group)/reset -H 'X-API-Key: KEY' "
+                    + "-H 'content-type: application/json' -d '{\"toSeq\": 0}'")
+        }
         defer { storage.close() }
         let checkpoints = try storage.checkpoints().filter { $0.group == group }
         var shards = checkpoints.map { ShardKey(stream: $0.stream, shard: $0.shard) }

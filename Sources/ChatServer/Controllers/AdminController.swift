@@ -1,0 +1,199 @@
+import Chat
+import Consumers
+import EventLog
+import Hummingbird
+
+/// `/v1/admin` (API key): consumer groups on a live server — list, reset, re-drive dead letters.
+struct AdminController {
+    let dependencies: ChatServerDependencies
+
+    struct ResetBody: Decodable {
+        var toSeq: UInt64?
+        var toTime: String?
+        var trimHorizon: Bool?
+        var latest: Bool?
+        var shard: Int?
+        var dryRun: Bool?
+    }
+
+    struct ShardMove: JSONWritable {
+        var shard: ShardKey
+        var from: SequenceNumber
+        var to: SequenceNumber
+        var head: SequenceNumber
+
+        func write(to json: inout JSONText) {
+            json.object { object in
+                object.field("stream", shard.stream.rawValue)
+                object.field("shard", UInt64(shard.shard))
+                object.field("from", from)
+                object.field("to", to)
+                object.field("toReprocess", head > to ? head - to : 0)
+            }
+        }
+    }
+
+    struct ResetResponse: JSONWritable {
+        var group: String
+        var dryRun: Bool
+        var shards: [ShardMove]
+
+        func write(to json: inout JSONText) {
+            json.object { object in
+                object.field("group", group)
+                object.field("dryRun", dryRun)
+                object.field("shards", array: shards) { $1.write(to: &$0) }
+            }
+        }
+    }
+
+    struct GroupsResponse: JSONWritable {
+        var groups: [(name: String, running: Bool, shards: [ShardMove], deadLetters: Int)]
+
+        func write(to json: inout JSONText) {
+            json.object { object in
+                object.field("groups", array: groups) { json, group in
+                    json.object { object in
+                        object.field("name", group.name)
+                        object.field("running", group.running)
+                        object.field("deadLetters", UInt64(group.deadLetters))
+                        object.field("shards", array: group.shards) { json, shard in
+                            json.object { object in
+                                object.field("stream", shard.shard.stream.rawValue)
+                                object.field("shard", UInt64(shard.shard.shard))
+                                object.field("checkpoint", shard.from)
+                                object.field("head", shard.head)
+                                object.field("lag", shard.head > shard.from ? shard.head - shard.from : 0)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    struct RedriveResponse: JSONWritable {
+        var redriven: [String]
+        var failed: [(String, String)]
+
+        func write(to json: inout JSONText) {
+            json.object { object in
+                object.field("redriven", array: redriven) { $0.string($1) }
+                object.field("failed", array: failed) { json, entry in
+                    json.object { object in
+                        object.field("position", entry.0)
+                        object.field("error", entry.1)
+                    }
+                }
+            }
+        }
+    }
+
+    func addRoutes(to group: RouterGroup<ChatRequestContext>, table: RouteTable) {
+        group.get("consumers", use: list)
+        group.post("consumers/{group}/reset", use: reset)
+        group.post("consumers/{group}/dlq/redrive", use: redrive)
+        table.add("GET", "/v1/admin/consumers")
+        table.add("POST", "/v1/admin/consumers/{group}/reset")
+        table.add("POST", "/v1/admin/consumers/{group}/dlq/redrive")
+    }
+
+    private var storage: LMDBStorage { dependencies.storage }
+
+    @Sendable func list(_ request: Request, context: ChatRequestContext) async throws -> JSONResponse<
+        GroupsResponse
+    > {
+        let checkpoints = try storage.checkpoints()
+        let letters = try storage.deadLetters(group: nil)
+        let names = Set(checkpoints.map(\.group)).union([AgentConsumer.group]).sorted()
+        let running = dependencies.agentStatus.snapshot.values.contains { $0.running }
+        let groups = try names.map { name in
+            let shards = try checkpoints.filter { $0.group == name }.map { checkpoint in
+                let shard = ShardKey(stream: checkpoint.stream, shard: checkpoint.shard)
+                return ShardMove(
+                    shard: shard, from: checkpoint.seq, to: checkpoint.seq,
+                    head: try storage.shardInfo(shard).head)
+            }
+            return (
+                name: name, running: name == AgentConsumer.group && running, shards: shards,
+                deadLetters: letters.filter { $0.group == name }.count
+            )
+        }
+        return JSONResponse(body: GroupsResponse(groups: groups))
+    }
+
+    @Sendable func reset(_ request: Request, context: ChatRequestContext) async throws -> JSONResponse<
+        ResetResponse
+    > {
+        let group = try context.parameters.require("group")
+        let (body, _) = try await JSONBody.decode(
+            ResetBody.self, from: request, context: context,
+            allowedFields: ["toSeq", "toTime", "trimHorizon", "latest", "shard", "dryRun"])
+        let target = try Self.target(body)
+        var shards = try storage.descriptor(.chatEvents).shards
+        if let shard = body.shard {
+            shards = shards.filter { $0.shard == shard }
+            guard !shards.isEmpty else {
+                throw APIError.invalidRequest("stream chat_events has no shard \(shard)")
+            }
+        }
+        let dryRun = body.dryRun ?? false
+        var moves: [ShardMove] = []
+        for shard in shards {
+            let checkpoint = try target.checkpoint(on: shard, in: storage)
+            let current = try storage.checkpoint(group: group, shard: shard)
+            moves.append(
+                ShardMove(
+                    shard: shard, from: current, to: checkpoint, head: try storage.shardInfo(shard).head))
+            guard !dryRun else { continue }
+            try await storage.setCheckpoint(checkpoint, group: group, shard: shard)
+            if group == AgentConsumer.group {
+                dependencies.agentControl.requestReset(shard.shard, to: checkpoint)
+            }
+        }
+        return JSONResponse(body: ResetResponse(group: group, dryRun: dryRun, shards: moves))
+    }
+
+    @Sendable func redrive(_ request: Request, context: ChatRequestContext) async throws -> JSONResponse<
+        RedriveResponse
+    > {
+        let group = try context.parameters.require("group")
+        guard group == AgentConsumer.group else {
+            throw APIError.notFound("no running consumer group named '\(group)'")
+        }
+        let agent = AgentHandler(chat: dependencies.chat, responder: dependencies.responder)
+        var redriven: [String] = []
+        var failed: [(String, String)] = []
+        for letter in try storage.deadLetters(group: group) {
+            guard let record = try storage.record(at: letter.position) else {
+                failed.append((letter.position.description, "the record is no longer kept"))
+                continue
+            }
+            do {
+                try await agent.handle(record)
+                _ = try await storage.removeDeadLetter(group: group, position: letter.position)
+                redriven.append(letter.position.description)
+            } catch {
+                failed.append((letter.position.description, "\(error)"))
+            }
+        }
+        return JSONResponse(body: RedriveResponse(redriven: redriven, failed: failed))
+    }
+
+    private static func target(_ body: ResetBody) throws -> ResetTarget {
+        var targets: [ResetTarget] = []
+        if let seq = body.toSeq { targets.append(.sequenceNumber(seq)) }
+        if let text = body.toTime {
+            guard let time = Timestamp(rfc3339: text) else {
+                throw APIError.invalidRequest("toTime must be an RFC 3339 time", details: ["field": "toTime"])
+            }
+            targets.append(.time(time))
+        }
+        if body.trimHorizon == true { targets.append(.trimHorizon) }
+        if body.latest == true { targets.append(.latest) }
+        guard targets.count == 1 else {
+            throw APIError.invalidRequest("give exactly one of toSeq, toTime, trimHorizon, latest")
+        }
+        return targets[0]
+    }
+}

@@ -1,0 +1,93 @@
+import Chat
+import EventLog
+import Foundation
+import HTTPTypes
+import Testing
+
+@Suite struct AdminAPITests {
+    private func key(_ server: TestServer) throws -> HTTPFields {
+        let (_, secret) = try server.dependencies.apiKeys.create(name: "ops")
+        return [HTTPField.Name("X-API-Key")!: secret]
+    }
+
+    @Test func adminEndpointsTakeAPIKeysOnly() async throws {
+        try await TestServer.run { server in
+            expectError(try await server.send(.get, "/v1/admin/consumers"), .unauthorized, "unauthorized")
+            expectError(
+                try await server.send(.get, "/v1/admin/consumers", as: "alice"), .unauthorized, "unauthorized"
+            )
+            expectError(
+                try await server.send(
+                    .get, "/v1/admin/consumers", headers: [HTTPField.Name("X-API-Key")!: "clk_nope"]),
+                .unauthorized, "unauthorized")
+            #expect(
+                try await server.send(.get, "/v1/admin/consumers", headers: try key(server)).status == .ok)
+        }
+    }
+
+    @Test func aLiveResetMakesTheRunningAgentReplayWithoutDuplicates() async throws {
+        try await TestServer.run(agent: true) { server in
+            let headers = try key(server)
+            let first = try await server.send(
+                .post, "/v1/users/alice/chat", as: "alice", json: ["message": "one"])
+            let conversation = try #require(first.body["conversationId"] as? String)
+            let processedBefore = server.dependencies.agentStatus.snapshot.values.reduce(0) {
+                $0 + $1.processed
+            }
+            let dryRun = try await server.send(
+                .post, "/v1/admin/consumers/agent/reset", json: ["toSeq": 0, "dryRun": true], headers: headers
+            )
+            #expect(dryRun.status == .ok, "\(dryRun.text)")
+            #expect(dryRun.body["dryRun"] as? Bool == true)
+            let reset = try await server.send(
+                .post, "/v1/admin/consumers/agent/reset", json: ["toSeq": 0], headers: headers)
+            #expect(reset.status == .ok)
+            let moved = try #require(reset.body["shards"] as? [[String: Any]])
+            #expect(moved.count == 4 && moved.allSatisfy { $0["to"] as? Int == 0 })
+            // The idle agent is woken by the reset, replays, and answers the next message once.
+            let second = try await server.send(
+                .post, "/v1/users/alice/chat", as: "alice",
+                json: ["message": "two", "conversationId": conversation])
+            #expect(second.status == .ok)
+            let processedAfter = server.dependencies.agentStatus.snapshot.values.reduce(0) {
+                $0 + $1.processed
+            }
+            // It went over the first message's records again (channel creation, message, reply) and the second's.
+            #expect(processedAfter >= processedBefore + 4)
+            let records = try server.storage.channelRecords(
+                stream: .chatEvents, channelID: conversation, after: 0, limit: 100)
+            #expect(records.filter { $0.actor == "agent" }.count == 2)
+            expectError(
+                try await server.send(
+                    .post, "/v1/admin/consumers/agent/reset", json: ["latest": true, "toSeq": 1],
+                    headers: headers),
+                .badRequest, "invalid_request")
+            expectError(
+                try await server.send(
+                    .post, "/v1/admin/consumers/agent/reset", json: ["toSeq": 999_999], headers: headers),
+                .badRequest, "invalid_request")
+        }
+    }
+
+    @Test func redriveAnswersDeadLetteredMessages() async throws {
+        try await TestServer.run { server in
+            let channel = try await server.createChannel(by: "alice", agent: true)
+            let message = try await server.post("hello?", in: channel, by: "alice")
+            let id = try #require(message["id"] as? String)
+            let record = try #require(
+                try server.storage.channelRecords(stream: .chatEvents, channelID: channel, after: 1, limit: 1)
+                    .first)
+            try await server.storage.addDeadLetter(
+                DeadLetter(
+                    group: "agent", stream: record.stream, shard: record.shard, seq: record.seq,
+                    error: "model down",
+                    attempts: 5, failedAt: .now()))
+            let response = try await server.send(
+                .post, "/v1/admin/consumers/agent/dlq/redrive", headers: try key(server))
+            #expect(response.status == .ok, "\(response.text)")
+            #expect((response.body["redriven"] as? [String])?.count == 1)
+            #expect(try server.storage.deadLetters(group: "agent").isEmpty)
+            #expect(try server.dependencies.chat.reply(to: id, in: channel)?.senderId == "agent")
+        }
+    }
+}
