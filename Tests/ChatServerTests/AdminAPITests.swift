@@ -54,6 +54,15 @@ import Testing
             }
             // It went over the first message's records again (channel creation, message, reply) and the second's.
             #expect(processedAfter >= processedBefore + 4)
+            let listed = try await server.send(.get, "/v1/admin/consumers", headers: headers)
+            let agent = try #require(
+                (listed.body["groups"] as? [[String: Any]])?.first { $0["name"] as? String == "agent" })
+            #expect(agent["running"] as? Bool == true)
+            #expect(
+                (agent["shards"] as? [[String: Any]])?.allSatisfy {
+                    $0["lastError"] is NSNull && $0["lag"] is Int
+                }
+                    == true)
             let records = try server.storage.channelRecords(
                 stream: .chatEvents, channelID: conversation, after: 0, limit: 100)
             #expect(records.filter { $0.actor == "agent" }.count == 2)

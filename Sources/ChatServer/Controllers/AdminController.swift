@@ -48,22 +48,28 @@ struct AdminController {
     }
 
     struct GroupsResponse: JSONWritable {
-        var groups: [(name: String, running: Bool, shards: [ShardMove], deadLetters: Int)]
+        var groups:
+            [(name: String, status: [ShardID: ConsumerStatus.Shard], shards: [ShardMove], deadLetters: Int)]
 
         func write(to json: inout JSONText) {
             json.object { object in
                 object.field("groups", array: groups) { json, group in
                     json.object { object in
                         object.field("name", group.name)
-                        object.field("running", group.running)
+                        object.field("running", group.status.values.contains { $0.running })
                         object.field("deadLetters", UInt64(group.deadLetters))
                         object.field("shards", array: group.shards) { json, shard in
+                            let status = group.status[shard.shard.shard]
                             json.object { object in
                                 object.field("stream", shard.shard.stream.rawValue)
                                 object.field("shard", UInt64(shard.shard.shard))
                                 object.field("checkpoint", shard.from)
                                 object.field("head", shard.head)
                                 object.field("lag", shard.head > shard.from ? shard.head - shard.from : 0)
+                                object.field("processed", status?.processed ?? 0)
+                                object.field("retries", status?.retries ?? 0)
+                                object.field("failingAttempts", UInt64(status?.failingAttempts ?? 0))
+                                object.field("lastError", status?.lastError, includeNull: true)
                             }
                         }
                     }
@@ -106,7 +112,6 @@ struct AdminController {
         let checkpoints = try storage.checkpoints()
         let letters = try storage.deadLetters(group: nil)
         let names = Set(checkpoints.map(\.group)).union([AgentConsumer.group]).sorted()
-        let running = dependencies.agentStatus.snapshot.values.contains { $0.running }
         let groups = try names.map { name in
             let shards = try checkpoints.filter { $0.group == name }.map { checkpoint in
                 let shard = ShardKey(stream: checkpoint.stream, shard: checkpoint.shard)
@@ -115,8 +120,8 @@ struct AdminController {
                     head: try storage.shardInfo(shard).head)
             }
             return (
-                name: name, running: name == AgentConsumer.group && running, shards: shards,
-                deadLetters: letters.filter { $0.group == name }.count
+                name: name, status: name == AgentConsumer.group ? dependencies.agentStatus.snapshot : [:],
+                shards: shards, deadLetters: letters.filter { $0.group == name }.count
             )
         }
         return JSONResponse(body: GroupsResponse(groups: groups))
