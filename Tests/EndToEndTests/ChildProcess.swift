@@ -14,9 +14,9 @@ struct CommandResult {
     var error: String
 }
 
-/// Runs `chatlog` with `arguments` and waits for it to exit.
-func runChatlog(_ arguments: [String]) async throws -> CommandResult {
-    let child = try ChildProcess(arguments)
+/// Runs `chatlog` with `arguments` (and extra environment variables) and waits for it to exit.
+func runChatlog(_ arguments: [String], environment: [String: String] = [:]) async throws -> CommandResult {
+    let child = try ChildProcess(arguments, environment: environment)
     let output = await child.readToEnd()
     let status = await child.waitForExit()
     return CommandResult(status: status, output: output, error: child.standardError())
@@ -30,9 +30,12 @@ final class ChildProcess: @unchecked Sendable {
     private let errorPipe = Pipe()
     private var buffer = Data()
 
-    init(_ arguments: [String]) throws {
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: chatlogBinary)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.standardOutput = outputPipe
         process.standardError = errorPipe
         try process.run()
