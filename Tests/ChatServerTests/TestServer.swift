@@ -67,12 +67,10 @@ struct TestServer {
 
     /// The agent consumer group with the built-in responder and quick retries.
     static func agentRunner(_ dependencies: ChatServerDependencies) -> ConsumerRunner {
-        var group = ConsumerGroupConfiguration(name: "agent", stream: .chatEvents)
-        group.retry = RetryPolicy(
-            maxAttempts: 2, initialBackoff: .milliseconds(1), maxBackoff: .milliseconds(2))
-        return ConsumerRunner(
-            storage: dependencies.storage, group: group,
-            handler: TestAgent(agent: AgentHandler(chat: dependencies.chat, responder: BuiltInResponder())),
+        AgentConsumer.runner(
+            storage: dependencies.storage, chat: dependencies.chat, responder: BuiltInResponder(),
+            retry: RetryPolicy(
+                maxAttempts: 2, initialBackoff: .milliseconds(1), maxBackoff: .milliseconds(2)),
             status: dependencies.agentStatus, control: dependencies.agentControl,
             logger: Logger(label: "agent"))
     }
@@ -128,11 +126,4 @@ func expectError(_ response: APIResponse, _ status: HTTPResponse.Status, _ code:
     #expect(error?["details"] is [String: Any])
     #expect((error?["requestId"] as? String) == response.headers[HTTPField.Name("X-Request-ID")!])
     return response
-}
-
-/// The agent handler as the consumer runtime sees it.
-struct TestAgent: RecordHandler {
-    let agent: AgentHandler
-    func handle(_ record: Record) async throws { try await agent.handle(record) }
-    func deadLettered(_ record: Record, error: String) async { try? await agent.failed(record, error: error) }
 }

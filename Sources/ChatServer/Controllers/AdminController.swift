@@ -166,23 +166,11 @@ struct AdminController {
         guard group == AgentConsumer.group else {
             throw APIError.notFound("no running consumer group named '\(group)'")
         }
-        let agent = AgentHandler(chat: dependencies.chat, responder: dependencies.responder)
-        var redriven: [String] = []
-        var failed: [(String, String)] = []
-        for letter in try storage.deadLetters(group: group) {
-            guard let record = try storage.record(at: letter.position) else {
-                failed.append((letter.position.description, "the record is no longer kept"))
-                continue
-            }
-            do {
-                try await agent.handle(record)
-                _ = try await storage.removeDeadLetter(group: group, position: letter.position)
-                redriven.append(letter.position.description)
-            } catch {
-                failed.append((letter.position.description, "\(error)"))
-            }
-        }
-        return JSONResponse(body: RedriveResponse(redriven: redriven, failed: failed))
+        let (redriven, failed) = try await AgentConsumer.redrive(
+            storage: storage, agent: AgentHandler(chat: dependencies.chat, responder: dependencies.responder))
+        return JSONResponse(
+            body: RedriveResponse(
+                redriven: redriven.map(\.description), failed: failed.map { ($0.0.description, $0.1) }))
     }
 
     private static func target(_ body: ResetBody) throws -> ResetTarget {

@@ -26,7 +26,8 @@ public struct AgentConsumer: RecordHandler {
         }
     }
 
-    static func runner(
+    /// The agent group's runner.
+    public static func runner(
         storage: LMDBStorage, chat: ChatService, responder: any Responder, retry: RetryPolicy,
         status: ConsumerStatus,
         control: ConsumerControl = ConsumerControl(), logger: Logger
@@ -37,5 +38,27 @@ public struct AgentConsumer: RecordHandler {
             storage: storage, group: group,
             handler: AgentConsumer(agent: AgentHandler(chat: chat, responder: responder), logger: logger),
             status: status, control: control, logger: logger)
+    }
+
+    /// Hands the group's dead letters to the agent again; those it now handles leave the list.
+    public static func redrive(
+        storage: LMDBStorage, agent: AgentHandler
+    ) async throws -> (redriven: [Position], failed: [(Position, String)]) {
+        var redriven: [Position] = []
+        var failed: [(Position, String)] = []
+        for letter in try storage.deadLetters(group: group) {
+            guard let record = try storage.record(at: letter.position) else {
+                failed.append((letter.position, "the record is no longer kept"))
+                continue
+            }
+            do {
+                try await agent.handle(record)
+                _ = try await storage.removeDeadLetter(group: group, position: letter.position)
+                redriven.append(letter.position)
+            } catch {
+                failed.append((letter.position, "\(error)"))
+            }
+        }
+        return (redriven, failed)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Consumers
 import EventLog
 
 struct ConsumersResetCommand: AsyncParsableCommand {
@@ -28,6 +29,12 @@ struct ConsumersResetCommand: AsyncParsableCommand {
         }
     }
 
+    private func resetTarget() -> ResetTarget {
+        if let toSeq { return .sequenceNumber(toSeq) }
+        if let toTime, let time = Timestamp(rfc3339: toTime) { return .time(time) }
+        return trimHorizon ? .trimHorizon : .latest
+    }
+
     func run() async throws {
         let settings = try await global.settings()
         let storage: LMDBStorage
@@ -53,19 +60,7 @@ struct ConsumersResetCommand: AsyncParsableCommand {
         for key in shards {
             let info = try storage.shardInfo(key)
             let current = try storage.checkpoint(group: group, shard: key)
-            let target: SequenceNumber
-            if let toSeq {
-                guard toSeq <= info.head else {
-                    throw ValidationError("--to-seq \(toSeq) is past the head \(info.head) of \(key)")
-                }
-                target = toSeq
-            } else if let toTime, let time = Timestamp(rfc3339: toTime) {
-                target = try storage.firstSequenceNumber(key, atOrAfter: time) - 1
-            } else if trimHorizon {
-                target = info.firstSeq - 1
-            } else {
-                target = info.head
-            }
+            let target = try resetTarget().checkpoint(on: key, in: storage)
             table.add(key.stream.rawValue, "\(key.shard)", "\(current)", "\(target)", "\(info.head - target)")
             if !dryRun { try await storage.setCheckpoint(target, group: group, shard: key) }
         }

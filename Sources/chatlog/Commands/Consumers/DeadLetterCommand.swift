@@ -30,20 +30,10 @@ struct DeadLetterCommand: AsyncParsableCommand {
                 settings.server.agent.openAI.map { OpenAIResponder(configuration: $0) } ?? BuiltInResponder()
             let agent = AgentHandler(
                 chat: ChatService(log: storage, configuration: settings.chat), responder: responder)
+            let (redriven, failed) = try await AgentConsumer.redrive(storage: storage, agent: agent)
             var table = Table("POSITION", "RESULT")
-            for letter in try storage.deadLetters(group: group) {
-                guard let record = try storage.record(at: letter.position) else {
-                    table.add(letter.position.description, "record no longer kept; left in the list")
-                    continue
-                }
-                do {
-                    try await agent.handle(record)
-                    _ = try await storage.removeDeadLetter(group: group, position: letter.position)
-                    table.add(letter.position.description, "handled; removed")
-                } catch {
-                    table.add(letter.position.description, "failed again: \(error)")
-                }
-            }
+            for position in redriven { table.add(position.description, "handled; removed") }
+            for (position, error) in failed { table.add(position.description, "left in the list: \(error)") }
             Console.out(table.rows.isEmpty ? "no dead letters for group \(group)" : table.text)
         }
     }
