@@ -1,15 +1,18 @@
 import LMDB
 
-/// `ProjectionStore` over an LMDB transaction: each table is a database `projection/NAME`.
+/// `ProjectionStore` over an LMDB transaction: each projection table is a database
+/// `projection/NAME`, each state table a database `state/NAME`.
 struct LMDBProjectionStore: ProjectionStore {
     let transaction: Transaction
     let databases: [String: Database]
 
     static func databaseName(_ table: String) -> String { "projection/\(table)" }
 
+    static func stateDatabaseName(_ table: String) -> String { "state/\(table)" }
+
     private func database(_ table: String) throws -> Database {
         guard let database = databases[table] else {
-            throw EventLogError.invalidArgument("no projection table '\(table)'")
+            throw EventLogError.invalidArgument("no table '\(table)'")
         }
         return database
     }

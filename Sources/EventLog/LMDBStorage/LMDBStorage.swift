@@ -27,7 +27,7 @@ public final class LMDBStorage: LogStorage {
     /// Read-only opens work beside a running server (LMDB readers never block the writer).
     public init(
         directory: String, configuration: LogConfiguration = LogConfiguration(), readOnly: Bool = false,
-        projections: [any Projection] = [], clock: any LogClock = SystemLogClock(),
+        projections: [any Projection] = [], stateTables: [String] = [], clock: any LogClock = SystemLogClock(),
         logger: Logger = Logger(label: "chatlog.log")
     ) throws {
         let path = Self.environmentPath(directory)
@@ -59,7 +59,7 @@ public final class LMDBStorage: LogStorage {
         }
         let (tables, streams, metas) = try Self.load(
             environment, configuration: configuration, projectionTables: projections.flatMap { $0.tables },
-            logger: logger)
+            stateTables: stateTables, logger: logger)
         self.writerLock = writerLock
         self.environment = environment
         self.tables = tables
@@ -92,7 +92,7 @@ public final class LMDBStorage: LogStorage {
     /// Opens (or creates) the tables and streams, and loads every shard's counters.
     private static func load(
         _ environment: Environment, configuration: LogConfiguration, projectionTables: [String],
-        logger: Logger
+        stateTables: [String], logger: Logger
     ) throws -> (StorageTables, [StreamDescriptor], [ShardKey: ShardMeta]) {
         func body(_ transaction: Transaction) throws -> (
             StorageTables, [StreamDescriptor], [ShardKey: ShardMeta]
@@ -123,8 +123,13 @@ public final class LMDBStorage: LogStorage {
                 $0.name < $1.name
             }
             for table in projectionTables {
-                tables.projections[table] = try openProjectionTable(
-                    table, in: transaction, readOnly: environment.isReadOnly)
+                tables.projections[table] = try openTable(
+                    LMDBProjectionStore.databaseName(table), in: transaction, readOnly: environment.isReadOnly)
+            }
+            for table in stateTables {
+                tables.state[table] = try openTable(
+                    LMDBProjectionStore.stateDatabaseName(table), in: transaction,
+                    readOnly: environment.isReadOnly)
             }
             var metas: [ShardKey: ShardMeta] = [:]
             for shard in descriptors.flatMap(\.shards) {
@@ -146,11 +151,10 @@ public final class LMDBStorage: LogStorage {
         }
     }
 
-    /// A projection table's database; nil when read-only and the table was never created.
-    private static func openProjectionTable(
-        _ table: String, in transaction: Transaction, readOnly: Bool
+    /// A projection or state table's database; nil when read-only and it was never created.
+    private static func openTable(
+        _ name: String, in transaction: Transaction, readOnly: Bool
     ) throws -> Database? {
-        let name = LMDBProjectionStore.databaseName(table)
         guard readOnly else { return try transaction.openDatabase(name, options: .create) }
         do {
             return try transaction.openDatabase(name)
@@ -320,6 +324,20 @@ public final class LMDBStorage: LogStorage {
     public func readProjections<R>(_ body: (any ProjectionStore) throws -> R) throws -> R {
         try reading { transaction in
             try body(LMDBProjectionStore(transaction: transaction, databases: tables.projections))
+        }
+    }
+
+    public func readState<R>(_ body: (any ProjectionStore) throws -> R) throws -> R {
+        try reading { transaction in
+            try body(LMDBProjectionStore(transaction: transaction, databases: tables.state))
+        }
+    }
+
+    public func updateState<R: Sendable>(
+        _ body: @escaping @Sendable (any ProjectionStore) throws -> R
+    ) async throws -> R {
+        try await writing { context in
+            try body(LMDBProjectionStore(transaction: context.transaction, databases: context.tables.state))
         }
     }
 

@@ -22,6 +22,8 @@ struct StorageTables: Sendable {
     var records: [ShardKey: Database]
     /// Projection table name → its database.
     var projections: [String: Database] = [:]
+    /// State table name → its database.
+    var state: [String: Database] = [:]
 
     static let fixedNames = [
         "streams", "shards", "channel_heads", "channel_index", "idempotency", "idempotency_expiry",

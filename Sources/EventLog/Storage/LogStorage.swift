@@ -37,6 +37,14 @@ public protocol LogStorage: Sendable {
     /// Runs `body` with read-only access to the projections, in one consistent snapshot.
     func readProjections<R>(_ body: (any ProjectionStore) throws -> R) throws -> R
 
+    /// Runs `body` with read-only access to the state tables: small tables kept beside the
+    /// log that no record derives (the WebSocket connection registry).
+    func readState<R>(_ body: (any ProjectionStore) throws -> R) throws -> R
+
+    /// Runs `body` against the state tables in one write that shares the group commit, and
+    /// returns its result once durable. A thrown error undoes only this write.
+    func updateState<R: Sendable>(_ body: @escaping @Sendable (any ProjectionStore) throws -> R) async throws -> R
+
     /// Returns when the shard's head passes `after`: at once if it already has.
     /// Throws `CancellationError` when the task is cancelled.
     func waitForRecords(_ shard: ShardKey, after: SequenceNumber) async throws

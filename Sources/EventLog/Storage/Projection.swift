@@ -9,7 +9,7 @@ public protocol Projection: Sendable {
     func apply(_ record: Record, to store: ProjectionStore) throws
 }
 
-/// Key-value access to projection tables, inside one transaction: read-write while appending,
+/// Key-value access to projection (or state) tables, inside one transaction: read-write while appending,
 /// read-only for readers. Keys sort bytewise.
 public protocol ProjectionStore {
     func get(_ table: String, key: [UInt8]) throws -> [UInt8]?
