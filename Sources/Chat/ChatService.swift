@@ -47,6 +47,13 @@ public struct ChatService: Sendable {
         }
     }
 
+    /// Throws `notFound` unless the channel exists and the user is a member.
+    public func requireMember(_ channelID: String, user: String) throws {
+        try log.readProjections { store in
+            _ = try ChatQueries(store: store).channel(channelID, visibleTo: user)
+        }
+    }
+
     public func renameChannel(_ channelID: String, to name: String, by user: String) async throws -> Channel {
         let name = try validName(name)
         _ = try await append(

@@ -2,8 +2,11 @@ import Chat
 import Consumers
 import EventLog
 import Hummingbird
+import HummingbirdCore
+import HummingbirdWebSocket
 import Logging
 import Prometheus
+import ServiceLifecycle
 
 /// Everything the HTTP server serves from, built once by `serve` (or a test).
 public struct ChatServerDependencies: Sendable {
@@ -18,11 +21,17 @@ public struct ChatServerDependencies: Sendable {
     public var agentControl = ConsumerControl()
     /// What the agent answers with.
     public var responder: any Responder = BuiltInResponder()
+    /// WebSocket delivery: the hub, and the `delivery` group's status and control.
+    public var hub: DeliveryHub
+    public var deliveryStatus = ConsumerStatus()
+    public var deliveryControl = ConsumerControl()
 
     public init(
         storage: LMDBStorage, chat: ChatService, authority: TokenAuthority, apiKeys: APIKeyStore,
-        registry: PrometheusCollectorRegistry, readiness: Readiness
+        registry: PrometheusCollectorRegistry, readiness: Readiness,
+        delivery: DeliveryConfiguration = DeliveryConfiguration(), logger: Logger
     ) {
+        self.hub = DeliveryHub(chat: chat, configuration: delivery, logger: logger)
         self.storage = storage
         self.chat = chat
         self.authority = authority
@@ -48,8 +57,13 @@ public enum ChatServer {
             logMetrics: LogMetrics(storage: dependencies.storage, registry: dependencies.registry),
             consumerMetrics: ConsumerMetrics(
                 storage: dependencies.storage, registry: dependencies.registry,
-                groups: [(AgentConsumer.group, dependencies.agentStatus)])
+                groups: [
+                    (AgentConsumer.group, dependencies.agentStatus),
+                    (DeliveryConsumer.group, dependencies.deliveryStatus),
+                ]),
+            deliveryMetrics: DeliveryMetrics(hub: dependencies.hub, registry: dependencies.registry)
         ).addRoutes(to: router, table: routes)
+        deliveryEndpoint(dependencies, configuration: configuration).addRoutes(to: router, table: routes)
         let rateLimiter = RateLimiter(configuration: configuration.rateLimit)
         let api = router.group("v1").add(
             middleware: BearerAuthMiddleware(authority: dependencies.authority, rateLimiter: rateLimiter))
@@ -65,12 +79,48 @@ public enum ChatServer {
         return router
     }
 
+    private static func deliveryEndpoint(
+        _ dependencies: ChatServerDependencies, configuration: ServerConfiguration
+    ) -> DeliveryEndpoint {
+        DeliveryEndpoint(
+            hub: dependencies.hub, authority: dependencies.authority, configuration: configuration.webSocket)
+    }
+
+    /// The HTTP/1 server with the WebSocket upgrade on `/v1/ws`.
+    public static func makeServerBuilder(
+        _ dependencies: ChatServerDependencies, configuration: ServerConfiguration
+    ) -> HTTPServerBuilder {
+        let webSocketRouter = Router(context: DeliveryRequestContext.self)
+        deliveryEndpoint(dependencies, configuration: configuration).addRoutes(to: webSocketRouter)
+        let webSocket = configuration.webSocket
+        return .http1WebSocketUpgrade(
+            webSocketRouter: webSocketRouter,
+            configuration: .init(
+                ws: .init(
+                    maxFrameSize: webSocket.maxFrameSize,
+                    autoPing: .enabled(timePeriod: webSocket.pingInterval),
+                    closeTimeout: webSocket.closeTimeout)))
+    }
+
+    /// The service that runs WebSocket delivery; list it after the application.
+    public static func makeDeliveryService(
+        _ dependencies: ChatServerDependencies, configuration: ServerConfiguration, logger: Logger
+    ) -> some Service {
+        DeliveryService(
+            hub: dependencies.hub,
+            runner: DeliveryConsumer.runner(
+                storage: dependencies.storage, hub: dependencies.hub, status: dependencies.deliveryStatus,
+                control: dependencies.deliveryControl, logger: logger),
+            drainTimeout: configuration.webSocket.closeTimeout)
+    }
+
     public static func makeApplication(
         _ dependencies: ChatServerDependencies, configuration: ServerConfiguration, logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
             router: makeRouter(dependencies, configuration: configuration),
+            server: makeServerBuilder(dependencies, configuration: configuration),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "chatlog"),
             onServerRunning: { channel in

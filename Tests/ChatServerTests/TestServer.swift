@@ -28,6 +28,8 @@ struct TestServer {
     let client: any TestClientProtocol
     let dependencies: ChatServerDependencies
     let directory: String
+    /// The port the server listens on.
+    let port: Int
 
     var authority: TokenAuthority { dependencies.authority }
     var storage: LMDBStorage { dependencies.storage }
@@ -45,24 +47,32 @@ struct TestServer {
         configuration.port = 0
         configure(&configuration)
         let storage = try LMDBStorage(
-            directory: directory, configuration: log, projections: [ChatProjection()])
+            directory: directory, configuration: log, projections: [ChatProjection()],
+            stateTables: ConnectionRegistry.tables)
         defer { storage.close() }
         let authority = try await TokenAuthority(secret: secret)
         let dependencies = ChatServerDependencies(
             storage: storage, chat: ChatService(log: storage), authority: authority,
             apiKeys: APIKeyStore(directory: directory), registry: PrometheusCollectorRegistry(),
-            readiness: Readiness())
+            readiness: Readiness(), delivery: configuration.webSocket.delivery, logger: Logger(label: "test"))
         dependencies.readiness.set(true)
-        let application = Application(
-            router: ChatServer.makeRouter(dependencies, configuration: configuration),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        let application = ChatServer.makeApplication(
+            dependencies, configuration: configuration, logger: Logger(label: "test"))
         let agentTask = agent ? Task { try await TestServer.agentRunner(dependencies).run() } : nil
         defer { agentTask?.cancel() }
+        let delivery = ChatServer.makeDeliveryService(
+            dependencies, configuration: configuration, logger: Logger(label: "delivery"))
+        let deliveryTask = Task { try await delivery.run() }
+        defer { deliveryTask.cancel() }
         try await application.test(.live) { client in
-            try await body(TestServer(client: client, dependencies: dependencies, directory: directory))
+            try await body(
+                TestServer(
+                    client: client, dependencies: dependencies, directory: directory, port: client.port!))
         }
         agentTask?.cancel()
         try await agentTask?.value
+        deliveryTask.cancel()
+        try await deliveryTask.value
     }
 
     /// The agent consumer group with the built-in responder and quick retries.

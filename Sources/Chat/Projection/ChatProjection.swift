@@ -37,20 +37,15 @@ public struct ChatProjection: Projection {
             try removeMember(
                 try decoder.decode(MemberPayload.self, from: payload).userId, from: channelID, in: store)
         case ChatRecordType.messageCreated:
-            let created = try decoder.decode(MessageCreatedPayload.self, from: payload)
-            let seq = record.channelSeq ?? 0
-            let message = Message(
-                id: record.id.description, channelId: channelID, seq: seq, senderId: record.actor,
-                text: created.text,
-                createdAt: record.createdAt.rfc3339, metadata: created.metadata, editedAt: nil, deleted: nil,
-                replyTo: created.replyTo)
+            let message = try Message(created: record, decoder: decoder)
+            let seq = message.seq
             try store.put(
                 ChatTables.messages, key: ChatTables.message(channelID: channelID, seq: seq),
                 value: try message.binary)
             try store.put(
                 ChatTables.messageIDs, key: Array(message.id.utf8),
                 value: ChatTables.message(channelID: channelID, seq: seq))
-            if let replyTo = created.replyTo {
+            if let replyTo = message.replyTo {
                 try store.put(
                     ChatTables.replies, key: Array(replyTo.utf8),
                     value: ChatTables.message(channelID: channelID, seq: seq))

@@ -13,6 +13,7 @@ public struct ServerConfiguration: Sendable {
     /// How long `POST /v1/users/{userId}/chat` waits for the agent's reply.
     public var agentReplyTimeout: Duration = .seconds(10)
     public var agent = AgentConfiguration()
+    public var webSocket = WebSocketConfiguration()
 
     public init() {}
 }

@@ -1,3 +1,4 @@
+import Chat
 import EventLog
 import Hummingbird
 import Prometheus
@@ -17,6 +18,7 @@ struct OperationsController {
     let registry: PrometheusCollectorRegistry
     let logMetrics: LogMetrics
     let consumerMetrics: ConsumerMetrics
+    let deliveryMetrics: DeliveryMetrics
 
     struct Status: JSONWritable {
         var status: String
@@ -38,6 +40,7 @@ struct OperationsController {
         router.get("metrics") { _, _ in
             logMetrics.update()
             consumerMetrics.update()
+            deliveryMetrics.update()
             var buffer: [UInt8] = []
             registry.emit(into: &buffer)
             return Response(

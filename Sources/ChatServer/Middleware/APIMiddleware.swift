@@ -63,6 +63,15 @@ struct APIMiddleware: RouterMiddleware {
     }
 
     static func response(for error: APIError, requestID: String) -> Response {
+        var headers = error.headers
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(
+            status: error.status, headers: headers,
+            body: .init(byteBuffer: body(for: error, requestID: requestID)))
+    }
+
+    /// The error envelope as JSON.
+    static func body(for error: APIError, requestID: String) -> ByteBuffer {
         let body: [String: Any] = [
             "error": [
                 "code": error.code, "message": error.message, "details": error.details,
@@ -72,10 +81,7 @@ struct APIMiddleware: RouterMiddleware {
         let data =
             (try? JSONSerialization.data(
                 withJSONObject: body, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        var headers = error.headers
-        headers[.contentType] = "application/json; charset=utf-8"
-        return Response(
-            status: error.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return ByteBuffer(bytes: data)
     }
 
     /// A client's request id is echoed only when it is short and printable.

@@ -10,17 +10,29 @@ struct BearerAuthMiddleware: RouterMiddleware {
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
+        var context = context
+        context.user = try await authority.user(fromToken: try Self.bearerToken(request))
+        try rateLimiter.admit("user:" + context.user!)
+        return try await next(request, context)
+    }
+}
+
+extension BearerAuthMiddleware {
+    /// The token of an `Authorization: Bearer` header; with `allowQuery`, else a `token` query
+    /// parameter (browsers cannot set headers on a WebSocket).
+    static func bearerToken(_ request: Request, allowQuery: Bool = false) throws -> String {
         guard let header = request.headers[.authorization] else {
-            throw APIError.unauthorized("missing Authorization: Bearer <token>")
+            if allowQuery, let token = request.uri.queryParameters["token"] { return String(token) }
+            throw APIError.unauthorized(
+                allowQuery
+                    ? "missing Authorization: Bearer <token> or a token query parameter"
+                    : "missing Authorization: Bearer <token>")
         }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             throw APIError.unauthorized("the Authorization header must be 'Bearer <token>'")
         }
-        var context = context
-        context.user = try await authority.user(fromToken: String(parts[1]))
-        try rateLimiter.admit("user:" + context.user!)
-        return try await next(request, context)
+        return String(parts[1])
     }
 }
 

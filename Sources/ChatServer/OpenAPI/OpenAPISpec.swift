@@ -10,7 +10,8 @@ enum OpenAPISpec {
           "components": {
             "securitySchemes": {
               "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
-              "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+              "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+              "tokenQuery": {"type": "apiKey", "in": "query", "name": "token"}
             },
             "parameters": {
               "channelId": {"name": "channelId", "in": "path", "required": true, "schema": {"type": "string"}},
@@ -57,6 +58,11 @@ enum OpenAPISpec {
               "200": {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
             "/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {
               "200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+            "/v1/ws": {"get": {"summary": "Receive-only WebSocket: upgrade with the JWT in Authorization or the token query parameter; frames as DESIGN.md section 5 shows",
+              "security": [{"bearer": []}, {"tokenQuery": []}],
+              "parameters": [{"name": "token", "in": "query", "required": false, "schema": {"type": "string"}}],
+              "responses": {"101": {"description": "Switching to the WebSocket protocol"},
+                "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}}}},
             "/v1/channels": {
               "post": {"summary": "Create a channel; the creator becomes a member",
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",

@@ -32,14 +32,16 @@ public struct ChatServerRunner: Sendable {
     /// Opens the log and builds the dependencies the server serves from.
     public func makeDependencies() async throws -> ChatServerDependencies {
         let storage = try LMDBStorage(
-            directory: dataDirectory, configuration: log, projections: [ChatProjection()], logger: logger)
+            directory: dataDirectory, configuration: log, projections: [ChatProjection()],
+            stateTables: ConnectionRegistry.tables, logger: logger)
         do {
             let secret = try server.auth.jwtSecret ?? DevelopmentSecret.load(directory: dataDirectory)
             let authority = try await TokenAuthority(
                 secret: secret, publicKeyPEM: server.auth.publicKeyPEM, publicKeyID: server.auth.publicKeyID)
             return ChatServerDependencies(
                 storage: storage, chat: ChatService(log: storage, configuration: chat), authority: authority,
-                apiKeys: APIKeyStore(directory: dataDirectory), registry: registry, readiness: Readiness())
+                apiKeys: APIKeyStore(directory: dataDirectory), registry: registry, readiness: Readiness(),
+                delivery: server.webSocket.delivery, logger: logger)
         } catch {
             storage.close()
             throw error
@@ -74,6 +76,9 @@ public struct ChatServerRunner: Sendable {
                             status: dependencies.agentStatus, control: dependencies.agentControl,
                             logger: logger)),
                     .init(service: application),
+                    .init(
+                        service: ChatServer.makeDeliveryService(
+                            dependencies, configuration: server, logger: logger)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))

@@ -27,7 +27,8 @@ public final class LMDBStorage: LogStorage {
     /// Read-only opens work beside a running server (LMDB readers never block the writer).
     public init(
         directory: String, configuration: LogConfiguration = LogConfiguration(), readOnly: Bool = false,
-        projections: [any Projection] = [], stateTables: [String] = [], clock: any LogClock = SystemLogClock(),
+        projections: [any Projection] = [], stateTables: [String] = [],
+        clock: any LogClock = SystemLogClock(),
         logger: Logger = Logger(label: "chatlog.log")
     ) throws {
         let path = Self.environmentPath(directory)
@@ -124,7 +125,8 @@ public final class LMDBStorage: LogStorage {
             }
             for table in projectionTables {
                 tables.projections[table] = try openTable(
-                    LMDBProjectionStore.databaseName(table), in: transaction, readOnly: environment.isReadOnly)
+                    LMDBProjectionStore.databaseName(table), in: transaction, readOnly: environment.isReadOnly
+                )
             }
             for table in stateTables {
                 tables.state[table] = try openTable(
@@ -333,7 +335,7 @@ public final class LMDBStorage: LogStorage {
         }
     }
 
-    public func updateState<R: Sendable>(
+    @discardableResult public func updateState<R: Sendable>(
         _ body: @escaping @Sendable (any ProjectionStore) throws -> R
     ) async throws -> R {
         try await writing { context in

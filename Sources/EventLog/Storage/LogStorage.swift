@@ -43,7 +43,9 @@ public protocol LogStorage: Sendable {
 
     /// Runs `body` against the state tables in one write that shares the group commit, and
     /// returns its result once durable. A thrown error undoes only this write.
-    func updateState<R: Sendable>(_ body: @escaping @Sendable (any ProjectionStore) throws -> R) async throws -> R
+    @discardableResult func updateState<R: Sendable>(
+        _ body: @escaping @Sendable (any ProjectionStore) throws -> R
+    ) async throws -> R
 
     /// Returns when the shard's head passes `after`: at once if it already has.
     /// Throws `CancellationError` when the task is cancelled.

@@ -1,24 +1,23 @@
-import Chat
 import Foundation
 
 /// A response body written straight to JSON text: faster than `JSONEncoder` for the hot paths
 /// (a history page has up to a hundred messages), with the contract's field names spelled once.
-protocol JSONWritable: Sendable {
+package protocol JSONWritable: Sendable {
     func write(to json: inout JSONText)
 }
 
 /// JSON text under construction, as UTF-8 bytes.
-struct JSONText {
-    private(set) var bytes: [UInt8] = []
+package struct JSONText {
+    package private(set) var bytes: [UInt8] = []
 
-    init(capacity: Int = 256) {
+    package init(capacity: Int = 256) {
         bytes.reserveCapacity(capacity)
     }
 
-    var text: String { String(decoding: bytes, as: UTF8.self) }
+    package var text: String { String(decoding: bytes, as: UTF8.self) }
 
     /// Writes an object whose members `body` adds with `field`.
-    mutating func object(_ body: (inout ObjectWriter) -> Void) {
+    package mutating func object(_ body: (inout ObjectWriter) -> Void) {
         bytes.append(UInt8(ascii: "{"))
         // Swapping moves the bytes into the writer and back without copying them.
         var writer = ObjectWriter(json: JSONText(capacity: 0))
@@ -28,7 +27,7 @@ struct JSONText {
         bytes.append(UInt8(ascii: "}"))
     }
 
-    mutating func array<T>(_ items: [T], _ each: (inout JSONText, T) -> Void) {
+    package mutating func array<T>(_ items: [T], _ each: (inout JSONText, T) -> Void) {
         bytes.append(UInt8(ascii: "["))
         for (index, item) in items.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
@@ -39,7 +38,7 @@ struct JSONText {
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
-    mutating func string(_ value: String) {
+    package mutating func string(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
         var value = value
         value.withUTF8 { utf8 in
@@ -63,15 +62,24 @@ struct JSONText {
         bytes.append(UInt8(ascii: "\""))
     }
 
-    mutating func raw(_ json: String) {
+    package mutating func raw(_ json: String) {
         bytes.append(contentsOf: json.utf8)
     }
 
-    struct ObjectWriter {
-        var json: JSONText
+    package mutating func raw(bytes json: some Sequence<UInt8>) {
+        bytes.append(contentsOf: json)
+    }
+
+    /// Overwrites the last byte written (e.g. an object's closing brace, to continue it).
+    package mutating func replaceLastByte(with byte: UInt8) {
+        bytes[bytes.count - 1] = byte
+    }
+
+    package struct ObjectWriter {
+        package var json: JSONText
         private var first = true
 
-        init(json: JSONText) {
+        package init(json: JSONText) {
             self.json = json
         }
 
@@ -81,12 +89,12 @@ struct JSONText {
             json.raw("\"\(name)\":")
         }
 
-        mutating func field(_ name: String, _ value: String) {
+        package mutating func field(_ name: String, _ value: String) {
             key(name)
             json.string(value)
         }
 
-        mutating func field(_ name: String, _ value: String?, includeNull: Bool = false) {
+        package mutating func field(_ name: String, _ value: String?, includeNull: Bool = false) {
             guard let value else {
                 if includeNull {
                     key(name)
@@ -97,27 +105,27 @@ struct JSONText {
             field(name, value)
         }
 
-        mutating func field(_ name: String, _ value: UInt64) {
+        package mutating func field(_ name: String, _ value: UInt64) {
             key(name)
             json.raw(String(value))
         }
 
-        mutating func field(_ name: String, _ value: Bool) {
+        package mutating func field(_ name: String, _ value: Bool) {
             key(name)
             json.raw(value ? "true" : "false")
         }
 
-        mutating func field(_ name: String, _ value: some JSONWritable) {
+        package mutating func field(_ name: String, _ value: some JSONWritable) {
             key(name)
             value.write(to: &json)
         }
 
-        mutating func field<T>(_ name: String, array: [T], _ each: (inout JSONText, T) -> Void) {
+        package mutating func field<T>(_ name: String, array: [T], _ each: (inout JSONText, T) -> Void) {
             key(name)
             json.array(array, each)
         }
 
-        mutating func field(_ name: String, encodable value: some Encodable) {
+        package mutating func field(_ name: String, encodable value: some Encodable) {
             key(name)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -127,7 +135,7 @@ struct JSONText {
 }
 
 extension Message: JSONWritable {
-    func write(to json: inout JSONText) {
+    package func write(to json: inout JSONText) {
         json.object { object in
             object.field("id", id)
             object.field("channelId", channelId)
@@ -144,7 +152,7 @@ extension Message: JSONWritable {
 }
 
 extension Channel: JSONWritable {
-    func write(to json: inout JSONText) {
+    package func write(to json: inout JSONText) {
         json.object { object in
             object.field("id", id)
             object.field("name", name)

@@ -1,0 +1,91 @@
+import EventLog
+import Foundation
+import NIOCore
+
+/// The JSON frames the server sends over a delivery socket (DESIGN.md sections 5 and 11),
+/// each rendered once into a buffer that every subscriber shares.
+public enum DeliveryFrame {
+    /// A channel's record: a `message` frame for a new message, an `event` frame otherwise.
+    static func record(_ record: Record, decoder: JSONDecoder = JSONDecoder()) -> ByteBuffer {
+        let channelID = record.channelID ?? record.partitionKey
+        let seq = record.channelSeq ?? 0
+        var json = JSONText(capacity: 256 + record.payload.count)
+        if record.type == ChatRecordType.messageCreated,
+            let message = try? Message(created: record, decoder: decoder)
+        {
+            json.object { frame in
+                frame.field("type", "message")
+                frame.field("channelId", channelID)
+                frame.field("seq", seq)
+                frame.field("message", message)
+            }
+        } else {
+            json.object { frame in
+                frame.field("type", "event")
+                frame.field("channelId", channelID)
+                frame.field("seq", seq)
+                frame.field("event", RecordEvent(record: record))
+            }
+        }
+        return ByteBuffer(bytes: json.bytes)
+    }
+
+    static func subscribed(
+        channelID: String, head: SequenceNumber, recovered: UInt64, truncated: Bool
+    ) -> ByteBuffer {
+        render { frame in
+            frame.field("type", "subscribed")
+            frame.field("channelId", channelID)
+            frame.field("seq", head)
+            frame.field("recovered", recovered)
+            frame.field("truncated", truncated)
+        }
+    }
+
+    static func unsubscribed(channelID: String, reason: String? = nil) -> ByteBuffer {
+        render { frame in
+            frame.field("type", "unsubscribed")
+            frame.field("channelId", channelID)
+            frame.field("reason", reason)
+        }
+    }
+
+    static func error(code: String, message: String, channelID: String? = nil) -> ByteBuffer {
+        render { frame in
+            frame.field("type", "error")
+            frame.field("code", code)
+            frame.field("message", message)
+            frame.field("channelId", channelID)
+        }
+    }
+
+    static let pong = render { $0.field("type", "pong") }
+
+    private static func render(_ body: (inout JSONText.ObjectWriter) -> Void) -> ByteBuffer {
+        var json = JSONText(capacity: 128)
+        json.object(body)
+        return ByteBuffer(bytes: json.bytes)
+    }
+}
+
+/// A record other than a new message, as an `event` frame carries it: its type, id, actor and
+/// time, then the fields of its payload.
+private struct RecordEvent: JSONWritable {
+    let record: Record
+
+    func write(to json: inout JSONText) {
+        var payload = record.payload[...]
+        // The payload is a JSON object: splice its members in after ours.
+        while let first = payload.first, first != UInt8(ascii: "{") { payload = payload.dropFirst() }
+        json.object { event in
+            event.field("type", record.type)
+            event.field("id", record.id.description)
+            event.field("actorId", record.actor)
+            event.field("createdAt", record.createdAt.rfc3339)
+        }
+        let members = payload.dropFirst().drop { $0 == UInt8(ascii: " ") }
+        guard members.first != UInt8(ascii: "}"), !members.isEmpty else { return }
+        json.replaceLastByte(with: UInt8(ascii: ","))
+        json.raw(bytes: members)
+    }
+}

@@ -1,0 +1,142 @@
+import EventLog
+import Foundation
+import NIOCore
+
+extension DeliveryHub {
+    /// Hands a committed record to the live subscribers of its channel. The delivery consumer
+    /// group calls it for every record, in each shard's order.
+    public func fanOut(_ record: Record) {
+        guard record.stream == .chatEvents, let channelID = record.channelID, let seq = record.channelSeq
+        else {
+            return
+        }
+        let removed = Self.removedMember(record)
+        var queued = 0
+        var overflowed = 0
+        state.withLock { state in
+            state.fannedOut[channelID] = max(state.fannedOut[channelID] ?? 0, seq)
+            guard let subscribers = state.channels[channelID] else { return }
+            let frame = DeliveryFrame.record(record)
+            for (id, session) in subscribers {
+                let ends = removed.map { $0 == nil || $0 == session.user } ?? false
+                switch session.offer(
+                    frame, channelID: channelID, seq: seq, endsMembership: ends, limits: configuration)
+                {
+                case .queued: queued += 1
+                case .ignored: break
+                case .ended:
+                    queued += 1
+                    state.channels[channelID]?[id] = nil
+                case .overflowed: overflowed += 1
+                }
+            }
+        }
+        statistics.recordFanOut(queued: queued, overflowed: overflowed, createdAt: record.createdAt)
+    }
+
+    /// For a record that ends memberships: the user it removes, or nil for everyone.
+    static func removedMember(_ record: Record) -> String?? {
+        switch record.type {
+        case ChatRecordType.channelDeleted: return .some(nil)
+        case ChatRecordType.memberRemoved:
+            struct Removed: Decodable { var userId: String }
+            return (try? JSONDecoder().decode(Removed.self, from: Data(record.payload))).map {
+                .some($0.userId)
+            }
+        default: return nil
+        }
+    }
+
+    /// The frames a session's writer sends next: queued frames first, then a step of any
+    /// resume (paced by how fast the writer gets them onto the socket), else it waits.
+    public func next(for session: DeliverySession) async throws -> DeliveryOutput {
+        while true {
+            try Task.checkCancellation()
+            let step: Step = session.state.withLock { state in
+                if let reason = state.closed { return .output(.close(reason)) }
+                if !state.outbox.isEmpty {
+                    let frames = Array(state.outbox)
+                    state.outbox.removeAll(keepingCapacity: false)
+                    state.queuedBytes = 0
+                    return .output(.frames(frames))
+                }
+                if let (channelID, subscription) = state.subscriptions.first(where: { !$0.value.live }) {
+                    return .resume(channelID, subscription)
+                }
+                return .wait
+            }
+            switch step {
+            case .output(let output):
+                if case .frames(let frames) = output {
+                    statistics.framesSent.add(frames.count, ordering: .relaxed)
+                }
+                return output
+            case .resume(let channelID, let subscription):
+                let frames = try resume(session, channelID: channelID, from: subscription)
+                if !frames.isEmpty {
+                    statistics.framesSent.add(frames.count, ordering: .relaxed)
+                    return .frames(frames)
+                }
+            case .wait:
+                await session.waitForWork()
+            }
+        }
+    }
+
+    enum Step {
+        case output(DeliveryOutput)
+        case resume(String, DeliverySession.Subscription)
+        case wait
+    }
+
+    /// Reads one page of a resuming subscription from the log. A short page that reaches what
+    /// the fan-out has passed switches the subscription to live frames.
+    private func resume(
+        _ session: DeliverySession, channelID: String, from subscription: DeliverySession.Subscription
+    ) throws -> [ByteBuffer] {
+        let records = try chat.log.channelRecords(
+            stream: .chatEvents, channelID: channelID, after: subscription.delivered,
+            limit: configuration.replayPageSize)
+        var frames: [ByteBuffer] = []
+        frames.reserveCapacity(records.count + 1)
+        var delivered = subscription.delivered
+        var ended = false
+        let decoder = JSONDecoder()
+        for record in records {
+            frames.append(DeliveryFrame.record(record, decoder: decoder))
+            delivered = record.channelSeq ?? delivered
+            if let removed = Self.removedMember(record), removed == nil || removed == session.user,
+                delivered > subscription.checkedAt
+            {
+                ended = true
+                break
+            }
+        }
+        return state.withLock { state in
+            session.state.withLock { sessionState in
+                guard var current = sessionState.subscriptions[channelID],
+                    current.generation == subscription.generation, !current.live,
+                    current.delivered == subscription.delivered
+                else { return [] }
+                if ended {
+                    sessionState.subscriptions[channelID] = nil
+                    state.channels[channelID]?[session.id] = nil
+                    frames.append(
+                        DeliveryFrame.unsubscribed(channelID: channelID, reason: "membership ended"))
+                    return frames
+                }
+                let fannedOut = state.fannedOut[channelID] ?? 0
+                current.delivered = delivered
+                if records.isEmpty {
+                    // Nothing more in the log: anything fanned out beyond is gone to retention.
+                    current.delivered = max(delivered, fannedOut)
+                    current.live = true
+                } else if records.count < configuration.replayPageSize, delivered >= fannedOut {
+                    current.live = true
+                }
+                sessionState.subscriptions[channelID] = current
+                return frames
+            }
+        }
+    }
+}

@@ -1,0 +1,228 @@
+import EventLog
+import Foundation
+import Logging
+import NIOCore
+import Synchronization
+
+/// Fans committed records out to the WebSocket subscribers of their channels, and resumes a
+/// subscription from the log until it meets the live fan-out, with no gap and no duplicate.
+///
+/// Locks are taken hub first, then session, never the other way round.
+public final class DeliveryHub: Sendable {
+    let chat: ChatService
+    let configuration: DeliveryConfiguration
+    let registry: ConnectionRegistry
+    let logger: Logger
+    public let statistics = DeliveryStatistics()
+    let state = Mutex(State())
+
+    struct State {
+        /// Channel → its subscribed sessions by connection id.
+        var channels: [String: [String: DeliverySession]] = [:]
+        /// Channel → the highest seq fanned out since the process started. Every record up to
+        /// it is committed, so a resume that reaches it can switch to live frames safely.
+        var fannedOut: [String: SequenceNumber] = [:]
+        var sessions: [String: DeliverySession] = [:]
+        var closing: DeliveryCloseReason?
+        var drainWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    public init(
+        chat: ChatService, configuration: DeliveryConfiguration = DeliveryConfiguration(), logger: Logger
+    ) {
+        self.chat = chat
+        self.configuration = configuration
+        self.registry = ConnectionRegistry(storage: chat.log)
+        self.logger = logger
+    }
+
+    /// Clears what a previous process left in the connection registry; run once at start.
+    public func start() async throws {
+        let stale = try await registry.clear()
+        if stale > 0 { logger.info("cleared stale connections", metadata: ["count": "\(stale)"]) }
+    }
+
+    // MARK: Connections
+
+    /// Opens a session for an authenticated user; nil once the hub is shutting down.
+    public func connect(user: String) async -> DeliverySession? {
+        let session = DeliverySession(id: UUID().uuidString.lowercased(), user: user)
+        let accepted = state.withLock { state in
+            guard state.closing == nil else { return false }
+            state.sessions[session.id] = session
+            return true
+        }
+        guard accepted else { return nil }
+        await registryWrite { try await $0.connected(session) }
+        return session
+    }
+
+    /// Forgets a session whose socket has closed.
+    public func disconnect(_ session: DeliverySession) async {
+        state.withLock { state in
+            session.state.withLock { $0.close(.disconnected) }
+            for channelID in session.channels { state.channels[channelID]?[session.id] = nil }
+            state.sessions[session.id] = nil
+            if state.sessions.isEmpty {
+                for waiter in state.drainWaiters { waiter.resume() }
+                state.drainWaiters.removeAll()
+            }
+        }
+        await registryWrite { try await $0.disconnected(session) }
+    }
+
+    /// Returns once every session has disconnected, or after `timeout`.
+    public func waitUntilDisconnected(timeout: Duration) async {
+        await withTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+                await withCheckedContinuation { continuation in
+                    let empty = self.state.withLock { state in
+                        if state.sessions.isEmpty { return true }
+                        state.drainWaiters.append(continuation)
+                        return false
+                    }
+                    if empty { continuation.resume() }
+                }
+            }
+            tasks.addTask { try? await Task.sleep(for: timeout) }
+            await tasks.next()
+            // Whichever finished first, release any waiter left so the group can end.
+            let waiters = state.withLock { state in
+                defer { state.drainWaiters.removeAll() }
+                return state.drainWaiters
+            }
+            for waiter in waiters { waiter.resume() }
+            tasks.cancelAll()
+        }
+    }
+
+    /// Closes every session (with 1001) and refuses new ones.
+    public func closeAll(_ reason: DeliveryCloseReason = .shutdown) {
+        let sessions = state.withLock { state in
+            state.closing = reason
+            return Array(state.sessions.values)
+        }
+        for session in sessions { session.state.withLock { $0.close(reason) } }
+    }
+
+    /// How many sessions are open.
+    public var connectionCount: Int { state.withLock { $0.sessions.count } }
+
+    /// How many subscriptions the open sessions hold.
+    public var subscriptionCount: Int {
+        state.withLock { $0.channels.values.reduce(0) { $0 + $1.count } }
+    }
+
+    // MARK: Client frames
+
+    /// Handles a frame the client sent; a refused one gets an `error` frame.
+    public func receive(text: some Collection<UInt8>, from session: DeliverySession) async {
+        do {
+            switch try ClientFrame.parse(text) {
+            case .subscribe(let channelID, let sinceSeq):
+                try await subscribe(session, to: channelID, sinceSeq: sinceSeq)
+            case .unsubscribe(let channelID):
+                await unsubscribe(session, from: channelID)
+            case .ping:
+                send(DeliveryFrame.pong, to: session)
+            }
+        } catch let refusal as ClientFrame.Refusal {
+            refuse(refusal, session)
+        } catch {
+            logger.error("delivery frame failed", metadata: ["error": "\(error)"])
+            refuse(.init(code: "internal", message: "the server could not handle the frame"), session)
+        }
+    }
+
+    /// Handles a binary frame: always refused, the socket is receive-only and speaks JSON.
+    public func receiveBinary(from session: DeliverySession) {
+        refuse(.init(message: ClientFrame.receiveOnly), session)
+    }
+
+    private func refuse(_ refusal: ClientFrame.Refusal, _ session: DeliverySession) {
+        send(
+            DeliveryFrame.error(code: refusal.code, message: refusal.message, channelID: refusal.channelID),
+            to: session)
+    }
+
+    private func send(_ frame: ByteBuffer, to session: DeliverySession) {
+        let overflowed = session.state.withLock { state in
+            guard state.enqueue(frame, limits: configuration) else {
+                state.close(.slowConsumer)
+                return true
+            }
+            return false
+        }
+        if overflowed { statistics.slowConsumerDisconnects.add(1, ordering: .relaxed) }
+    }
+
+    private func subscribe(_ session: DeliverySession, to channelID: String, sinceSeq: UInt64?) async throws {
+        // The head is read before membership is checked, so a removal after it ends the subscription.
+        let head = try chat.log.channelHead(stream: .chatEvents, channelID: channelID)
+        do {
+            try chat.requireMember(channelID, user: session.user)
+        } catch let error as ChatError {
+            throw ClientFrame.Refusal(code: "not_found", message: error.description, channelID: channelID)
+        }
+        if let sinceSeq, sinceSeq > head {
+            throw ClientFrame.Refusal(
+                message: "sinceSeq \(sinceSeq) is past the channel's head \(head)", channelID: channelID)
+        }
+        let start = sinceSeq ?? head
+        var recovered = head - start
+        var truncated = false
+        if start < head {
+            let first = try chat.log.channelRecords(
+                stream: .chatEvents, channelID: channelID, after: start, limit: 1
+            ).first?.channelSeq
+            if first.map({ $0 > start + 1 }) ?? true {
+                truncated = true
+                recovered = first.map { head - $0 + 1 } ?? 0
+            }
+        }
+        let added = try state.withLock { state in
+            try session.state.withLock { sessionState in
+                let isNew = sessionState.subscriptions[channelID] == nil
+                guard !isNew || sessionState.subscriptions.count < configuration.maxSubscriptions else {
+                    throw ClientFrame.Refusal(
+                        message:
+                            "a connection may subscribe to at most \(configuration.maxSubscriptions) channels",
+                        channelID: channelID)
+                }
+                sessionState.nextGeneration += 1
+                sessionState.subscriptions[channelID] = DeliverySession.Subscription(
+                    delivered: start, live: false, checkedAt: head, generation: sessionState.nextGeneration)
+                _ = sessionState.enqueue(
+                    DeliveryFrame.subscribed(
+                        channelID: channelID, head: head, recovered: recovered, truncated: truncated),
+                    limits: configuration)
+                guard sessionState.closed == nil else { return false }
+                state.channels[channelID, default: [:]][session.id] = session
+                return isNew
+            }
+        }
+        if added { await registryWrite { try await $0.subscribed(session, to: channelID) } }
+    }
+
+    private func unsubscribe(_ session: DeliverySession, from channelID: String) async {
+        let removed = state.withLock { state in
+            state.channels[channelID]?[session.id] = nil
+            if state.channels[channelID]?.isEmpty == true { state.channels[channelID] = nil }
+            return session.state.withLock { sessionState in
+                let removed = sessionState.subscriptions.removeValue(forKey: channelID) != nil
+                _ = sessionState.enqueue(
+                    DeliveryFrame.unsubscribed(channelID: channelID), limits: configuration)
+                return removed
+            }
+        }
+        if removed { await registryWrite { try await $0.unsubscribed(session, from: channelID) } }
+    }
+
+    private func registryWrite(_ body: (ConnectionRegistry) async throws -> Void) async {
+        do {
+            try await body(registry)
+        } catch {
+            logger.warning("connection registry not updated", metadata: ["error": "\(error)"])
+        }
+    }
+}

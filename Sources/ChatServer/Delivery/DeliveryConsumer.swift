@@ -1,0 +1,26 @@
+import Chat
+import Consumers
+import EventLog
+import Logging
+
+/// The `delivery` consumer group: hands every committed `chat_events` record to the hub,
+/// which fans it out to the channel's subscribers.
+struct DeliveryConsumer: RecordHandler {
+    /// The delivery consumer group's name.
+    static let group = "delivery"
+
+    let hub: DeliveryHub
+
+    func handle(_ record: Record) async throws {
+        hub.fanOut(record)
+    }
+
+    static func runner(
+        storage: any LogStorage, hub: DeliveryHub, status: ConsumerStatus, control: ConsumerControl,
+        logger: Logger
+    ) -> ConsumerRunner {
+        ConsumerRunner(
+            storage: storage, group: ConsumerGroupConfiguration(name: group, stream: .chatEvents),
+            handler: DeliveryConsumer(hub: hub), status: status, control: control, logger: logger)
+    }
+}

@@ -1,0 +1,59 @@
+import Chat
+import Prometheus
+import Synchronization
+
+/// WebSocket delivery in Prometheus: open connections and subscriptions, frames sent, slow
+/// consumers cut off, and the time from a record's commit to its fan-out.
+final class DeliveryMetrics: Sendable {
+    private let hub: DeliveryHub
+    private let connections: Gauge
+    private let subscriptions: Gauge
+    private let framesSent: Counter
+    private let slowConsumers: Counter
+    /// The totals already added to the counters.
+    private let reported = Mutex((frames: 0, slow: 0))
+
+    init(hub: DeliveryHub, registry: PrometheusCollectorRegistry) {
+        self.hub = hub
+        connections = registry.makeGauge(
+            descriptor: .init(
+                namespace: "chatlog", subsystem: "ws", metricName: "connections", unitName: "",
+                helpText: "Open WebSocket connections"))
+        subscriptions = registry.makeGauge(
+            descriptor: .init(
+                namespace: "chatlog", subsystem: "ws", metricName: "subscriptions", unitName: "",
+                helpText: "Channel subscriptions of open WebSocket connections"))
+        framesSent = registry.makeCounter(
+            descriptor: .init(
+                namespace: "chatlog", subsystem: "ws", metricName: "frames_sent", unitName: "",
+                helpText: "Frames handed to WebSocket connections"))
+        slowConsumers = registry.makeCounter(
+            descriptor: .init(
+                namespace: "chatlog", subsystem: "ws", metricName: "slow_consumer_disconnects", unitName: "",
+                helpText: "Connections closed with 1008 because their send queue filled"))
+        let latency = registry.makeDurationHistogram(
+            descriptor: .init(
+                namespace: "chatlog", subsystem: "ws", metricName: "delivery_latency", unitName: "seconds",
+                helpText: "Time from a record's commit to its fan-out to subscribers"),
+            buckets: [
+                .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
+                .milliseconds(2),
+                .milliseconds(5), .milliseconds(10), .milliseconds(50), .milliseconds(250), .seconds(1),
+            ])
+        hub.statistics.observeLatency { latency.record($0) }
+    }
+
+    /// Refreshes the gauges and counters (called on each scrape).
+    func update() {
+        connections.set(Double(hub.connectionCount))
+        subscriptions.set(Double(hub.subscriptionCount))
+        let frames = hub.statistics.framesSent.load(ordering: .relaxed)
+        let slow = hub.statistics.slowConsumerDisconnects.load(ordering: .relaxed)
+        let (framesDelta, slowDelta) = reported.withLock { reported in
+            defer { reported = (frames, slow) }
+            return (frames - reported.frames, slow - reported.slow)
+        }
+        framesSent.increment(by: Int64(framesDelta))
+        slowConsumers.increment(by: Int64(slowDelta))
+    }
+}

@@ -1,0 +1,185 @@
+import Foundation
+import HummingbirdWSClient
+import Logging
+import NIOWebSocket
+import Testing
+
+/// Frames a probe has received, in order, for the test to take one at a time.
+actor FrameInbox {
+    private var frames: [String] = []
+    private var waiter: CheckedContinuation<String?, Never>?
+    private var finished = false
+
+    func put(_ text: String) {
+        if let waiter {
+            self.waiter = nil
+            waiter.resume(returning: text)
+        } else {
+            frames.append(text)
+        }
+    }
+
+    func finish() {
+        finished = true
+        waiter?.resume(returning: nil)
+        waiter = nil
+    }
+
+    func next() async -> String? {
+        if !frames.isEmpty { return frames.removeFirst() }
+        if finished { return nil }
+        return await withCheckedContinuation { waiter = $0 }
+    }
+}
+
+/// Lets a probe read a number of frames and then stop reading until released: a slow client.
+actor ReadGate {
+    private var remaining: Int?
+    private var waiter: CheckedContinuation<Void, Never>?
+
+    init(limit: Int?) { remaining = limit }
+
+    func pass() async {
+        guard let left = remaining else { return }
+        if left > 0 {
+            remaining = left - 1
+            return
+        }
+        await withCheckedContinuation { waiter = $0 }
+    }
+
+    func release() {
+        remaining = nil
+        waiter?.resume()
+        waiter = nil
+    }
+}
+
+struct ProbeTimeout: Error {}
+
+/// A real WebSocket client (HummingbirdWSClient) on the test server's `/v1/ws`.
+struct WebSocketProbe {
+    let inbox = FrameInbox()
+    let gate: ReadGate
+    private let outgoing: AsyncStream<String>.Continuation
+    private let run: Task<WebSocketCloseFrame?, any Error>
+
+    /// Connects with the token in the Authorization header (or the query, with `tokenInQuery`);
+    /// with `readLimit` it reads that many frames and then stops reading until `resumeReading`.
+    init(port: Int, token: String, tokenInQuery: Bool = false, readLimit: Int? = nil) {
+        let (stream, outgoing) = AsyncStream<String>.makeStream()
+        self.outgoing = outgoing
+        let gate = ReadGate(limit: readLimit)
+        self.gate = gate
+        let inbox = inbox
+        var configuration = WebSocketClientConfiguration(maxFrameSize: 1 << 20)
+        if !tokenInQuery { configuration.additionalHeaders[.authorization] = "Bearer \(token)" }
+        let url = "ws://127.0.0.1:\(port)/v1/ws" + (tokenInQuery ? "?token=\(token)" : "")
+        run = Task {
+            defer { Task { await inbox.finish() } }
+            return try await WebSocketClient.connect(
+                url: url, configuration: configuration, logger: Logger(label: "probe")
+            ) { inbound, outbound, _ in
+                try await withThrowingTaskGroup(of: Void.self) { tasks in
+                    tasks.addTask {
+                        for await text in stream { try await outbound.write(.text(text)) }
+                        try await outbound.close(.normalClosure, reason: nil)
+                    }
+                    var frames = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                    while true {
+                        await gate.pass()
+                        guard let message = try await frames.next() else { break }
+                        if case .text(let text) = message { await inbox.put(text) }
+                    }
+                    await inbox.finish()
+                    tasks.cancelAll()
+                }
+            }
+        }
+    }
+
+    func send(_ frame: [String: Any]) throws {
+        outgoing.yield(String(decoding: try JSONSerialization.data(withJSONObject: frame), as: UTF8.self))
+    }
+
+    func sendText(_ text: String) {
+        outgoing.yield(text)
+    }
+
+    /// The next frame as JSON; fails the test if none comes within ten seconds.
+    func next() async throws -> [String: Any] {
+        let text = try await withThrowingTaskGroup(of: String?.self) { tasks in
+            tasks.addTask { await inbox.next() }
+            tasks.addTask {
+                try await Task.sleep(for: .seconds(10))
+                throw ProbeTimeout()
+            }
+            let text = try await tasks.next()!
+            tasks.cancelAll()
+            return text
+        }
+        let frame = try #require(text, "the socket closed")
+        return try #require(try JSONSerialization.jsonObject(with: Data(frame.utf8)) as? [String: Any])
+    }
+
+    /// Subscribes and returns the `subscribed` frame.
+    @discardableResult
+    func subscribe(_ channelID: String, sinceSeq: UInt64? = nil) async throws -> [String: Any] {
+        var frame: [String: Any] = ["type": "subscribe", "channelId": channelID]
+        if let sinceSeq { frame["sinceSeq"] = sinceSeq }
+        try send(frame)
+        let reply = try await next()
+        #expect(reply["type"] as? String == "subscribed", "\(reply)")
+        return reply
+    }
+
+    func resumeReading() async { await gate.release() }
+
+    /// Closes from the client side and returns the server's close frame.
+    @discardableResult
+    func close() async throws -> WebSocketCloseFrame? {
+        outgoing.finish()
+        return try await run.value
+    }
+
+    /// Waits for the connection to end (the server closed it) and returns the close frame.
+    func closed() async throws -> WebSocketCloseFrame? {
+        try await run.value
+    }
+}
+
+/// Sends one raw HTTP/1.1 request on a new connection and returns the status and body (the
+/// server closes after a refused upgrade).
+func rawUpgradeRequest(port: Int, headers: [String]) throws -> (status: Int, body: [String: Any]) {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    #expect(fd >= 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
+    }
+    #expect(connected == 0)
+    let request =
+        ([
+            "GET /v1/ws HTTP/1.1", "Host: 127.0.0.1", "Connection: Upgrade", "Upgrade: websocket",
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13",
+        ] + headers)
+        .joined(separator: "\r\n") + "\r\n\r\n"
+    _ = request.withCString { send(fd, $0, strlen($0), 0) }
+    var response: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let count = recv(fd, &buffer, buffer.count, 0)
+        if count <= 0 { break }
+        response += buffer[..<count]
+    }
+    let text = String(decoding: response, as: UTF8.self)
+    let status = Int(text.split(separator: " ").dropFirst().first ?? "") ?? 0
+    let body = text.components(separatedBy: "\r\n\r\n").dropFirst().joined()
+    return (status, (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:])
+}

@@ -1,0 +1,154 @@
+import Chat
+import ChatServer
+import EventLog
+import Foundation
+import HTTPTypes
+import HummingbirdWSClient
+import NIOWebSocket
+import Testing
+
+@Suite struct WebSocketTests {
+    @Test func aRESTPostedMessageArrivesAsAMessageFrameInTheRESTShape() async throws {
+        try await TestServer.run { server in
+            let channel = try await server.createChannel(by: "alice")
+            let probe = WebSocketProbe(port: server.port, token: try await server.token("alice"))
+            let subscribed = try await probe.subscribe(channel)
+            #expect(subscribed["seq"] as? Int == 1)
+            #expect(subscribed["recovered"] as? Int == 0)
+            let posted = try await server.post("hello", in: channel, by: "alice")
+            let frame = try await probe.next()
+            #expect(frame["type"] as? String == "message")
+            #expect(frame["channelId"] as? String == channel)
+            #expect(frame["seq"] as? Int == 2)
+            let message = try #require(frame["message"] as? [String: Any])
+            #expect(NSDictionary(dictionary: message).isEqual(to: posted))
+            try await probe.close()
+        }
+    }
+
+    @Test func theTokenMayComeInTheQueryAndAMissingOrBadOneIsRefusedWith401() async throws {
+        try await TestServer.run { server in
+            let channel = try await server.createChannel(by: "alice")
+            let probe = WebSocketProbe(
+                port: server.port, token: try await server.token("alice"), tokenInQuery: true)
+            try await probe.subscribe(channel)
+            try await probe.close()
+
+            let refused = WebSocketProbe(port: server.port, token: "not-a-token")
+            await #expect(throws: WebSocketClientError.self) { try await refused.closed() }
+            for headers in [[], ["Authorization: Bearer wrong.token.here"]] {
+                let (status, body) = try rawUpgradeRequest(port: server.port, headers: headers)
+                #expect(status == 401)
+                #expect((body["error"] as? [String: Any])?["code"] as? String == "unauthorized")
+            }
+            let expired = try await server.token("alice", ttl: .seconds(-60))
+            #expect(
+                try rawUpgradeRequest(port: server.port, headers: ["Authorization: Bearer \(expired)"]).status
+                    == 401)
+            // Without an upgrade it is an ordinary request: the token is still checked first.
+            expectError(try await server.send(.get, "/v1/ws"), .unauthorized, "unauthorized")
+            expectError(try await server.send(.get, "/v1/ws", as: "alice"), .badRequest, "invalid_request")
+        }
+    }
+
+    @Test func theSocketIsReceiveOnlyButStaysOpen() async throws {
+        try await TestServer.run { server in
+            let channel = try await server.createChannel(by: "alice")
+            let probe = WebSocketProbe(port: server.port, token: try await server.token("alice"))
+            try probe.send(["type": "message", "channelId": channel, "text": "hi"])
+            let error = try await probe.next()
+            #expect(error["type"] as? String == "error")
+            #expect(error["code"] as? String == "invalid_request")
+            #expect((error["message"] as? String)?.contains("POST /v1/channels/{channelId}/messages") == true)
+            probe.sendText("not json")
+            #expect(try await probe.next()["code"] as? String == "invalid_request")
+            try probe.send(["type": "subscribe"])
+            #expect(try await probe.next()["code"] as? String == "invalid_request")
+            try probe.send(["type": "ping"])
+            #expect(try await probe.next()["type"] as? String == "pong")
+            // Nothing was appended by any of it.
+            #expect(try server.storage.channelHead(stream: .chatEvents, channelID: channel) == 1)
+            try await probe.close()
+        }
+    }
+
+    @Test func aNonMemberGetsNotFoundAndLosingMembershipEndsTheSubscription() async throws {
+        try await TestServer.run { server in
+            let channel = try await server.createChannel(by: "alice", members: ["bob"])
+            let mallory = WebSocketProbe(port: server.port, token: try await server.token("mallory"))
+            try mallory.send(["type": "subscribe", "channelId": channel])
+            let error = try await mallory.next()
+            #expect(error["type"] as? String == "error")
+            #expect(error["code"] as? String == "not_found")
+            #expect(error["channelId"] as? String == channel)
+            try mallory.send(["type": "subscribe", "channelId": channel, "sinceSeq": 99])
+            #expect(try await mallory.next()["code"] as? String == "not_found")
+
+            let bob = WebSocketProbe(port: server.port, token: try await server.token("bob"))
+            try bob.send(["type": "subscribe", "channelId": channel, "sinceSeq": 99])
+            #expect(try await bob.next()["code"] as? String == "invalid_request")
+            try await bob.subscribe(channel)
+            let removed = try await server.send(.delete, "/v1/channels/\(channel)/members/bob", as: "alice")
+            #expect(removed.status == .ok)
+            let event = try await bob.next()
+            #expect(event["type"] as? String == "event")
+            #expect((event["event"] as? [String: Any])?["type"] as? String == "member.removed")
+            #expect((event["event"] as? [String: Any])?["userId"] as? String == "bob")
+            let ended = try await bob.next()
+            #expect(ended["type"] as? String == "unsubscribed")
+            #expect(ended["channelId"] as? String == channel)
+            _ = try await server.post("after", in: channel, by: "alice")
+            try bob.send(["type": "ping"])
+            #expect(try await bob.next()["type"] as? String == "pong")
+            try await mallory.close()
+            try await bob.close()
+        }
+    }
+
+    @Test func twoSubscribersBothReceiveAndUnsubscribeStopsDelivery() async throws {
+        try await TestServer.run { server in
+            let channel = try await server.createChannel(by: "alice", members: ["bob"])
+            let alice = WebSocketProbe(port: server.port, token: try await server.token("alice"))
+            let bob = WebSocketProbe(port: server.port, token: try await server.token("bob"))
+            try await alice.subscribe(channel)
+            try await bob.subscribe(channel)
+            _ = try await server.post("one", in: channel, by: "alice")
+            #expect(try await alice.next()["seq"] as? Int == 2)
+            #expect(try await bob.next()["seq"] as? Int == 2)
+
+            try alice.send(["type": "unsubscribe", "channelId": channel])
+            let unsubscribed = try await alice.next()
+            #expect(unsubscribed["type"] as? String == "unsubscribed")
+            #expect(unsubscribed["channelId"] as? String == channel)
+            _ = try await server.post("two", in: channel, by: "bob")
+            // Bob has it, so the fan-out is done: had Alice been sent it, it would come before the pong.
+            #expect(try await bob.next()["seq"] as? Int == 3)
+            try alice.send(["type": "ping"])
+            #expect(try await alice.next()["type"] as? String == "pong")
+            try await alice.close()
+            try await bob.close()
+        }
+    }
+
+    @Test func editsAndDeletesArriveAsEventFrames() async throws {
+        try await TestServer.run { server in
+            let channel = try await server.createChannel(by: "alice")
+            let probe = WebSocketProbe(port: server.port, token: try await server.token("alice"))
+            try await probe.subscribe(channel)
+            let posted = try await server.post("draft", in: channel, by: "alice")
+            let id = try #require(posted["id"] as? String)
+            _ = try await server.send(
+                .patch, "/v1/channels/\(channel)/messages/\(id)", as: "alice", json: ["text": "final"])
+            #expect(try await probe.next()["type"] as? String == "message")
+            let edited = try await probe.next()
+            #expect(edited["type"] as? String == "event")
+            #expect(edited["seq"] as? Int == 3)
+            let event = try #require(edited["event"] as? [String: Any])
+            #expect(event["type"] as? String == "message.edited")
+            #expect(event["messageId"] as? String == id)
+            #expect(event["text"] as? String == "final")
+            #expect(event["actorId"] as? String == "alice")
+            try await probe.close()
+        }
+    }
+}
