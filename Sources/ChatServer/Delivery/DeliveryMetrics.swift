@@ -25,11 +25,12 @@ final class DeliveryMetrics: Sendable {
                 helpText: "Channel subscriptions of open WebSocket connections"))
         framesSent = registry.makeCounter(
             descriptor: .init(
-                namespace: "chatlog", subsystem: "ws", metricName: "frames_sent", unitName: "",
+                namespace: "chatlog", subsystem: "ws", metricName: "frames_sent_total", unitName: "",
                 helpText: "Frames handed to WebSocket connections"))
         slowConsumers = registry.makeCounter(
             descriptor: .init(
-                namespace: "chatlog", subsystem: "ws", metricName: "slow_consumer_disconnects", unitName: "",
+                namespace: "chatlog", subsystem: "ws", metricName: "slow_consumer_disconnects_total",
+                unitName: "",
                 helpText: "Connections closed with 1008 because their send queue filled"))
         let latency = registry.makeDurationHistogram(
             descriptor: .init(

@@ -1,0 +1,123 @@
+import Chat
+import ChatServer
+import EventLog
+import Foundation
+import NIOWebSocket
+import Testing
+
+@Suite struct WebSocketDeliveryTests {
+    /// Reads frames until the one at `seq` and returns the seqs seen, in order.
+    private func seqs(from probe: WebSocketProbe, through last: Int) async throws -> [Int] {
+        var seen: [Int] = []
+        while seen.last.map({ $0 < last }) ?? true {
+            let frame = try await probe.next()
+            guard let seq = frame["seq"] as? Int, frame["type"] as? String != "subscribed" else { continue }
+            seen.append(seq)
+        }
+        return seen
+    }
+
+    @Test func aResumeWhileAWriterKeepsAppendingIsContiguousWithoutDuplicates() async throws {
+        try await TestServer.run(configure: { $0.webSocket.delivery.replayPageSize = 7 }) { server in
+            let channel = try await server.createChannel(by: "alice")
+            for index in 0..<100 { _ = try await server.post("before \(index)", in: channel, by: "alice") }
+            let writer = Task {
+                for index in 0..<1000 {
+                    _ = try await server.post("during \(index)", in: channel, by: "alice")
+                }
+            }
+            let probe = WebSocketProbe(port: server.port, token: try await server.token("alice"))
+            let subscribed = try await probe.subscribe(channel, sinceSeq: 40)
+            let head = try #require(subscribed["seq"] as? Int)
+            #expect(subscribed["recovered"] as? Int == head - 40)
+            try await writer.value
+            let last = 1 + 100 + 1000
+            #expect(try await seqs(from: probe, through: last) == Array(41...last))
+            try await probe.close()
+        }
+    }
+
+    @Test func sinceSeqZeroReplaysTheWholeChannel() async throws {
+        try await TestServer.run { server in
+            let channel = try await server.createChannel(by: "alice")
+            for index in 0..<5 { _ = try await server.post("m\(index)", in: channel, by: "alice") }
+            let probe = WebSocketProbe(port: server.port, token: try await server.token("alice"))
+            let subscribed = try await probe.subscribe(channel, sinceSeq: 0)
+            #expect(subscribed["recovered"] as? Int == 6)
+            #expect(subscribed["truncated"] as? Bool == false)
+            let first = try await probe.next()
+            #expect(first["type"] as? String == "event")
+            #expect((first["event"] as? [String: Any])?["type"] as? String == "channel.created")
+            #expect(try await seqs(from: probe, through: 6) == Array(2...6))
+            try await probe.close()
+        }
+    }
+
+    @Test func aSlowClientIsCutOffWith1008WhileAFastOneGetsEverything() async throws {
+        let configure: (inout ServerConfiguration) -> Void = {
+            $0.webSocket.delivery.maxQueuedFrames = 8
+            // Long enough for the close frame to wait until Bob reads again.
+            $0.webSocket.closeTimeout = .seconds(120)
+        }
+        try await TestServer.run(configure: configure) { server in
+            let channel = try await server.createChannel(by: "alice", members: ["bob"])
+            let fast = WebSocketProbe(port: server.port, token: try await server.token("alice"))
+            // Bob reads his `subscribed` frame, then nothing until he is told to.
+            let slow = WebSocketProbe(port: server.port, token: try await server.token("bob"), readLimit: 1)
+            try await fast.subscribe(channel)
+            try await slow.subscribe(channel)
+            // Enough bytes to fill the socket buffers between them and then Bob's queue.
+            let text = String(repeating: "x", count: 60_000)
+            let count = 400
+            for _ in 0..<count { _ = try await server.post(text, in: channel, by: "alice") }
+            #expect(try await seqs(from: fast, through: count + 1) == Array(2...(count + 1)))
+            await slow.resumeReading()
+            let close = try await slow.closed()
+            #expect(close?.closeCode == .policyViolation)
+            #expect(close?.reason == "slow consumer")
+            #expect(server.dependencies.hub.statistics.slowConsumerDisconnects.load(ordering: .relaxed) == 1)
+            let metrics = try await server.send(.get, "/metrics")
+            #expect(metrics.text.contains("chatlog_ws_slow_consumer_disconnects_total 1"))
+            try await fast.close()
+        }
+    }
+
+    @Test func theAgentsReplyIsDeliveredToo() async throws {
+        try await TestServer.run(agent: true) { server in
+            let channel = try await server.createChannel(by: "alice", agent: true)
+            let probe = WebSocketProbe(port: server.port, token: try await server.token("alice"))
+            try await probe.subscribe(channel)
+            let posted = try await server.post("what is a log?", in: channel, by: "alice")
+            #expect(
+                (try await probe.next()["message"] as? [String: Any])?["id"] as? String == posted["id"]
+                    as? String)
+            let reply = try await probe.next()
+            #expect(reply["type"] as? String == "message")
+            let message = try #require(reply["message"] as? [String: Any])
+            #expect(message["senderId"] as? String == "agent")
+            #expect(message["replyTo"] as? String == posted["id"] as? String)
+            try await probe.close()
+        }
+    }
+
+    @Test func theRegistryTracksConnectionsAndSubscriptionsAndShutdownClosesWith1001() async throws {
+        try await TestServer.run { server in
+            let channel = try await server.createChannel(by: "alice")
+            let probe = WebSocketProbe(port: server.port, token: try await server.token("alice"))
+            try await probe.subscribe(channel)
+            let registry = ConnectionRegistry(storage: server.storage)
+            let entries = try registry.entries()
+            #expect(entries.map(\.userId) == ["alice"])
+            #expect(entries.first?.channels == [channel])
+            let metrics = try await server.send(.get, "/metrics")
+            #expect(metrics.text.contains("chatlog_ws_connections 1"))
+            #expect(metrics.text.contains("chatlog_ws_subscriptions 1"))
+
+            server.dependencies.hub.closeAll(.shutdown)
+            let close = try await probe.closed()
+            #expect(close?.closeCode == .goingAway)
+            await server.dependencies.hub.waitUntilDisconnected(timeout: .seconds(10))
+            #expect(try registry.entries().isEmpty)
+        }
+    }
+}
