@@ -119,10 +119,18 @@ let package = Package(
             name: "ChatTests",
             dependencies: ["Chat", "EventLog"]
         ),
+        .target(
+            name: "ChatlogTestSupport",
+            dependencies: [
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            path: "Tests/Support"
+        ),
         .testTarget(
             name: "ChatServerTests",
             dependencies: [
-                "ChatServer", "Chat", "EventLog", "Consumers",
+                "ChatServer", "Chat", "EventLog", "Consumers", "ChatlogTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -131,7 +139,10 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["chatlog", "EventLog", "LMDB", "Chat"]
+            dependencies: [
+                "chatlog", "EventLog", "LMDB", "Chat", "ChatlogTestSupport",
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -55,6 +55,7 @@ struct TestServer {
             storage: storage, chat: ChatService(log: storage), authority: authority,
             apiKeys: APIKeyStore(directory: directory), registry: PrometheusCollectorRegistry(),
             readiness: Readiness(), delivery: configuration.webSocket.delivery, logger: Logger(label: "test"))
+        try await dependencies.hub.start()
         dependencies.readiness.set(true)
         let application = ChatServer.makeApplication(
             dependencies, configuration: configuration, logger: Logger(label: "test"))

@@ -1,5 +1,6 @@
 import Chat
 import ChatServer
+import ChatlogTestSupport
 import EventLog
 import Foundation
 import HTTPTypes

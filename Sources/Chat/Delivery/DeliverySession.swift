@@ -121,6 +121,11 @@ public final class DeliverySession: Sendable {
         }
     }
 
+    /// Closes the session: its writer and anyone waiting for the close see `reason`.
+    public func close(_ reason: DeliveryCloseReason) {
+        state.withLock { $0.close(reason) }
+    }
+
     /// Returns once the session is closed, with the reason.
     public func waitUntilClosed() async -> DeliveryCloseReason {
         await withCheckedContinuation { continuation in

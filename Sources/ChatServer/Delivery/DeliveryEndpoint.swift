@@ -65,11 +65,13 @@ struct DeliveryEndpoint: Sendable {
             tasks.addTask { await readFrames(of: session, from: inbound) }
             tasks.addTask { await session.waitUntilClosed() }
             let first = await tasks.next() ?? .disconnected
-            await hub.disconnect(session)
+            session.close(first)
             tasks.cancelAll()
             return first
         }
+        // The close frame goes before the hub forgets the session: shutdown waits for that.
         await close(outbound, channel: channel, because: reason)
+        await hub.disconnect(session)
     }
 
     private func writeFrames(

@@ -2,8 +2,7 @@ import Chat
 import Consumers
 import ServiceLifecycle
 
-/// WebSocket delivery as a service: clears the connection registry a previous process left,
-/// runs the `delivery` consumer group, and on shutdown closes every socket with 1001 before
+/// WebSocket delivery as a service: runs the `delivery` consumer group, and on shutdown closes every socket with 1001 before
 /// the HTTP server stops (it is listed after the server, so it stops first).
 struct DeliveryService: Service {
     let hub: DeliveryHub
@@ -12,7 +11,6 @@ struct DeliveryService: Service {
     let drainTimeout: Duration
 
     func run() async throws {
-        try await hub.start()
         try await withGracefulShutdownHandler {
             try await runner.run()
         } onGracefulShutdown: {

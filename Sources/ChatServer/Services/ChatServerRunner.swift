@@ -38,10 +38,13 @@ public struct ChatServerRunner: Sendable {
             let secret = try server.auth.jwtSecret ?? DevelopmentSecret.load(directory: dataDirectory)
             let authority = try await TokenAuthority(
                 secret: secret, publicKeyPEM: server.auth.publicKeyPEM, publicKeyID: server.auth.publicKeyID)
-            return ChatServerDependencies(
+            let dependencies = ChatServerDependencies(
                 storage: storage, chat: ChatService(log: storage, configuration: chat), authority: authority,
                 apiKeys: APIKeyStore(directory: dataDirectory), registry: registry, readiness: Readiness(),
                 delivery: server.webSocket.delivery, logger: logger)
+            // Before the server listens: no connection from a previous process is left registered.
+            try await dependencies.hub.start()
+            return dependencies
         } catch {
             storage.close()
             throw error

@@ -5,12 +5,12 @@ import NIOWebSocket
 import Testing
 
 /// Frames a probe has received, in order, for the test to take one at a time.
-actor FrameInbox {
+public actor FrameInbox {
     private var frames: [String] = []
     private var waiter: CheckedContinuation<String?, Never>?
     private var finished = false
 
-    func put(_ text: String) {
+    public func put(_ text: String) {
         if let waiter {
             self.waiter = nil
             waiter.resume(returning: text)
@@ -19,13 +19,13 @@ actor FrameInbox {
         }
     }
 
-    func finish() {
+    public func finish() {
         finished = true
         waiter?.resume(returning: nil)
         waiter = nil
     }
 
-    func next() async -> String? {
+    public func next() async -> String? {
         if !frames.isEmpty { return frames.removeFirst() }
         if finished { return nil }
         return await withCheckedContinuation { waiter = $0 }
@@ -33,13 +33,13 @@ actor FrameInbox {
 }
 
 /// Lets a probe read a number of frames and then stop reading until released: a slow client.
-actor ReadGate {
+public actor ReadGate {
     private var remaining: Int?
     private var waiter: CheckedContinuation<Void, Never>?
 
-    init(limit: Int?) { remaining = limit }
+    public init(limit: Int?) { remaining = limit }
 
-    func pass() async {
+    public func pass() async {
         guard let left = remaining else { return }
         if left > 0 {
             remaining = left - 1
@@ -48,25 +48,25 @@ actor ReadGate {
         await withCheckedContinuation { waiter = $0 }
     }
 
-    func release() {
+    public func release() {
         remaining = nil
         waiter?.resume()
         waiter = nil
     }
 }
 
-struct ProbeTimeout: Error {}
+public struct ProbeTimeout: Error {}
 
 /// A real WebSocket client (HummingbirdWSClient) on the test server's `/v1/ws`.
-struct WebSocketProbe {
-    let inbox = FrameInbox()
-    let gate: ReadGate
+public struct WebSocketProbe {
+    public let inbox = FrameInbox()
+    public let gate: ReadGate
     private let outgoing: AsyncStream<String>.Continuation
     private let run: Task<WebSocketCloseFrame?, any Error>
 
     /// Connects with the token in the Authorization header (or the query, with `tokenInQuery`);
     /// with `readLimit` it reads that many frames and then stops reading until `resumeReading`.
-    init(port: Int, token: String, tokenInQuery: Bool = false, readLimit: Int? = nil) {
+    public init(port: Int, token: String, tokenInQuery: Bool = false, readLimit: Int? = nil) {
         let (stream, outgoing) = AsyncStream<String>.makeStream()
         self.outgoing = outgoing
         let gate = ReadGate(limit: readLimit)
@@ -98,16 +98,17 @@ struct WebSocketProbe {
         }
     }
 
-    func send(_ frame: [String: Any]) throws {
+    public func send(_ frame: [String: Any]) throws {
         outgoing.yield(String(decoding: try JSONSerialization.data(withJSONObject: frame), as: UTF8.self))
     }
 
-    func sendText(_ text: String) {
+    public func sendText(_ text: String) {
         outgoing.yield(text)
     }
 
     /// The next frame as JSON; fails the test if none comes within ten seconds.
-    func next() async throws -> [String: Any] {
+    public func next() async throws -> [String: Any] {
+        let inbox = inbox
         let text = try await withThrowingTaskGroup(of: String?.self) { tasks in
             tasks.addTask { await inbox.next() }
             tasks.addTask {
@@ -124,7 +125,7 @@ struct WebSocketProbe {
 
     /// Subscribes and returns the `subscribed` frame.
     @discardableResult
-    func subscribe(_ channelID: String, sinceSeq: UInt64? = nil) async throws -> [String: Any] {
+    public func subscribe(_ channelID: String, sinceSeq: UInt64? = nil) async throws -> [String: Any] {
         var frame: [String: Any] = ["type": "subscribe", "channelId": channelID]
         if let sinceSeq { frame["sinceSeq"] = sinceSeq }
         try send(frame)
@@ -133,24 +134,24 @@ struct WebSocketProbe {
         return reply
     }
 
-    func resumeReading() async { await gate.release() }
+    public func resumeReading() async { await gate.release() }
 
     /// Closes from the client side and returns the server's close frame.
     @discardableResult
-    func close() async throws -> WebSocketCloseFrame? {
+    public func close() async throws -> WebSocketCloseFrame? {
         outgoing.finish()
         return try await run.value
     }
 
     /// Waits for the connection to end (the server closed it) and returns the close frame.
-    func closed() async throws -> WebSocketCloseFrame? {
+    public func closed() async throws -> WebSocketCloseFrame? {
         try await run.value
     }
 }
 
 /// Sends one raw HTTP/1.1 request on a new connection and returns the status and body (the
 /// server closes after a refused upgrade).
-func rawUpgradeRequest(port: Int, headers: [String]) throws -> (status: Int, body: [String: Any]) {
+public func rawUpgradeRequest(port: Int, headers: [String]) throws -> (status: Int, body: [String: Any]) {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     #expect(fd >= 0)
     defer { close(fd) }
