@@ -63,6 +63,25 @@ struct SettingsLoader {
         return settings
     }
 
+    private func webSocket(_ reader: Reader) throws -> WebSocketConfiguration {
+        var webSocket = WebSocketConfiguration()
+        webSocket.pingInterval = .seconds(
+            try reader.int("webSocket.pingIntervalSeconds", default: 30, in: 1...3600))
+        webSocket.closeTimeout = .seconds(
+            try reader.int("webSocket.closeTimeoutSeconds", default: 5, in: 1...600))
+        webSocket.maxFrameSize = try reader.int(
+            "webSocket.maxFrameBytes", default: 65_536, in: 1024...(16 << 20))
+        webSocket.delivery.maxQueuedFrames = try reader.int(
+            "webSocket.maxQueuedFrames", default: 1000, in: 1...1_000_000)
+        webSocket.delivery.maxQueuedBytes = try reader.int(
+            "webSocket.maxQueuedBytes", default: 4 << 20, in: 1024...(1 << 30))
+        webSocket.delivery.replayPageSize = try reader.int(
+            "webSocket.replayPageSize", default: 100, in: 1...1000)
+        webSocket.delivery.maxSubscriptions = try reader.int(
+            "webSocket.maxSubscriptions", default: 1000, in: 1...100_000)
+        return webSocket
+    }
+
     private func server(_ reader: Reader) throws -> ServerConfiguration {
         var server = ServerConfiguration()
         server.host = host ?? reader.config.string(forKey: "http.host", default: "127.0.0.1")
@@ -102,6 +121,7 @@ struct SettingsLoader {
         case let other:
             throw InvalidSetting(key: "agent.responder", reason: "'\(other)' is not builtin or openai")
         }
+        server.webSocket = try webSocket(reader)
         server.rateLimit.enabled = try reader.bool("rateLimit.enabled", default: true)
         server.rateLimit.requestsPerSecond = Double(
             try reader.int("rateLimit.requestsPerSecond", default: 1000, in: 1...10_000_000))

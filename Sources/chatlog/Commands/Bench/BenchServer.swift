@@ -1,0 +1,62 @@
+import Foundation
+
+/// `chatlog serve` as a child process on a temporary data directory, so that load generators
+/// and the server's own memory are measured apart.
+final class BenchServer {
+    let process = Process()
+    let port: Int
+    let secret = "bench-secret-" + UUID().uuidString
+    private let directory: String
+
+    init(environment extra: [String: String] = [:]) throws {
+        directory = NSTemporaryDirectory() + "chatlog-bench-ws-" + UUID().uuidString.lowercased()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments = ["serve", "--data-dir", directory, "--port", "0"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["CHATLOG_JWT_SECRET"] = secret
+        environment["CHATLOG_RATE_LIMIT_ENABLED"] = "false"
+        environment.merge(extra) { $1 }
+        process.environment = environment
+        let output = Pipe()
+        process.standardError = output
+        process.standardOutput = output
+        try process.run()
+        var port: Int?
+        var pending = Data()
+        while port == nil {
+            let chunk = output.fileHandleForReading.availableData
+            guard !chunk.isEmpty else { break }
+            pending.append(chunk)
+            let text = String(decoding: pending, as: UTF8.self)
+            if let range = text.range(of: "http://127.0.0.1:") {
+                port = Int(text[range.upperBound...].prefix { $0.isNumber })
+            }
+        }
+        guard let port else { throw BenchFailure("the server did not start") }
+        self.port = port
+        // Keep draining its output so it never blocks on a full pipe.
+        output.fileHandleForReading.readabilityHandler = { _ = $0.availableData }
+    }
+
+    /// The server's resident memory in bytes (VmRSS).
+    var residentBytes: Int {
+        guard
+            let status = try? String(
+                contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+        else { return 0 }
+        return (Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0)
+            * 1024
+    }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+struct BenchFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

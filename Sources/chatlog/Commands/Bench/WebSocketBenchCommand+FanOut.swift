@@ -1,0 +1,128 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOPosix
+import Synchronization
+
+extension WebSocketBenchCommand {
+    /// Connects `subscribers` sockets to one channel, reports the server's memory per idle
+    /// subscribed connection, then fans `messages` messages out to all of them.
+    func fanOut(_ api: BenchAPI, server: BenchServer, into report: inout BenchReport) async throws {
+        let channel = try await api.createChannel()
+        let target = subscribers * messages
+        let counts = FanOutCounts()
+        let (allSubscribed, subscribedNow) = AsyncStream<Void>.makeStream()
+        let (allDelivered, deliveredNow) = AsyncStream<Void>.makeStream()
+        let subscribers = subscribers
+        let baseline = server.residentBytes
+        let group = MultiThreadedEventLoopGroup.singleton
+        var sockets: [any Channel] = []
+        sockets.reserveCapacity(subscribers)
+        let connectStarted = ContinuousClock.now
+        for batch in stride(from: 0, to: subscribers, by: 200) {
+            try await withThrowingTaskGroup(of: (any Channel).self) { connecting in
+                for _ in batch..<min(batch + 200, subscribers) {
+                    connecting.addTask {
+                        let socket = try await BenchWebSocketClient.connect(
+                            group: group, port: api.port, token: api.token
+                        ) { payload in
+                            if Self.isMessage(payload) {
+                                if counts.delivered.add(1, ordering: .relaxed).newValue == target {
+                                    deliveredNow.yield()
+                                }
+                            } else if Self.isSubscribed(payload) {
+                                if counts.subscribed.add(1, ordering: .relaxed).newValue == subscribers {
+                                    subscribedNow.yield()
+                                }
+                            }
+                        }
+                        BenchWebSocketClient.send(Self.subscribeFrame(channel), on: socket)
+                        return socket
+                    }
+                }
+                for try await socket in connecting { sockets.append(socket) }
+            }
+        }
+        for await _ in allSubscribed { break }
+        let connectSeconds = (ContinuousClock.now - connectStarted) / .seconds(1)
+        // Let allocations settle before reading the resident size.
+        try await Task.sleep(for: .seconds(1))
+        let loaded = server.residentBytes
+        let perConnection = Double(loaded - baseline) / Double(subscribers)
+        report.add(
+            String(
+                format:
+                    "memory    %d idle subscribed connections: server RSS %.1f MiB -> %.1f MiB, %.1f KiB per connection (connected in %.1f s)",
+                subscribers, Double(baseline) / 1_048_576, Double(loaded) / 1_048_576, perConnection / 1024,
+                connectSeconds),
+            key: "memory",
+            .object([
+                ("connections", .int(Int64(subscribers))), ("baselineBytes", .int(Int64(baseline))),
+                ("loadedBytes", .int(Int64(loaded))),
+                ("bytesPerConnection", .double(perConnection.rounded())),
+            ]))
+
+        let started = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { posts in
+            for index in 0..<messages {
+                posts.addTask { try await api.post("fan-out \(index)", in: channel) }
+                if index % 4 == 3 { try await posts.next() }
+            }
+            try await posts.waitForAll()
+        }
+        for await _ in allDelivered { break }
+        let elapsed = (ContinuousClock.now - started) / .seconds(1)
+        let rate = Double(target) / elapsed
+        report.add(
+            String(
+                format:
+                    "fan-out   %d messages to %d subscribers of one channel: %d deliveries in %.2f s, %10.0f deliveries/s",
+                messages, subscribers, target, elapsed, rate),
+            key: "fanOut",
+            .object([
+                ("messages", .int(Int64(messages))), ("subscribers", .int(Int64(subscribers))),
+                ("deliveries", .int(Int64(target))), ("seconds", .double(elapsed)),
+                ("deliveriesPerSecond", .double(rate.rounded())),
+            ]))
+        for socket in sockets { socket.close(promise: nil) }
+    }
+}
+
+/// What the fan-out's sockets have received, across event loops.
+final class FanOutCounts: Sendable {
+    let subscribed = Atomic<Int>(0)
+    let delivered = Atomic<Int>(0)
+}
+
+/// The REST calls the WebSocket benchmark makes.
+struct BenchAPI: Sendable {
+    let http: HTTPClient
+    let port: Int
+    let token: String
+
+    func createChannel() async throws -> String {
+        let body = try await request("/v1/channels", body: "{\"name\":\"bench\"}")
+        guard let channel = (body["channel"] as? [String: Any])?["id"] as? String else {
+            throw BenchFailure("could not create a channel: \(body)")
+        }
+        return channel
+    }
+
+    func post(_ text: String, in channel: String) async throws {
+        _ = try await request("/v1/channels/\(channel)/messages", body: "{\"text\":\"\(text)\"}")
+    }
+
+    private func request(_ path: String, body: String) async throws -> [String: Any] {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await http.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        guard response.status == .created else {
+            throw BenchFailure("POST \(path) answered \(response.status.code): \(String(buffer: bytes))")
+        }
+        return (try? JSONSerialization.jsonObject(with: Data(buffer: bytes))) as? [String: Any] ?? [:]
+    }
+}

@@ -1,0 +1,166 @@
+import ArgumentParser
+import AsyncHTTPClient
+import ChatServer
+import Foundation
+import Histogram
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// `chatlog bench ws`: WebSocket delivery against a `chatlog serve` child process — REST POST
+/// to WebSocket receive latency at steady rates, fan-out of messages to many subscribers of one
+/// channel, and the server's resident memory per idle subscribed connection.
+struct WebSocketBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ws",
+        abstract: "Benchmark WebSocket delivery: latency, fan-out and memory per connection.")
+
+    @Option(help: "Messages per second for the latency runs.") var rates: [Int] = [1000, 10_000]
+    @Option(help: "Seconds of each latency run.") var seconds: Double = 5
+    @Option(help: "Subscribers of one channel for the fan-out and memory runs.") var subscribers: Int = 10_000
+    @Option(help: "Messages fanned out to every subscriber.") var messages: Int = 100
+    @Flag(help: "Print the figures as one JSON object on standard output.") var json = false
+
+    func run() async throws {
+        let server = try BenchServer()
+        defer { server.stop() }
+        let http = HTTPClient(
+            eventLoopGroupProvider: .singleton,
+            configuration: .init(
+                connectionPool: .init(
+                    idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)))
+        do {
+            try await measure(server, http: http)
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+        try await http.shutdown()
+    }
+
+    private func measure(_ server: BenchServer, http: HTTPClient) async throws {
+        let api = BenchAPI(
+            http: http, port: server.port,
+            token: try await TokenAuthority(secret: server.secret).mint(user: "bench", ttl: .seconds(3600)))
+        var report = BenchReport()
+        report.note(
+            "chatlog bench ws: \(buildConfiguration) build, \(ProcessInfo.processInfo.activeProcessorCount) cores, server in a child process, clients in this one"
+        )
+        for rate in rates {
+            try await latency(api, rate: rate, into: &report)
+        }
+        try await fanOut(api, server: server, into: &report)
+        if json { Console.out(report.json.text) }
+    }
+
+    // MARK: Latency
+
+    private func latency(_ api: BenchAPI, rate: Int, into report: inout BenchReport) async throws {
+        let channel = try await api.createChannel()
+        let count = Int(Double(rate) * seconds)
+        let timings = LatencyTimings(count: count)
+        let (done, finish) = AsyncStream<Void>.makeStream()
+        let (subscribed, subscribedNow) = AsyncStream<Void>.makeStream()
+        let socket = try await BenchWebSocketClient.connect(
+            group: MultiThreadedEventLoopGroup.singleton, port: api.port, token: api.token
+        ) { payload in
+            if Self.isSubscribed(payload) { subscribedNow.yield() }
+            guard let index = Self.messageIndex(in: payload), index < count else { return }
+            if timings.received(index, at: DispatchTime.now().uptimeNanoseconds) { finish.yield() }
+        }
+        BenchWebSocketClient.send(Self.subscribeFrame(channel), on: socket)
+        for await _ in subscribed { break }
+        let interval = Duration.seconds(1) / rate
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { posts in
+            var next = 0
+            while next < count {
+                let due = Int(((ContinuousClock.now - start) / interval).rounded(.down)) + 1
+                while next < min(due, count) {
+                    let index = next
+                    posts.addTask {
+                        timings.sent(index, at: DispatchTime.now().uptimeNanoseconds)
+                        try await api.post("\(index)", in: channel)
+                    }
+                    next += 1
+                }
+                try await Task.sleep(for: .microseconds(50))
+            }
+            try await posts.waitForAll()
+        }
+        for await _ in done { break }
+        try await socket.close()
+        let histogram = timings.histogram
+        let line = String(
+            format:
+                "latency   %6d msg/s for %.0f s, REST POST sent to WebSocket frame received: p50 %5d µs  p99 %6d µs  max %6d µs",
+            rate, seconds, histogram.valueAtPercentile(50), histogram.valueAtPercentile(99), histogram.max)
+        report.add(
+            line, key: "latency\(rate)",
+            .object([
+                ("messagesPerSecond", .int(Int64(rate))), ("messages", .uint(histogram.totalCount)),
+                ("p50Microseconds", .uint(histogram.valueAtPercentile(50))),
+                ("p99Microseconds", .uint(histogram.valueAtPercentile(99))),
+                ("maxMicroseconds", .uint(histogram.max)),
+            ]))
+    }
+
+    /// The number a latency message carries as its text (`"text":"123"`).
+    static func messageIndex(in frame: ByteBufferView) -> Int? {
+        let marker = Array("\"text\":\"".utf8)
+        guard let range = frame.firstRange(of: marker) else { return nil }
+        var value = 0
+        var index = range.upperBound
+        while index < frame.endIndex, let digit = frame[index].wholeNumberValue {
+            value = value * 10 + digit
+            index += 1
+        }
+        return index > range.upperBound ? value : nil
+    }
+
+    static func subscribeFrame(_ channel: String) -> String {
+        "{\"type\":\"subscribe\",\"channelId\":\"\(channel)\"}"
+    }
+
+    static func isSubscribed(_ frame: ByteBufferView) -> Bool {
+        frame.starts(with: "{\"type\":\"subscribed\"".utf8)
+    }
+
+    static func isMessage(_ frame: ByteBufferView) -> Bool {
+        frame.starts(with: "{\"type\":\"message\"".utf8)
+    }
+}
+
+extension UInt8 {
+    fileprivate var wholeNumberValue: Int? {
+        (0x30...0x39).contains(self) ? Int(self - 0x30) : nil
+    }
+}
+
+/// When each latency message was sent and how long it took to arrive.
+final class LatencyTimings: Sendable {
+    private let sentAt: Mutex<[UInt64]>
+    private let arrivals = Mutex((count: 0, histogram: Histogram<UInt64>(highestTrackableValue: 60_000_000)))
+    private let expected: Int
+
+    init(count: Int) {
+        expected = count
+        sentAt = Mutex([UInt64](repeating: 0, count: count))
+    }
+
+    func sent(_ index: Int, at nanoseconds: UInt64) {
+        sentAt.withLock { $0[index] = nanoseconds }
+    }
+
+    /// Records an arrival; true once every message has arrived.
+    func received(_ index: Int, at nanoseconds: UInt64) -> Bool {
+        let sent = sentAt.withLock { $0[index] }
+        return arrivals.withLock { arrivals in
+            _ = arrivals.histogram.record((nanoseconds - min(sent, nanoseconds)) / 1000)
+            arrivals.count += 1
+            return arrivals.count == expected
+        }
+    }
+
+    var histogram: Histogram<UInt64> { arrivals.withLock { $0.histogram } }
+}
