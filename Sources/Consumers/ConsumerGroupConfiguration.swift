@@ -6,6 +6,10 @@ public struct ConsumerGroupConfiguration: Sendable {
     public var stream: StreamName
     /// The most records read per batch; the checkpoint advances after each batch.
     public var batchSize = 256
+    /// While records keep coming, the checkpoint is stored at most once per interval (zero:
+    /// after every batch); it is always stored before the group waits for records and when it
+    /// stops. A crash replays at most an interval's records: handlers are idempotent.
+    public var checkpointInterval: Duration = .zero
     public var retry = RetryPolicy()
 
     public init(name: String, stream: StreamName) {

@@ -50,20 +50,42 @@ public struct ConsumerRunner: Service {
         // Registering the checkpoint lets retention see the group even before it processes anything.
         try await storage.setCheckpoint(stored, group: group.name, shard: shard)
         var state = ShardConsumerState(checkpoint: stored, policy: group.retry)
+        var writer = CheckpointWriter(stored: stored, interval: group.checkpointInterval)
         status.update(shard.shard) { $0.running = true }
         defer { status.update(shard.shard) { $0.running = false } }
-        try await consume(shard, state: &state)
+        try await consume(shard, state: &state, checkpoints: &writer)
         // Stopping mid-batch: keep what is done, so a graceful restart redoes nothing.
-        if let done = state.completedThrough {
+        let done = state.completedThrough ?? state.checkpoint
+        if done != writer.stored {
             try await storage.setCheckpoint(done, group: group.name, shard: shard)
         }
     }
 
-    private func consume(_ shard: ShardKey, state: inout ShardConsumerState) async throws {
+    /// When a batch's checkpoint is stored: at once, or at most once per interval while records
+    /// keep coming (and always before the shard goes idle).
+    struct CheckpointWriter {
+        var stored: SequenceNumber
+        let interval: Duration
+        var lastWrite = ContinuousClock.now
+
+        func shouldStore() -> Bool {
+            interval == .zero || ContinuousClock.now - lastWrite >= interval
+        }
+
+        mutating func didStore(_ seq: SequenceNumber) {
+            stored = seq
+            lastWrite = ContinuousClock.now
+        }
+    }
+
+    private func consume(
+        _ shard: ShardKey, state: inout ShardConsumerState, checkpoints: inout CheckpointWriter
+    ) async throws {
         while !Task.isCancelled {
             if let reset = control.takeReset(shard.shard) {
                 // Stored here too, in case a batch finishing meanwhile overwrote the requested one.
                 try await storage.setCheckpoint(reset, group: group.name, shard: shard)
+                checkpoints.didStore(reset)
                 logger.info(
                     "reset",
                     metadata: ["group": "\(group.name)", "shard": "\(shard)", "checkpoint": "\(reset)"])
@@ -75,6 +97,10 @@ public struct ConsumerRunner: Service {
                 let records = try storage.loadNext(
                     shard, after: after, limit: group.batchSize, maxBytes: 4 << 20)
                 if records.isEmpty {
+                    if after != checkpoints.stored {
+                        try await storage.setCheckpoint(after, group: group.name, shard: shard)
+                        checkpoints.didStore(after)
+                    }
                     try await waitForRecordsOrReset(shard, after: after)
                 } else {
                     state.loaded(records)
@@ -91,7 +117,10 @@ public struct ConsumerRunner: Service {
                     try await handleFailure(error, of: record, attempt: attempt, shard: shard, state: &state)
                 }
             case .checkpoint(let seq):
-                try await storage.setCheckpoint(seq, group: group.name, shard: shard)
+                if checkpoints.shouldStore() {
+                    try await storage.setCheckpoint(seq, group: group.name, shard: shard)
+                    checkpoints.didStore(seq)
+                }
                 state.checkpointed(seq)
             }
         }

@@ -19,8 +19,12 @@ struct DeliveryConsumer: RecordHandler {
         storage: any LogStorage, hub: DeliveryHub, status: ConsumerStatus, control: ConsumerControl,
         logger: Logger
     ) -> ConsumerRunner {
-        ConsumerRunner(
-            storage: storage, group: ConsumerGroupConfiguration(name: group, stream: .chatEvents),
+        var configuration = ConsumerGroupConfiguration(name: group, stream: .chatEvents)
+        // Delivery is in memory and a restart has no subscribers to replay to: its checkpoint
+        // needs no write per batch competing with appends for the writer.
+        configuration.checkpointInterval = .seconds(1)
+        return ConsumerRunner(
+            storage: storage, group: configuration,
             handler: DeliveryConsumer(hub: hub), status: status, control: control, logger: logger)
     }
 }

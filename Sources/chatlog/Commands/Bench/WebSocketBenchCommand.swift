@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import ChatServer
+import EventLog
 import Foundation
 import Histogram
 import NIOCore
@@ -15,7 +16,8 @@ struct WebSocketBenchCommand: AsyncParsableCommand {
         commandName: "ws",
         abstract: "Benchmark WebSocket delivery: latency, fan-out and memory per connection.")
 
-    @Option(help: "Messages per second for the latency runs.") var rates: [Int] = [1000, 10_000]
+    @Option(help: "Comma-separated messages per second for the latency runs.") var rates: String =
+        "1000,10000"
     @Option(help: "Seconds of each latency run.") var seconds: Double = 5
     @Option(help: "Subscribers of one channel for the fan-out and memory runs.") var subscribers: Int = 10_000
     @Option(help: "Messages fanned out to every subscriber.") var messages: Int = 100
@@ -46,7 +48,13 @@ struct WebSocketBenchCommand: AsyncParsableCommand {
         report.note(
             "chatlog bench ws: \(buildConfiguration) build, \(ProcessInfo.processInfo.activeProcessorCount) cores, server in a child process, clients in this one"
         )
-        for rate in rates {
+        let levels = try rates.split(separator: ",").map { text in
+            guard let rate = Int(text), rate > 0 else {
+                throw ValidationError("--rates takes positive numbers separated by commas")
+            }
+            return rate
+        }
+        for rate in levels {
             try await latency(api, rate: rate, into: &report)
         }
         try await fanOut(api, server: server, into: &report)
@@ -66,7 +74,12 @@ struct WebSocketBenchCommand: AsyncParsableCommand {
         ) { payload in
             if Self.isSubscribed(payload) { subscribedNow.yield() }
             guard let index = Self.messageIndex(in: payload), index < count else { return }
-            if timings.received(index, at: DispatchTime.now().uptimeNanoseconds) { finish.yield() }
+            let now = DispatchTime.now().uptimeNanoseconds
+            if let committed = Self.createdAt(in: payload) {
+                timings.delivered(
+                    afterCommitMicroseconds: Timestamp.now().microseconds - committed.microseconds)
+            }
+            if timings.received(index, at: now) { finish.yield() }
         }
         BenchWebSocketClient.send(Self.subscribeFrame(channel), on: socket)
         for await _ in subscribed { break }
@@ -79,18 +92,22 @@ struct WebSocketBenchCommand: AsyncParsableCommand {
                 while next < min(due, count) {
                     let index = next
                     posts.addTask {
-                        timings.sent(index, at: DispatchTime.now().uptimeNanoseconds)
+                        let sent = DispatchTime.now().uptimeNanoseconds
+                        timings.sent(index, at: sent)
                         try await api.post("\(index)", in: channel)
+                        timings.answered(after: DispatchTime.now().uptimeNanoseconds - sent)
                     }
                     next += 1
                 }
-                try await Task.sleep(for: .microseconds(50))
+                if next < count { try await Task.sleep(until: start + interval * next, tolerance: .zero) }
             }
             try await posts.waitForAll()
         }
         for await _ in done { break }
         try await socket.close()
         let histogram = timings.histogram
+        let posts = timings.postHistogram
+        let commits = timings.commitHistogram
         let line = String(
             format:
                 "latency   %6d msg/s for %.0f s, REST POST sent to WebSocket frame received: p50 %5d µs  p99 %6d µs  max %6d µs",
@@ -102,7 +119,21 @@ struct WebSocketBenchCommand: AsyncParsableCommand {
                 ("p50Microseconds", .uint(histogram.valueAtPercentile(50))),
                 ("p99Microseconds", .uint(histogram.valueAtPercentile(99))),
                 ("maxMicroseconds", .uint(histogram.max)),
+                ("postP50Microseconds", .uint(posts.valueAtPercentile(50))),
+                ("postP99Microseconds", .uint(posts.valueAtPercentile(99))),
+                ("commitToFrameP50Microseconds", .uint(commits.valueAtPercentile(50))),
+                ("commitToFrameP99Microseconds", .uint(commits.valueAtPercentile(99))),
             ]))
+        report.note(
+            String(
+                format:
+                    "          of which the POST itself (201 after the durable commit): p50 %5d µs  p99 %6d µs",
+                posts.valueAtPercentile(50), posts.valueAtPercentile(99)))
+        report.note(
+            String(
+                format:
+                    "          from the message's commit (its createdAt) to the frame: p50 %5d µs  p99 %6d µs",
+                commits.valueAtPercentile(50), commits.valueAtPercentile(99)))
     }
 
     /// The number a latency message carries as its text (`"text":"123"`).
@@ -116,6 +147,15 @@ struct WebSocketBenchCommand: AsyncParsableCommand {
             index += 1
         }
         return index > range.upperBound ? value : nil
+    }
+
+    /// The message's `createdAt`: when its group commit began.
+    static func createdAt(in frame: ByteBufferView) -> Timestamp? {
+        let marker = Array("\"createdAt\":\"".utf8)
+        guard let range = frame.firstRange(of: marker),
+            let end = frame[range.upperBound...].firstIndex(of: 0x22)
+        else { return nil }
+        return Timestamp(rfc3339: String(decoding: frame[range.upperBound..<end], as: UTF8.self))
     }
 
     static func subscribeFrame(_ channel: String) -> String {
@@ -163,4 +203,22 @@ final class LatencyTimings: Sendable {
     }
 
     var histogram: Histogram<UInt64> { arrivals.withLock { $0.histogram } }
+
+    private let answers = Mutex(Histogram<UInt64>(highestTrackableValue: 60_000_000))
+
+    /// Records how long a POST took to be answered (201 after its commit).
+    func answered(after nanoseconds: UInt64) {
+        answers.withLock { _ = $0.record(nanoseconds / 1000) }
+    }
+
+    var postHistogram: Histogram<UInt64> { answers.withLock { $0 } }
+
+    private let fromCommit = Mutex(Histogram<UInt64>(highestTrackableValue: 60_000_000))
+
+    /// Records the time from a message's commit to its frame's arrival.
+    func delivered(afterCommitMicroseconds microseconds: Int64) {
+        fromCommit.withLock { _ = $0.record(UInt64(max(0, microseconds))) }
+    }
+
+    var commitHistogram: Histogram<UInt64> { fromCommit.withLock { $0 } }
 }
