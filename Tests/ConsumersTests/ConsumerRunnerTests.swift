@@ -54,15 +54,38 @@ final class RecordingHandler: RecordHandler {
 
     /// Runs the group until `body` returns, then stops it.
     private func running(
-        _ storage: LMDBStorage, _ handler: RecordingHandler, _ body: () async throws -> Void
+        _ storage: LMDBStorage, _ handler: RecordingHandler, checkpointInterval: Duration = .zero,
+        _ body: () async throws -> Void
     ) async throws {
+        var group = group()
+        group.checkpointInterval = checkpointInterval
         let runner = ConsumerRunner(
-            storage: storage, group: group(), handler: handler, logger: Logger(label: "test"))
+            storage: storage, group: group, handler: handler, logger: Logger(label: "test"))
         let task = Task { try await runner.run() }
         defer { task.cancel() }
         try await body()
         task.cancel()
         try await task.value
+    }
+
+    @Test func aLongCheckpointIntervalStillStoresTheCheckpointBeforeIdlingAndOnStop() async throws {
+        try await withLog { storage in
+            for index in 0..<40 { _ = try await append(storage, "r\(index)", key: "k\(index % 5)") }
+            let handler = RecordingHandler()
+            try await running(storage, handler, checkpointInterval: .seconds(3600)) {
+                var iterator = handler.seen.makeAsyncIterator()
+                for _ in 0..<40 { _ = try #require(await iterator.next()) }
+                let late = try await append(storage, "late", key: "k1")
+                #expect(try #require(await iterator.next()).position == late.position)
+                // The late record woke its shard from idle, and the checkpoint is stored before
+                // idling: everything before the late record is checkpointed.
+                let shard = late.position.shardKey
+                #expect(try storage.checkpoint(group: "test", shard: shard) >= late.seq - 1)
+            }
+            for shard in try storage.descriptor(.chatEvents).shards {
+                #expect(try storage.checkpoint(group: "test", shard: shard) == storage.shardInfo(shard).head)
+            }
+        }
     }
 
     @Test func retryDelaysGrowAndAreCapped() {
