@@ -63,9 +63,14 @@ let package = Package(
             ]
         ),
         .target(
+            name: "Inbox",
+            dependencies: ["EventLog", "Chat"]
+        ),
+        .target(
             name: "ChatServer",
             dependencies: [
                 "Chat",
+                "Inbox",
                 "Consumers",
                 "EventLog",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -131,7 +136,7 @@ let package = Package(
         .testTarget(
             name: "ChatServerTests",
             dependencies: [
-                "ChatServer", "Chat", "EventLog", "Consumers", "ChatlogTestSupport",
+                "ChatServer", "Chat", "EventLog", "Consumers", "ChatlogTestSupport", "Inbox",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "JWTKit", package: "jwt-kit"),

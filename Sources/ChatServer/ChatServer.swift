@@ -4,6 +4,7 @@ import EventLog
 import Hummingbird
 import HummingbirdCore
 import HummingbirdWebSocket
+import Inbox
 import Logging
 import Prometheus
 import ServiceLifecycle
@@ -44,6 +45,9 @@ public struct ChatServerDependencies: Sendable {
 /// Assembles the router: operations endpoints without credentials, everything else under
 /// `/v1` behind bearer auth, all of it behind the error envelope and metrics.
 public enum ChatServer {
+    /// Every projection the server folds the log into, in the order they apply.
+    public static var projections: [any Projection] { [ChatProjection(), InboxProjection()] }
+
     public static func makeRouter(
         _ dependencies: ChatServerDependencies, configuration: ServerConfiguration,
         routes: RouteTable = RouteTable()
@@ -72,6 +76,9 @@ public enum ChatServer {
         let admin = router.group("v1/admin").add(
             middleware: APIKeyMiddleware(store: dependencies.apiKeys, rateLimiter: rateLimiter))
         AdminController(dependencies: dependencies).addRoutes(to: admin, table: routes)
+        let services = router.group("v1").add(
+            middleware: APIKeyMiddleware(store: dependencies.apiKeys, rateLimiter: rateLimiter))
+        InboxController(inbox: InboxService(log: dependencies.storage)).addRoutes(to: services, table: routes)
         ConversationController(
             chat: dependencies.chat, storage: dependencies.storage,
             replyTimeout: configuration.agentReplyTimeout

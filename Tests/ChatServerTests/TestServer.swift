@@ -6,6 +6,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Inbox
 import Logging
 import Prometheus
 import Testing
@@ -47,7 +48,7 @@ struct TestServer {
         configuration.port = 0
         configure(&configuration)
         let storage = try LMDBStorage(
-            directory: directory, configuration: log, projections: [ChatProjection()],
+            directory: directory, configuration: log, projections: ChatServer.projections,
             stateTables: ConnectionRegistry.tables)
         defer { storage.close() }
         let authority = try await TokenAuthority(secret: secret)

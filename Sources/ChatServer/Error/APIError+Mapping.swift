@@ -3,6 +3,7 @@ import EventLog
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Inbox
 import NIOCore
 
 extension APIError {
@@ -16,6 +17,12 @@ extension APIError {
             case .invalidRequest(let message, let details): return .invalidRequest(message, details: details)
             case .notFound(let message): return .notFound(message)
             case .forbidden(let message): return .forbidden(message)
+            case .conflict(let message): return .conflict(message)
+            }
+        case let error as InboxError:
+            switch error {
+            case .invalidRequest(let message, let details): return .invalidRequest(message, details: details)
+            case .notFound(let message): return .notFound(message)
             case .conflict(let message): return .conflict(message)
             }
         case let error as EventLogError:

@@ -16,9 +16,22 @@ enum OpenAPISpec {
             "parameters": {
               "channelId": {"name": "channelId", "in": "path", "required": true, "schema": {"type": "string"}},
               "messageId": {"name": "messageId", "in": "path", "required": true, "schema": {"type": "string"}},
-              "userId": {"name": "userId", "in": "path", "required": true, "schema": {"type": "string"}}
+              "userId": {"name": "userId", "in": "path", "required": true, "schema": {"type": "string"}},
+              "eventId": {"name": "eventId", "in": "path", "required": true, "schema": {"type": "string"}}
             },
             "schemas": {
+              "EventMetadata": {"type": "object", "additionalProperties": false, "properties": {
+                "correlationId": {"type": "string"}, "priority": {"type": "string", "enum": ["low", "normal", "high"]},
+                "idempotencyKey": {"type": "string"}}},
+              "EventCreated": {"type": "object", "required": ["eventId", "createdAt", "status", "message", "requestId"],
+                "properties": {"eventId": {"type": "string"}, "createdAt": {"type": "string"},
+                  "status": {"type": "string", "enum": ["pending", "acknowledged"]}, "message": {"type": "string"},
+                  "requestId": {"type": "string"}}},
+              "InboxEvent": {"type": "object", "required": ["eventId", "source", "eventType", "payload", "metadata", "status", "createdAt"],
+                "properties": {"eventId": {"type": "string"}, "source": {"type": "string"}, "eventType": {"type": "string"},
+                  "payload": {"type": "object"}, "metadata": {"$ref": "#/components/schemas/EventMetadata"},
+                  "status": {"type": "string", "enum": ["pending", "acknowledged"]}, "createdAt": {"type": "string"},
+                  "acknowledgedAt": {"type": "string"}}},
               "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object",
                 "required": ["code", "message", "details", "requestId"], "properties": {
                   "code": {"type": "string", "enum": ["invalid_request", "unauthorized", "forbidden", "not_found",
@@ -144,6 +157,58 @@ enum OpenAPISpec {
                     "nextCursor": {"type": ["string", "null"]}}}}}},
                   "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
                   "404": {"$ref": "#/components/responses/Error"}}}
+            },
+            "/v1/events": {
+              "post": {"summary": "Post an event to the inbox (the triggers stream)", "security": [{"apiKey": []}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
+                  "additionalProperties": false, "required": ["source", "eventType", "payload"], "properties": {
+                    "source": {"type": "string", "minLength": 1, "maxLength": 256},
+                    "eventType": {"type": "string", "minLength": 1, "maxLength": 256},
+                    "payload": {"type": "object"},
+                    "metadata": {"$ref": "#/components/schemas/EventMetadata"}}}}}},
+                "responses": {
+                  "201": {"description": "Created", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EventCreated"}}}},
+                  "200": {"description": "The event first posted with this idempotency key", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EventCreated"}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "409": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"},
+                  "415": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"},
+                  "503": {"$ref": "#/components/responses/Error"}}}
+            },
+            "/v1/inbox": {
+              "get": {"summary": "Pending events, oldest first", "security": [{"apiKey": []}],
+                "parameters": [
+                  {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}},
+                  {"name": "cursor", "in": "query", "required": false, "schema": {"type": "string"}},
+                  {"name": "source", "in": "query", "required": false, "schema": {"type": "string"}},
+                  {"name": "eventType", "in": "query", "required": false, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "A page", "content": {"application/json": {"schema": {"type": "object",
+                  "required": ["events", "pagination", "requestId"], "properties": {
+                    "events": {"type": "array", "items": {"$ref": "#/components/schemas/InboxEvent"}},
+                    "pagination": {"type": "object", "required": ["nextCursor", "limit"], "properties": {
+                      "nextCursor": {"type": ["string", "null"]}, "limit": {"type": "integer"}}},
+                    "requestId": {"type": "string"}}}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "429": {"$ref": "#/components/responses/Error"}}}
+            },
+            "/v1/events/{eventId}/ack": {
+              "parameters": [{"$ref": "#/components/parameters/eventId"}],
+              "post": {"summary": "Acknowledge a pending event; of concurrent acks exactly one wins", "security": [{"apiKey": []}],
+                "responses": {"200": {"description": "Acknowledged", "content": {"application/json": {"schema": {"type": "object",
+                  "required": ["eventId", "status", "acknowledgedAt", "message", "requestId"], "properties": {
+                    "eventId": {"type": "string"}, "status": {"type": "string", "enum": ["acknowledged"]},
+                    "acknowledgedAt": {"type": "string"}, "message": {"type": "string"}, "requestId": {"type": "string"}}}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"},
+                  "429": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Error"}}}
+            },
+            "/v1/events/{eventId}": {
+              "parameters": [{"$ref": "#/components/parameters/eventId"}],
+              "delete": {"summary": "Delete an event; 200 whether or not it existed", "security": [{"apiKey": []}],
+                "responses": {"200": {"description": "Gone", "content": {"application/json": {"schema": {"type": "object",
+                  "required": ["eventId", "message", "requestId"], "properties": {
+                    "eventId": {"type": "string"}, "message": {"type": "string"}, "requestId": {"type": "string"}}}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "429": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Error"}}}
             },
             "/v1/admin/consumers": {
               "get": {"summary": "Consumer groups: checkpoint, head and lag per shard, dead letters", "security": [{"apiKey": []}],

@@ -2,6 +2,7 @@ import Chat
 import Consumers
 import EventLog
 import Hummingbird
+import Inbox
 import Logging
 import Prometheus
 import ServiceLifecycle
@@ -32,7 +33,7 @@ public struct ChatServerRunner: Sendable {
     /// Opens the log and builds the dependencies the server serves from.
     public func makeDependencies() async throws -> ChatServerDependencies {
         let storage = try LMDBStorage(
-            directory: dataDirectory, configuration: log, projections: [ChatProjection()],
+            directory: dataDirectory, configuration: log, projections: ChatServer.projections,
             stateTables: ConnectionRegistry.tables, logger: logger)
         do {
             let secret = try server.auth.jwtSecret ?? DevelopmentSecret.load(directory: dataDirectory)

@@ -57,7 +57,12 @@ extension LMDBStorage {
                 let size = UInt64(value.count)
                 let record = try? RecordCodec.decode(value)
                 try cursor.deleteCurrent()
-                if let record { try removeIndexEntries(of: record, in: context) }
+                if let record {
+                    try removeIndexEntries(of: record, in: context)
+                    for projection in context.projections {
+                        try projection.trimmed(record, from: context.projectionStore)
+                    }
+                }
                 meta.first = seq + 1
                 meta.count -= 1
                 meta.bytes -= size

@@ -7,6 +7,15 @@ public protocol Projection: Sendable {
     /// Folds one newly appended record into the tables. It must not fail for a record that
     /// passed its request's precondition: a thrown error aborts the whole group commit.
     func apply(_ record: Record, to store: ProjectionStore) throws
+
+    /// Forgets what a record contributed once retention trims it, in the trim's transaction
+    /// (the inbox drops expired events this way). It must not fail either.
+    func trimmed(_ record: Record, from store: ProjectionStore) throws
+}
+
+extension Projection {
+    /// Most projections keep what they folded after the records are trimmed.
+    public func trimmed(_ record: Record, from store: ProjectionStore) throws {}
 }
 
 /// Key-value access to projection (or state) tables, inside one transaction: read-write while appending,

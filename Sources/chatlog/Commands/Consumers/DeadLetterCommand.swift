@@ -24,7 +24,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
             let settings = try await global.settings()
             let storage = try LMDBStorage(
                 directory: settings.dataDirectory, configuration: settings.log,
-                projections: [ChatProjection()])
+                projections: ChatServer.projections)
             defer { storage.close() }
             let responder: any Responder =
                 settings.server.agent.openAI.map { OpenAIResponder(configuration: $0) } ?? BuiltInResponder()

@@ -1,0 +1,120 @@
+import Chat
+import Hummingbird
+import Inbox
+
+/// The event inbox (DESIGN.md section 6): `POST /v1/events`, `GET /v1/inbox`,
+/// `POST /v1/events/{eventId}/ack`, `DELETE /v1/events/{eventId}`, behind API keys.
+struct InboxController {
+    let inbox: InboxService
+
+    struct PostBody: Decodable {
+        var source: String
+        var eventType: String
+        var payload: JSONValue
+        var metadata: [String: JSONValue]?
+    }
+
+    func addRoutes(to group: RouterGroup<ChatRequestContext>, table: RouteTable) {
+        group.post("events", use: post)
+        group.get("inbox", use: pending)
+        group.post("events/{eventId}/ack", use: acknowledge)
+        group.delete("events/{eventId}", use: delete)
+        table.add("POST", "/v1/events")
+        table.add("GET", "/v1/inbox")
+        table.add("POST", "/v1/events/{eventId}/ack")
+        table.add("DELETE", "/v1/events/{eventId}")
+    }
+
+    @Sendable func post(_ request: Request, context: ChatRequestContext) async throws -> JSONResponse<Created>
+    {
+        let (body, _) = try await JSONBody.decode(
+            PostBody.self, from: request, context: context,
+            allowedFields: ["source", "eventType", "payload", "metadata"])
+        let posted = try await inbox.post(
+            InboxService.NewEvent(
+                source: body.source, eventType: body.eventType, payload: body.payload,
+                metadata: try Self.metadata(body.metadata)),
+            by: try poster(context))
+        return JSONResponse(
+            status: posted.created ? .created : .ok,
+            body: Created(
+                event: posted.event,
+                message: posted.created ? "Event created" : "Event already exists for this idempotency key",
+                requestID: context.requestID))
+    }
+
+    @Sendable func pending(_ request: Request, context: ChatRequestContext) async throws -> JSONResponse<Page>
+    {
+        let parameters = request.uri.queryParameters
+        let limit: Int
+        if let text = parameters["limit"] {
+            guard let value = Int(text) else {
+                throw APIError.invalidRequest("limit must be a whole number", details: ["parameter": "limit"])
+            }
+            limit = value
+        } else {
+            limit = 50
+        }
+        let filter = InboxFilter(
+            source: parameters["source"].map(String.init), eventType: parameters["eventType"].map(String.init)
+        )
+        let page = try inbox.pending(
+            filter: filter, limit: limit, cursor: parameters["cursor"].map(String.init))
+        return JSONResponse(body: Page(page: page, limit: limit, requestID: context.requestID))
+    }
+
+    @Sendable func acknowledge(_ request: Request, context: ChatRequestContext) async throws -> JSONResponse<
+        Acknowledged
+    > {
+        let event = try await inbox.acknowledge(
+            try context.parameters.require("eventId"), by: try poster(context))
+        return JSONResponse(body: Acknowledged(event: event, requestID: context.requestID))
+    }
+
+    @Sendable func delete(_ request: Request, context: ChatRequestContext) async throws -> JSONResponse<
+        Deleted
+    > {
+        let eventID = try context.parameters.require("eventId")
+        let existed = try await inbox.delete(eventID, by: try poster(context))
+        return JSONResponse(
+            body: Deleted(
+                eventID: eventID, message: existed ? "Event deleted" : "Event not found; nothing to delete",
+                requestID: context.requestID))
+    }
+
+    private func poster(_ context: ChatRequestContext) throws -> String {
+        guard let key = context.apiKeyID else { throw APIError.unauthorized("an API key is required") }
+        return "key:" + key
+    }
+
+    /// The metadata object, refusing fields it does not know and values of the wrong type.
+    static func metadata(_ fields: [String: JSONValue]?) throws -> EventMetadata {
+        guard let fields else { return EventMetadata() }
+        let unknown = fields.keys.filter { !["correlationId", "priority", "idempotencyKey"].contains($0) }
+            .sorted()
+        guard unknown.isEmpty else {
+            throw APIError.invalidRequest(
+                "unknown field\(unknown.count == 1 ? "" : "s") \(unknown.map { "'metadata.\($0)'" }.joined(separator: ", "))",
+                details: ["fields": unknown.map { "metadata.\($0)" }.joined(separator: ",")])
+        }
+        func string(_ name: String) throws -> String? {
+            switch fields[name] {
+            case nil, .null: return nil
+            case .string(let value): return value
+            default:
+                throw APIError.invalidRequest(
+                    "metadata.\(name) must be a string", details: ["field": "metadata.\(name)"])
+            }
+        }
+        var metadata = EventMetadata(
+            correlationId: try string("correlationId"), idempotencyKey: try string("idempotencyKey"))
+        if let priority = try string("priority") {
+            guard let value = EventMetadata.Priority(rawValue: priority) else {
+                throw APIError.invalidRequest(
+                    "metadata.priority must be low, normal or high", details: ["field": "metadata.priority"])
+            }
+            metadata.priority = value
+        }
+        return metadata
+    }
+}

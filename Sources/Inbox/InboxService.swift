@@ -1,0 +1,151 @@
+import Chat
+import EventLog
+import Foundation
+
+/// The event inbox on the `triggers` stream: every change is one record, checked against the
+/// inbox projection inside the append's transaction (so of two concurrent acks exactly one
+/// wins); every read comes from the projection.
+public struct InboxService: Sendable {
+    public let log: any LogStorage
+
+    /// The most events one page holds.
+    public static let maxLimit = 100
+
+    public init(log: any LogStorage) {
+        self.log = log
+    }
+
+    /// An event as posted.
+    public struct NewEvent: Sendable {
+        public var source: String
+        public var eventType: String
+        public var payload: JSONValue
+        public var metadata: EventMetadata
+
+        public init(source: String, eventType: String, payload: JSONValue, metadata: EventMetadata) {
+            self.source = source
+            self.eventType = eventType
+            self.payload = payload
+            self.metadata = metadata
+        }
+    }
+
+    /// Appends an `event.created` record. A repeated idempotency key (per poster) returns the
+    /// original event and appends nothing.
+    public func post(_ new: NewEvent, by poster: String) async throws -> PostedEvent {
+        try Self.validateName(new.source, field: "source")
+        try Self.validateName(new.eventType, field: "eventType")
+        guard case .object = new.payload else {
+            throw InboxError.invalidRequest("payload must be a JSON object", details: ["field": "payload"])
+        }
+        for (field, value) in [
+            ("metadata.correlationId", new.metadata.correlationId),
+            ("metadata.idempotencyKey", new.metadata.idempotencyKey),
+        ] {
+            if let value { try Self.validateName(value, field: field) }
+        }
+        let eventID = UUID().uuidString.lowercased()
+        let payload = EventCreatedPayload(
+            eventId: eventID, source: new.source, eventType: new.eventType, payload: new.payload,
+            metadata: new.metadata)
+        let result = try await log.append(
+            AppendRequest(
+                stream: .triggers, partitionKey: eventID, type: InboxRecordType.created, actor: poster,
+                idempotencyKey: new.metadata.idempotencyKey.map { "\(poster)/\($0)" },
+                payload: Array(try JSONEncoder().encode(payload))))
+        let originalID = result.record.partitionKey
+        guard let event = try event(originalID) else {
+            throw InboxError.conflict("the event first posted with this idempotency key was deleted")
+        }
+        return PostedEvent(event: event, created: !result.isDuplicate)
+    }
+
+    /// The event, in any status; nil when unknown or deleted.
+    public func event(_ eventID: String) throws -> InboxEvent? {
+        try log.readProjections { try InboxProjection.event(eventID, in: $0) }
+    }
+
+    /// Pending events matching the filter, oldest first, after the cursor.
+    public func pending(filter: InboxFilter, limit: Int, cursor: String?) throws -> InboxPage {
+        guard (1...Self.maxLimit).contains(limit) else {
+            throw InboxError.invalidRequest(
+                "limit must be 1 to \(Self.maxLimit)", details: ["parameter": "limit"])
+        }
+        let after = try cursor.map(InboxCursor.decode)
+        let (table, prefix) = InboxTables.index(for: filter)
+        return try log.readProjections { store in
+            var ids: [String] = []
+            let start = after.map { prefix + $0 + [0] }
+            try store.scan(table, prefix: prefix, from: start, reverse: false) { key, _ in
+                ids.append(InboxTables.eventID(fromIndexKey: key))
+                return ids.count <= limit
+            }
+            let more = ids.count > limit
+            let events = try ids.prefix(limit).compactMap { try InboxProjection.event($0, in: store) }
+            let next = more ? events.last.flatMap(InboxCursor.encode) : nil
+            return InboxPage(events: events, nextCursor: next)
+        }
+    }
+
+    /// Appends `event.acknowledged` if, inside the write, the event is still pending.
+    public func acknowledge(_ eventID: String, by poster: String) async throws -> InboxEvent {
+        try Self.validateEventID(eventID)
+        let result = try await log.append(
+            AppendRequest(
+                stream: .triggers, partitionKey: eventID, type: InboxRecordType.acknowledged, actor: poster,
+                payload: Array(try JSONEncoder().encode(EventReferencePayload(eventId: eventID))),
+                precondition: { store in
+                    guard let event = try InboxProjection.event(eventID, in: store) else {
+                        throw InboxError.notFound("event \(eventID) not found")
+                    }
+                    guard event.status == .pending else {
+                        throw InboxError.conflict("event \(eventID) is already acknowledged")
+                    }
+                }))
+        // Read back from the projection; deleted in the meantime, it is still acknowledged.
+        guard let current = try self.event(eventID) else {
+            throw InboxError.notFound("event \(eventID) was deleted")
+        }
+        var event = current
+        event.acknowledgedAt = event.acknowledgedAt ?? result.record.createdAt.rfc3339
+        return event
+    }
+
+    /// Appends `event.deleted` when the event exists; deleting a missing event is no error.
+    /// Returns whether there was one to delete.
+    @discardableResult
+    public func delete(_ eventID: String, by poster: String) async throws -> Bool {
+        try Self.validateEventID(eventID)
+        struct AlreadyGone: Error {}
+        do {
+            _ = try await log.append(
+                AppendRequest(
+                    stream: .triggers, partitionKey: eventID, type: InboxRecordType.deleted, actor: poster,
+                    payload: Array(try JSONEncoder().encode(EventReferencePayload(eventId: eventID))),
+                    precondition: { store in
+                        guard try InboxProjection.event(eventID, in: store) != nil else {
+                            throw AlreadyGone()
+                        }
+                    }))
+            return true
+        } catch is AlreadyGone {
+            return false
+        }
+    }
+
+    static func validateEventID(_ eventID: String) throws(InboxError) {
+        guard eventID.utf8.count == 36, UUID(uuidString: eventID) != nil, eventID == eventID.lowercased()
+        else {
+            throw .invalidRequest(
+                "'\(eventID)' is not an event id (a lowercase UUID)", details: ["parameter": "eventId"])
+        }
+    }
+
+    private static func validateName(_ value: String, field: String) throws(InboxError) {
+        guard (1...256).contains(value.utf8.count), !value.unicodeScalars.contains(where: { $0.value < 0x20 })
+        else {
+            throw .invalidRequest(
+                "\(field) must be 1 to 256 bytes without control characters", details: ["field": field])
+        }
+    }
+}

@@ -1,0 +1,226 @@
+import EventLog
+import Foundation
+import HTTPTypes
+import Inbox
+import Testing
+
+@Suite struct InboxAPITests {
+    private func key(_ server: TestServer) throws -> HTTPFields {
+        let (_, secret) = try server.dependencies.apiKeys.create(name: "ingest")
+        return [HTTPField.Name("X-API-Key")!: secret]
+    }
+
+    private func postEvent(
+        _ server: TestServer, _ key: HTTPFields, source: String = "billing", type: String = "invoice.paid",
+        payload: [String: Any] = ["amount": 12], metadata: [String: Any]? = nil
+    ) async throws -> APIResponse {
+        var body: [String: Any] = ["source": source, "eventType": type, "payload": payload]
+        if let metadata { body["metadata"] = metadata }
+        return try await server.send(.post, "/v1/events", json: body, headers: key)
+    }
+
+    private func inbox(_ server: TestServer, _ key: HTTPFields, _ query: String = "") async throws
+        -> APIResponse
+    {
+        try await server.send(.get, "/v1/inbox" + query, headers: key)
+    }
+
+    private func ids(_ response: APIResponse) -> [String] {
+        (response.body["events"] as? [[String: Any]] ?? []).compactMap { $0["eventId"] as? String }
+    }
+
+    @Test func everyEndpointTakesAnAPIKeyAndNothingElse() async throws {
+        try await TestServer.run { server in
+            expectError(try await server.send(.get, "/v1/inbox"), .unauthorized, "unauthorized")
+            expectError(try await server.send(.get, "/v1/inbox", as: "alice"), .unauthorized, "unauthorized")
+            expectError(
+                try await server.send(
+                    .get, "/v1/inbox", headers: [HTTPField.Name("X-API-Key")!: "clk_wrong"]),
+                .unauthorized, "unauthorized")
+            expectError(
+                try await server.send(.post, "/v1/events", json: ["source": "s"], headers: [:]),
+                .unauthorized,
+                "unauthorized")
+            #expect(try await server.send(.get, "/v1/health").status == .ok)
+        }
+    }
+
+    @Test func postingGives201WithTheDocumentedShapeAndBadBodiesAre400Or413() async throws {
+        try await TestServer.run { server in
+            let key = try key(server)
+            let created = try await postEvent(
+                server, key, metadata: ["correlationId": "c-1", "priority": "high"])
+            #expect(created.status == .created)
+            let eventID = try #require(created.body["eventId"] as? String)
+            #expect(eventID == eventID.lowercased() && UUID(uuidString: eventID) != nil)
+            #expect(created.body["status"] as? String == "pending")
+            #expect(created.body["message"] is String)
+            #expect(created.body["requestId"] as? String == created.headers[HTTPField.Name("X-Request-ID")!])
+            let createdAt = try #require(created.body["createdAt"] as? String)
+            #expect(
+                createdAt.count == "2026-01-01T12:00:00.123456Z".count && Timestamp(rfc3339: createdAt) != nil
+            )
+
+            let page = try await inbox(server, key)
+            let event = try #require((page.body["events"] as? [[String: Any]])?.first)
+            #expect(event["source"] as? String == "billing")
+            #expect(event["eventType"] as? String == "invoice.paid")
+            #expect((event["payload"] as? [String: Any])?["amount"] as? Int == 12)
+            #expect((event["metadata"] as? [String: Any])?["priority"] as? String == "high")
+            #expect((event["metadata"] as? [String: Any])?["correlationId"] as? String == "c-1")
+            #expect(event["createdAt"] as? String == createdAt)
+
+            let bad: [[String: Any]] = [
+                ["source": "s", "eventType": "t"],
+                ["source": "s", "payload": [:] as [String: Any]],
+                ["source": "s", "eventType": "t", "payload": [1, 2]],
+                ["source": "s", "eventType": "t", "payload": [:] as [String: Any], "extra": 1],
+                [
+                    "source": "s", "eventType": "t", "payload": [:] as [String: Any],
+                    "metadata": ["colour": "red"],
+                ],
+                [
+                    "source": "s", "eventType": "t", "payload": [:] as [String: Any],
+                    "metadata": ["priority": "urgent"],
+                ],
+                ["source": "", "eventType": "t", "payload": [:] as [String: Any]],
+                ["source": 5, "eventType": "t", "payload": [:] as [String: Any]],
+            ]
+            for body in bad {
+                expectError(
+                    try await server.send(.post, "/v1/events", json: body, headers: key), .badRequest,
+                    "invalid_request")
+            }
+            let huge: [String: Any] = [
+                "source": "s", "eventType": "t", "payload": ["blob": String(repeating: "x", count: 420_000)],
+            ]
+            expectError(
+                try await server.send(.post, "/v1/events", json: huge, headers: key), .contentTooLarge,
+                "payload_too_large")
+            #expect(ids(try await inbox(server, key)) == [eventID])
+        }
+    }
+
+    @Test func aRepeatedIdempotencyKeyReturnsTheOriginalAndAppendsNothing() async throws {
+        try await TestServer.run { server in
+            let key = try key(server)
+            let first = try await postEvent(server, key, metadata: ["idempotencyKey": "once"])
+            let second = try await postEvent(
+                server, key, payload: ["other": true], metadata: ["idempotencyKey": "once"])
+            #expect(first.status == .created)
+            #expect(second.status == .ok)
+            #expect(second.body["eventId"] as? String == first.body["eventId"] as? String)
+            #expect(second.body["createdAt"] as? String == first.body["createdAt"] as? String)
+            #expect(ids(try await inbox(server, key)).count == 1)
+            let head = try server.storage.descriptor(.triggers).shards.map {
+                try server.storage.shardInfo($0).head
+            }
+            #expect(head.reduce(0, +) == 1)
+        }
+    }
+
+    @Test func pagesCoverEveryPendingEventOnceOldestFirstAndFilteredPagesAreFull() async throws {
+        try await TestServer.run { server in
+            let key = try key(server)
+            var posted: [(id: String, source: String, type: String)] = []
+            for index in 0..<45 {
+                let source = ["billing", "crm", "ops"][index % 3]
+                let type = ["created", "updated"][index % 2]
+                let response = try await postEvent(
+                    server, key, source: source, type: type, payload: ["n": index])
+                posted.append((try #require(response.body["eventId"] as? String), source, type))
+            }
+            let filters: [(String, (String, String) -> Bool)] = [
+                ("", { _, _ in true }),
+                ("&source=crm", { source, _ in source == "crm" }),
+                ("&eventType=updated", { _, type in type == "updated" }),
+                ("&source=ops&eventType=created", { source, type in source == "ops" && type == "created" }),
+            ]
+            for (query, matches) in filters {
+                let expected = posted.filter { matches($0.source, $0.type) }.map(\.id)
+                var seen: [String] = []
+                var cursor: String?
+                repeat {
+                    let page = try await inbox(
+                        server, key, "?limit=4" + query + (cursor.map { "&cursor=\($0)" } ?? ""))
+                    #expect(page.status == .ok, "\(page.text)")
+                    let pageIDs = ids(page)
+                    let pagination = try #require(page["pagination"])
+                    #expect(pagination["limit"] as? Int == 4)
+                    cursor = pagination["nextCursor"] as? String
+                    // A page is full whenever more matching events follow it.
+                    if cursor != nil { #expect(pageIDs.count == 4) }
+                    seen += pageIDs
+                } while cursor != nil
+                #expect(seen == expected, "filter \(query)")
+            }
+            for query in ["?limit=0", "?limit=101", "?limit=ten", "?cursor=not-a-cursor"] {
+                expectError(try await inbox(server, key, query), .badRequest, "invalid_request")
+            }
+            #expect(ids(try await inbox(server, key)).count == 45)
+        }
+    }
+
+    @Test func ackIsConditionalExactlyOneOfTwoConcurrentAcksWinsAndDeleteIsIdempotent() async throws {
+        try await TestServer.run { server in
+            let key = try key(server)
+            let eventID = try #require(try await postEvent(server, key).body["eventId"] as? String)
+            let acks = try await withThrowingTaskGroup(of: (HTTPResponse.Status, String).self) { group in
+                for _ in 0..<2 {
+                    group.addTask {
+                        let response = try await server.send(.post, "/v1/events/\(eventID)/ack", headers: key)
+                        return (response.status, response.text)
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(acks.map(\.0).sorted { $0.code < $1.code } == [.ok, .conflict])
+            let winnerText = try #require(acks.first { $0.0 == .ok }).1
+            let winner = try #require(
+                try JSONSerialization.jsonObject(with: Data(winnerText.utf8)) as? [String: Any])
+            #expect(try #require(acks.first { $0.0 == .conflict }).1.contains("\"code\":\"conflict\""))
+            #expect(winner["status"] as? String == "acknowledged")
+            #expect(winner["eventId"] as? String == eventID)
+            #expect((winner["acknowledgedAt"] as? String).flatMap(Timestamp.init(rfc3339:)) != nil)
+            #expect(ids(try await inbox(server, key)).isEmpty)
+
+            expectError(
+                try await server.send(
+                    .post, "/v1/events/\(UUID().uuidString.lowercased())/ack", headers: key),
+                .notFound, "not_found")
+            expectError(
+                try await server.send(.post, "/v1/events/nope/ack", headers: key), .badRequest,
+                "invalid_request")
+
+            let other = try #require(try await postEvent(server, key).body["eventId"] as? String)
+            for _ in 0..<2 {
+                let deleted = try await server.send(.delete, "/v1/events/\(other)", headers: key)
+                #expect(deleted.status == .ok)
+                #expect(deleted.body["eventId"] as? String == other)
+                #expect(deleted.body["requestId"] is String)
+            }
+            #expect(
+                try await server.send(.delete, "/v1/events/\(UUID().uuidString.lowercased())", headers: key)
+                    .status == .ok)
+            #expect(!ids(try await inbox(server, key)).contains(other))
+            expectError(
+                try await server.send(.post, "/v1/events/\(other)/ack", headers: key), .notFound, "not_found")
+        }
+    }
+
+    @Test func eventsExpireThroughTheStreamsRetention() async throws {
+        try await TestServer.run { server in
+            let key = try key(server)
+            let old = try #require(try await postEvent(server, key).body["eventId"] as? String)
+            // Seven days and a minute later, retention trims the record and the event with it.
+            let report = try await server.storage.enforceRetention(
+                now: Timestamp.now().adding(.seconds(7 * 86_400 + 60)))
+            #expect(report.totalTrimmed == 1)
+            let fresh = try #require(try await postEvent(server, key).body["eventId"] as? String)
+            #expect(ids(try await inbox(server, key)) == [fresh])
+            expectError(
+                try await server.send(.post, "/v1/events/\(old)/ack", headers: key), .notFound, "not_found")
+            #expect(try server.storage.verify().isSound)
+        }
+    }
+}
