@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Measures the HTTP API with wrk (apt-get install wrk): durable message posts and history reads
+# Measures the HTTP API with wrk (apt-get install wrk): durable message posts, event ingest and history reads
 # against a release `chatlog serve`, beside a bare Hummingbird route that decodes and encodes
 # the same JSON. Usage: tools/bench-http.sh [SECONDS] [CONNECTIONS]
 set -euo pipefail
@@ -32,7 +32,14 @@ for i in $(seq 100); do
     curl -sf -o /dev/null -X POST "localhost:$port/v1/channels/$channel/messages" -H "Authorization: Bearer $token" \
         -H 'content-type: application/json' -d "{\"text\":\"seed $i\"}"
 done
+apikey=$("$bin" apikey create --data-dir "$data" --name bench | tail -1)
 scripts=$(mktemp -d)
+cat >"$scripts/event.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '{"source":"billing","eventType":"invoice.paid","payload":{"invoice":"in_123","amount":1299},"metadata":{"priority":"normal"}}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-API-Key"] = "$apikey"
+LUA
 cat >"$scripts/post.lua" <<LUA
 wrk.method = "POST"
 wrk.body = '{"text":"hello from wrk, a message of about this size"}'
@@ -55,6 +62,8 @@ run() {
 run "bare Hummingbird: POST /echo (decode + encode)" -s "$scripts/echo.lua" "http://127.0.0.1:$echo_port/echo"
 run "chatlog: POST /v1/channels/{id}/messages (durable, 201 after commit)" -s "$scripts/post.lua" \
     "http://127.0.0.1:$port/v1/channels/$channel/messages"
+run "chatlog: POST /v1/events (durable ingest, 201 after commit)" -s "$scripts/event.lua" \
+    "http://127.0.0.1:$port/v1/events"
 run "chatlog: GET /v1/channels/{id}/messages?limit=50, alone" -s "$scripts/get.lua" \
     "http://127.0.0.1:$port/v1/channels/$channel/messages?limit=50"
 echo "== chatlog: GET ?limit=50 while 16 connections keep posting"

@@ -10,32 +10,25 @@ public struct InboxProjection: Projection {
 
     public func apply(_ record: Record, to store: any ProjectionStore) throws {
         guard record.stream == .triggers else { return }
-        let decoder = JSONDecoder()
         switch record.type {
         case InboxRecordType.created:
-            let created = try decoder.decode(EventCreatedPayload.self, from: Data(record.payload))
-            let event = InboxEvent(
-                eventId: created.eventId, source: created.source, eventType: created.eventType,
-                payload: created.payload, metadata: created.metadata, status: .pending,
-                createdAt: record.createdAt.rfc3339, acknowledgedAt: nil)
-            try store.put(
-                InboxTables.events, key: Array(event.eventId.utf8), value: try InboxTables.encode(event))
-            for (table, key) in InboxTables.indexEntries(of: event, createdAt: record.createdAt) {
+            let stored = StoredEvent(
+                status: .pending, createdAt: record.createdAt, acknowledgedAt: nil, created: record.payload)
+            let keys = try stored.keys()
+            try store.put(InboxTables.events, key: Array(keys.eventId.utf8), value: stored.encoded)
+            for (table, key) in InboxTables.indexEntries(of: keys, createdAt: record.createdAt) {
                 try store.put(table, key: key, value: [])
             }
         case InboxRecordType.acknowledged:
-            let reference = try decoder.decode(EventReferencePayload.self, from: Data(record.payload))
-            guard var event = try Self.event(reference.eventId, in: store), event.status == .pending else {
+            guard var stored = try Self.stored(record.partitionKey, in: store), stored.status == .pending else {
                 return
             }
-            try Self.removeFromIndexes(event, in: store)
-            event.status = .acknowledged
-            event.acknowledgedAt = record.createdAt.rfc3339
-            try store.put(
-                InboxTables.events, key: Array(event.eventId.utf8), value: try InboxTables.encode(event))
+            try Self.removeFromIndexes(stored, in: store)
+            stored.status = .acknowledged
+            stored.acknowledgedAt = record.createdAt
+            try store.put(InboxTables.events, key: Array(record.partitionKey.utf8), value: stored.encoded)
         case InboxRecordType.deleted:
-            let reference = try decoder.decode(EventReferencePayload.self, from: Data(record.payload))
-            try forget(reference.eventId, in: store)
+            try forget(record.partitionKey, in: store)
         default:
             return
         }
@@ -47,18 +40,21 @@ public struct InboxProjection: Projection {
     }
 
     private func forget(_ eventID: String, in store: any ProjectionStore) throws {
-        guard let event = try Self.event(eventID, in: store) else { return }
-        if event.status == .pending { try Self.removeFromIndexes(event, in: store) }
+        guard let stored = try Self.stored(eventID, in: store) else { return }
+        if stored.status == .pending { try Self.removeFromIndexes(stored, in: store) }
         try store.delete(InboxTables.events, key: Array(eventID.utf8))
     }
 
-    static func event(_ eventID: String, in store: any ProjectionStore) throws -> InboxEvent? {
-        try store.get(InboxTables.events, key: Array(eventID.utf8)).map(InboxTables.decode)
+    static func stored(_ eventID: String, in store: any ProjectionStore) throws -> StoredEvent? {
+        try store.get(InboxTables.events, key: Array(eventID.utf8)).flatMap(StoredEvent.init)
     }
 
-    private static func removeFromIndexes(_ event: InboxEvent, in store: any ProjectionStore) throws {
-        guard let createdAt = Timestamp(rfc3339: event.createdAt) else { return }
-        for (table, key) in InboxTables.indexEntries(of: event, createdAt: createdAt) {
+    static func event(_ eventID: String, in store: any ProjectionStore) throws -> InboxEvent? {
+        try stored(eventID, in: store)?.event()
+    }
+
+    private static func removeFromIndexes(_ stored: StoredEvent, in store: any ProjectionStore) throws {
+        for (table, key) in InboxTables.indexEntries(of: try stored.keys(), createdAt: stored.createdAt) {
             try store.delete(table, key: key)
         }
     }

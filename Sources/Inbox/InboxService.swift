@@ -95,7 +95,7 @@ public struct InboxService: Sendable {
                 stream: .triggers, partitionKey: eventID, type: InboxRecordType.acknowledged, actor: poster,
                 payload: Array(try JSONEncoder().encode(EventReferencePayload(eventId: eventID))),
                 precondition: { store in
-                    guard let event = try InboxProjection.event(eventID, in: store) else {
+                    guard let event = try InboxProjection.stored(eventID, in: store) else {
                         throw InboxError.notFound("event \(eventID) not found")
                     }
                     guard event.status == .pending else {
@@ -123,7 +123,7 @@ public struct InboxService: Sendable {
                     stream: .triggers, partitionKey: eventID, type: InboxRecordType.deleted, actor: poster,
                     payload: Array(try JSONEncoder().encode(EventReferencePayload(eventId: eventID))),
                     precondition: { store in
-                        guard try InboxProjection.event(eventID, in: store) != nil else {
+                        guard try InboxProjection.stored(eventID, in: store) != nil else {
                             throw AlreadyGone()
                         }
                     }))

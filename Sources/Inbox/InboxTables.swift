@@ -5,7 +5,7 @@ import Foundation
 /// source, by type, by both — each ordered by (createdAt, eventId), so a filtered page is read
 /// straight from its index and is full whenever enough matching events exist.
 enum InboxTables {
-    /// eventId → `InboxEvent` (JSON).
+    /// eventId → `StoredEvent`.
     static let events = "inbox.events"
     /// order key → nothing.
     static let pending = "inbox.pending"
@@ -41,7 +41,7 @@ enum InboxTables {
     }
 
     /// Every index entry of a pending event.
-    static func indexEntries(of event: InboxEvent, createdAt: Timestamp) -> [(String, [UInt8])] {
+    static func indexEntries(of event: StoredEvent.Keys, createdAt: Timestamp) -> [(String, [UInt8])] {
         let order = orderKey(createdAt: createdAt, eventID: event.eventId)
         let filters = [
             InboxFilter(), InboxFilter(source: event.source), InboxFilter(eventType: event.eventType),
@@ -53,11 +53,62 @@ enum InboxTables {
         }
     }
 
-    static func encode(_ event: InboxEvent) throws -> [UInt8] {
-        Array(try JSONEncoder().encode(event))
+}
+
+/// An event as the projection keeps it: status and times in a fixed header, then its
+/// `event.created` payload verbatim, so the writer folds an event without re-encoding it.
+struct StoredEvent {
+    var status: InboxEvent.Status
+    var createdAt: Timestamp
+    var acknowledgedAt: Timestamp?
+    /// The `event.created` record's JSON payload.
+    var created: [UInt8]
+
+    /// The fields the indexes need, decoded without the payload's own structure.
+    struct Keys: Decodable {
+        var eventId: String
+        var source: String
+        var eventType: String
     }
 
-    static func decode(_ bytes: [UInt8]) throws -> InboxEvent {
-        try JSONDecoder().decode(InboxEvent.self, from: Data(bytes))
+    var encoded: [UInt8] {
+        var bytes: [UInt8] = [status == .pending ? 0 : 1]
+        bytes.reserveCapacity(17 + created.count)
+        for value in [createdAt.microseconds, acknowledgedAt?.microseconds ?? 0] {
+            withUnsafeBytes(of: UInt64(bitPattern: value).bigEndian) { bytes.append(contentsOf: $0) }
+        }
+        return bytes + created
+    }
+
+    init(status: InboxEvent.Status, createdAt: Timestamp, acknowledgedAt: Timestamp?, created: [UInt8]) {
+        self.status = status
+        self.createdAt = createdAt
+        self.acknowledgedAt = acknowledgedAt
+        self.created = created
+    }
+
+    init?(_ bytes: [UInt8]) {
+        guard bytes.count > 17 else { return nil }
+        func time(at offset: Int) -> Int64 {
+            Int64(bitPattern: bytes[offset..<(offset + 8)].reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+        }
+        status = bytes[0] == 0 ? .pending : .acknowledged
+        createdAt = Timestamp(microseconds: time(at: 1))
+        let acknowledged = time(at: 9)
+        acknowledgedAt = acknowledged == 0 ? nil : Timestamp(microseconds: acknowledged)
+        created = Array(bytes[17...])
+    }
+
+    func keys() throws -> Keys {
+        try JSONDecoder().decode(Keys.self, from: Data(created))
+    }
+
+    /// The event as clients see it.
+    func event() throws -> InboxEvent {
+        let payload = try JSONDecoder().decode(EventCreatedPayload.self, from: Data(created))
+        return InboxEvent(
+            eventId: payload.eventId, source: payload.source, eventType: payload.eventType, payload: payload.payload,
+            metadata: payload.metadata, status: status, createdAt: createdAt.rfc3339,
+            acknowledgedAt: acknowledgedAt?.rfc3339)
     }
 }

@@ -17,8 +17,10 @@ public final class APIKeyStore: Sendable {
     private struct Snapshot {
         /// The file's identity when read: every save renames a new file into place, so a new
         /// inode (or time or size) means the keys changed, even within one clock tick.
-        var version: [String]?
+        var version: [Int]?
         var keys: [Key] = []
+        /// Live keys' hashes → ids.
+        var live: [String: String] = [:]
     }
 
     private let path: String
@@ -29,22 +31,30 @@ public final class APIKeyStore: Sendable {
     }
 
     public func keys() throws -> [Key] {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return [] }
-        let version = [FileAttributeKey.systemFileNumber, .modificationDate, .size].map {
-            "\(attributes[$0] ?? "")"
-        }
-        if let cached = cache.withLock({ $0.version == version ? $0.keys : nil }) {
+        try snapshot().keys
+    }
+
+    /// The keys as of the file's current version (one `stat` when unchanged).
+    private func snapshot() throws -> Snapshot {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return Snapshot() }
+        let version = [
+            Int(status.st_ino), Int(status.st_mtim.tv_sec), Int(status.st_mtim.tv_nsec), Int(status.st_size),
+        ]
+        if let cached = cache.withLock({ $0.version == version ? $0 : nil }) {
             return cached
         }
         let keys = try JSONDecoder().decode([Key].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
-        cache.withLock { $0 = Snapshot(version: version, keys: keys) }
-        return keys
+        let live = Dictionary(
+            keys.filter { $0.revokedAt == nil }.map { ($0.hash, $0.id) }, uniquingKeysWith: { first, _ in first })
+        let snapshot = Snapshot(version: version, keys: keys, live: live)
+        cache.withLock { $0 = snapshot }
+        return snapshot
     }
 
     /// The id of the live key matching `secret`.
     public func authenticate(_ secret: String) throws -> String? {
-        let hash = Self.hash(secret)
-        return try keys().first { $0.hash == hash && $0.revokedAt == nil }?.id
+        try snapshot().live[Self.hash(secret)]
     }
 
     /// Creates a key; returns its record and the secret, which is shown only now.
@@ -76,7 +86,15 @@ public final class APIKeyStore: Sendable {
         cache.withLock { $0 = Snapshot() }
     }
 
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
     static func hash(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        var hex: [UInt8] = []
+        hex.reserveCapacity(64)
+        for byte in SHA256.hash(data: Array(secret.utf8)) {
+            hex.append(hexDigits[Int(byte >> 4)])
+            hex.append(hexDigits[Int(byte & 0x0F)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
 }
