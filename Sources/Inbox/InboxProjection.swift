@@ -20,7 +20,8 @@ public struct InboxProjection: Projection {
                 try store.put(table, key: key, value: [])
             }
         case InboxRecordType.acknowledged:
-            guard var stored = try Self.stored(record.partitionKey, in: store), stored.status == .pending else {
+            guard var stored = try Self.stored(record.partitionKey, in: store), stored.status == .pending
+            else {
                 return
             }
             try Self.removeFromIndexes(stored, in: store)

@@ -107,7 +107,8 @@ struct StoredEvent {
     func event() throws -> InboxEvent {
         let payload = try JSONDecoder().decode(EventCreatedPayload.self, from: Data(created))
         return InboxEvent(
-            eventId: payload.eventId, source: payload.source, eventType: payload.eventType, payload: payload.payload,
+            eventId: payload.eventId, source: payload.source, eventType: payload.eventType,
+            payload: payload.payload,
             metadata: payload.metadata, status: status, createdAt: createdAt.rfc3339,
             acknowledgedAt: acknowledgedAt?.rfc3339)
     }

@@ -7,7 +7,7 @@ struct Chatlog: AsyncParsableCommand {
         abstract: "An event-sourced chat backend on an append-only log.",
         subcommands: [
             ServeCommand.self, TokenCommand.self, APIKeyCommand.self, LogCommand.self, ConsumersCommand.self,
-            BenchCommand.self,
+            ProjectionsCommand.self, BackupCommand.self, RestoreCommand.self, BenchCommand.self,
             DebugCommand.self,
         ]
     )

@@ -46,7 +46,8 @@ public final class APIKeyStore: Sendable {
         }
         let keys = try JSONDecoder().decode([Key].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
         let live = Dictionary(
-            keys.filter { $0.revokedAt == nil }.map { ($0.hash, $0.id) }, uniquingKeysWith: { first, _ in first })
+            keys.filter { $0.revokedAt == nil }.map { ($0.hash, $0.id) },
+            uniquingKeysWith: { first, _ in first })
         let snapshot = Snapshot(version: version, keys: keys, live: live)
         cache.withLock { $0 = snapshot }
         return snapshot

@@ -1,0 +1,87 @@
+import CChecksum
+import Foundation
+import LMDB
+
+/// A digest of one projection table: its entry count and a checksum over every key and value
+/// in key order, so that two states compare byte for byte without holding either.
+public struct TableDigest: Sendable, Equatable {
+    public var entries: Int
+    public var checksum: UInt32
+}
+
+extension LMDBStorage {
+    /// Writes a hot, consistent and compacted copy of the log into `directory/log`. It runs in
+    /// one read transaction, so it works beside a running server and never blocks its writer.
+    public func backup(to directory: String) throws {
+        let path = Self.environmentPath(directory)
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw EventLogError.storage("cannot create \(path): \(error.localizedDescription)")
+        }
+        guard (try? FileManager.default.contentsOfDirectory(atPath: path))?.isEmpty ?? false else {
+            throw EventLogError.invalidArgument("\(path) is not empty: back up into a new directory")
+        }
+        do {
+            try environment.copy(to: path, compact: true)
+        } catch {
+            throw EventLogError.storage("backup failed: \(error)")
+        }
+    }
+
+    /// Every projection table's digest, read in one snapshot.
+    public func projectionDigests() throws -> [String: TableDigest] {
+        try reading { transaction in
+            var digests: [String: TableDigest] = [:]
+            for (name, database) in tables.projections {
+                digests[name] = try transaction.withCursor(database) { cursor in
+                    var digest = TableDigest(entries: 0, checksum: 0)
+                    var entry = try cursor.first()
+                    while let (key, value) = entry {
+                        for part in [key, value] {
+                            var length = UInt32(part.count).bigEndian
+                            digest.checksum = withUnsafeBytes(of: &length) {
+                                chatlog_crc32c(digest.checksum, $0.baseAddress, 4)
+                            }
+                            digest.checksum = chatlog_crc32c(digest.checksum, part.baseAddress, part.count)
+                        }
+                        digest.entries += 1
+                        entry = try cursor.next()
+                    }
+                    return digest
+                }
+            }
+            return digests
+        }
+    }
+
+    /// Empties every projection table and folds the whole log into them again, each shard in
+    /// sequence order (projections depend only on the order within a partition, which lives in
+    /// one shard). Needs the writer: run it with the server stopped. Returns the records folded.
+    @discardableResult
+    public func rebuildProjections(progress: (UInt64, UInt64) -> Void = { _, _ in }) async throws -> UInt64 {
+        try await writing { context in
+            for database in context.tables.projections.values { try context.transaction.clear(database) }
+        }
+        let shards = streams.flatMap(\.shards)
+        let total = try shards.reduce(UInt64(0)) { $0 + (try shardInfo($1).recordCount) }
+        var folded: UInt64 = 0
+        for shard in shards {
+            var after = try shardInfo(shard).firstSeq - 1
+            while true {
+                let records = try loadNext(shard, after: after, limit: 5_000, maxBytes: 16 << 20)
+                guard let last = records.last else { break }
+                try await writing { context in
+                    let store = context.projectionStore
+                    for record in records {
+                        for projection in context.projections { try projection.apply(record, to: store) }
+                    }
+                }
+                after = last.seq
+                folded += UInt64(records.count)
+                progress(folded, total)
+            }
+        }
+        return folded
+    }
+}
