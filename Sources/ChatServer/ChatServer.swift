@@ -27,6 +27,14 @@ public struct ChatServerDependencies: Sendable {
     public var deliveryStatus = ConsumerStatus()
     public var deliveryControl = ConsumerControl()
 
+    /// The consumer groups this server runs, with their live status and control.
+    public var liveGroups: [(name: String, status: ConsumerStatus, control: ConsumerControl)] {
+        [
+            (AgentConsumer.group, agentStatus, agentControl),
+            (DeliveryConsumer.group, deliveryStatus, deliveryControl),
+        ]
+    }
+
     public init(
         storage: LMDBStorage, chat: ChatService, authority: TokenAuthority, apiKeys: APIKeyStore,
         registry: PrometheusCollectorRegistry, readiness: Readiness,
@@ -61,10 +69,7 @@ public enum ChatServer {
             logMetrics: LogMetrics(storage: dependencies.storage, registry: dependencies.registry),
             consumerMetrics: ConsumerMetrics(
                 storage: dependencies.storage, registry: dependencies.registry,
-                groups: [
-                    (AgentConsumer.group, dependencies.agentStatus),
-                    (DeliveryConsumer.group, dependencies.deliveryStatus),
-                ]),
+                groups: dependencies.liveGroups.map { ($0.name, $0.status) }),
             deliveryMetrics: DeliveryMetrics(hub: dependencies.hub, registry: dependencies.registry)
         ).addRoutes(to: router, table: routes)
         deliveryEndpoint(dependencies, configuration: configuration).addRoutes(to: router, table: routes)

@@ -7,7 +7,8 @@ struct Chatlog: AsyncParsableCommand {
         abstract: "An event-sourced chat backend on an append-only log.",
         subcommands: [
             ServeCommand.self, TokenCommand.self, APIKeyCommand.self, LogCommand.self, ConsumersCommand.self,
-            ProjectionsCommand.self, BackupCommand.self, RestoreCommand.self, BenchCommand.self,
+            ProjectionsCommand.self, BackupCommand.self, RestoreCommand.self, DrillCommand.self,
+            BenchCommand.self,
             DebugCommand.self,
         ]
     )

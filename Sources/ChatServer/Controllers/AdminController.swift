@@ -111,7 +111,8 @@ struct AdminController {
     > {
         let checkpoints = try storage.checkpoints()
         let letters = try storage.deadLetters(group: nil)
-        let names = Set(checkpoints.map(\.group)).union([AgentConsumer.group]).sorted()
+        let live = dependencies.liveGroups
+        let names = Set(checkpoints.map(\.group)).union(live.map(\.name)).sorted()
         let groups = try names.map { name in
             let shards = try checkpoints.filter { $0.group == name }.map { checkpoint in
                 let shard = ShardKey(stream: checkpoint.stream, shard: checkpoint.shard)
@@ -120,7 +121,7 @@ struct AdminController {
                     head: try storage.shardInfo(shard).head)
             }
             return (
-                name: name, status: name == AgentConsumer.group ? dependencies.agentStatus.snapshot : [:],
+                name: name, status: live.first { $0.name == name }?.status.snapshot ?? [:],
                 shards: shards, deadLetters: letters.filter { $0.group == name }.count
             )
         }
@@ -152,9 +153,8 @@ struct AdminController {
                     shard: shard, from: current, to: checkpoint, head: try storage.shardInfo(shard).head))
             guard !dryRun else { continue }
             try await storage.setCheckpoint(checkpoint, group: group, shard: shard)
-            if group == AgentConsumer.group {
-                dependencies.agentControl.requestReset(shard.shard, to: checkpoint)
-            }
+            dependencies.liveGroups.first { $0.name == group }?.control.requestReset(
+                shard.shard, to: checkpoint)
         }
         return JSONResponse(body: ResetResponse(group: group, dryRun: dryRun, shards: moves))
     }

@@ -1,19 +1,28 @@
 import Foundation
 
-/// `chatlog serve` as a child process on a temporary data directory, so that load generators
-/// and the server's own memory are measured apart.
+/// `chatlog serve` as a child process — on a temporary data directory unless given one — so
+/// that load generators and the server's own memory are measured apart, and so that drills can
+/// kill it.
 final class BenchServer {
     let process = Process()
     let port: Int
-    let secret = "bench-secret-" + UUID().uuidString
-    private let directory: String
+    let secret: String
+    let directory: String
+    private let removeOnStop: Bool
+    /// From the start of the process to its "listening" line.
+    let startup: Duration
 
-    init(environment extra: [String: String] = [:]) throws {
-        directory = NSTemporaryDirectory() + "chatlog-bench-ws-" + UUID().uuidString.lowercased()
+    init(directory given: String? = nil, secret: String? = nil, environment extra: [String: String] = [:])
+        throws
+    {
+        let started = ContinuousClock.now
+        self.secret = secret ?? "bench-secret-" + UUID().uuidString
+        removeOnStop = given == nil
+        directory = given ?? NSTemporaryDirectory() + "chatlog-bench-ws-" + UUID().uuidString.lowercased()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         process.arguments = ["serve", "--data-dir", directory, "--port", "0"]
         var environment = ProcessInfo.processInfo.environment
-        environment["CHATLOG_JWT_SECRET"] = secret
+        environment["CHATLOG_JWT_SECRET"] = self.secret
         environment["CHATLOG_RATE_LIMIT_ENABLED"] = "false"
         environment.merge(extra) { $1 }
         process.environment = environment
@@ -34,6 +43,7 @@ final class BenchServer {
         }
         guard let port else { throw BenchFailure("the server did not start") }
         self.port = port
+        startup = ContinuousClock.now - started
         // Keep draining its output so it never blocks on a full pipe.
         output.fileHandleForReading.readabilityHandler = { _ = $0.availableData }
     }
@@ -52,7 +62,13 @@ final class BenchServer {
     func stop() {
         process.terminate()
         process.waitUntilExit()
-        try? FileManager.default.removeItem(atPath: directory)
+        if removeOnStop { try? FileManager.default.removeItem(atPath: directory) }
+    }
+
+    /// SIGKILL: no shutdown of any kind.
+    func kill() {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
     }
 }
 

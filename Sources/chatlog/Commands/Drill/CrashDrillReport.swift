@@ -1,0 +1,114 @@
+import ChatServer
+import EventLog
+import Foundation
+
+/// The crash drill's checks over the log, once the server has stopped.
+extension CrashDrillCommand {
+    func check(
+        directory: String, channels: [String], writers: DrillWriters, reader: DrillReader,
+        into report: inout CrashDrillReport
+    ) throws {
+        let storage = try LMDBStorage(directory: directory, readOnly: true)
+        defer { storage.close() }
+        var findings = report.findings
+        let acknowledged = writers.acknowledged
+        findings.check(writers.unansweredCount == 0, "\(writers.unansweredCount) posts were never answered")
+        var createdByText: [String: [Record]] = [:]
+        var replies: [RecordID: Int] = [:]
+        for (index, channel) in channels.enumerated() {
+            let records = try storage.channelRecords(
+                stream: .chatEvents, channelID: channel, after: 0, limit: 10_000_000)
+            report.recordsRead += records.count
+            let head = try storage.channelHead(stream: .chatEvents, channelID: channel)
+            findings.check(
+                records.map { $0.channelSeq ?? 0 } == Array(1...max(1, head)).prefix(records.count).map { $0 }
+                    && UInt64(records.count) == head,
+                "channel \(channel): channel seqs are not 1…\(head)")
+            findings.check(
+                reader.last(channel) == Int(head),
+                "reader: channel \(channel) ended at seq \(reader.last(channel)), head \(head)")
+            for record in records where record.type == "message.created" {
+                if record.actor == "agent" {
+                    if let cause = record.causationID { replies[cause, default: 0] += 1 }
+                    continue
+                }
+                let text = (try? JSONSerialization.jsonObject(with: Data(record.payload)) as? [String: Any])?[
+                    "text"]
+                if let text = text as? String { createdByText[text, default: []].append(record) }
+            }
+            if index % 2 == 0 {
+                for record in records where record.type == "message.created" && record.actor != "agent" {
+                    findings.check(
+                        replies[record.id] == 1,
+                        "agent: message \(record.id) in \(channel) has \(replies[record.id] ?? 0) replies")
+                }
+            }
+        }
+        for ack in acknowledged {
+            let matches = createdByText[ack.key] ?? []
+            findings.check(matches.count == 1, "message \(ack.key) is in the log \(matches.count) times")
+            if let record = matches.first {
+                findings.check(
+                    record.id.description == ack.id && record.channelSeq == UInt64(ack.seq),
+                    "message \(ack.key) was acknowledged as \(ack.id) at seq \(ack.seq) but the log has \(record.id) at \(record.channelSeq ?? 0)"
+                )
+            }
+        }
+        report.acknowledgedChecked = acknowledged.count
+        report.readerFrames = reader.frames
+        let verify = try storage.verify()
+        for violation in verify.violations { findings.violations.append("verify: \(violation)") }
+        for checkpoint in try storage.checkpoints() {
+            let head = try storage.shardInfo(ShardKey(stream: checkpoint.stream, shard: checkpoint.shard))
+                .head
+            findings.check(
+                checkpoint.seq <= head,
+                "checkpoint \(checkpoint.group) on \(checkpoint.stream)/\(checkpoint.shard) is \(checkpoint.seq), past the head \(head)"
+            )
+        }
+        report.findings = findings
+    }
+}
+
+struct CrashDrillReport {
+    var kills: Int
+    var readyTimes: [Duration] = []
+    var acknowledgedChecked = 0
+    var recordsRead = 0
+    var readerFrames = 0
+    var findings = DrillFindings()
+
+    private func milliseconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+    }
+
+    func print(json: Bool) {
+        let ready = readyTimes.map(milliseconds).sorted()
+        let median = ready.isEmpty ? 0 : ready[ready.count / 2]
+        if json {
+            Console.out(
+                JSONValue.object([
+                    ("kills", .int(Int64(kills))),
+                    ("acknowledgedMessagesChecked", .int(Int64(acknowledgedChecked))),
+                    ("recordsReadBack", .int(Int64(recordsRead))),
+                    ("readerFrames", .int(Int64(readerFrames))),
+                    ("readyMilliseconds", .array(readyTimes.map { .double(milliseconds($0)) })),
+                    ("violations", .array(findings.violations.map { .string($0) })),
+                    ("ok", .bool(findings.violations.isEmpty)),
+                ]).text)
+            return
+        }
+        Console.out("crash drill: \(kills) SIGKILLs under load")
+        Console.out("  acknowledged messages checked: \(acknowledgedChecked) (each in the log exactly once)")
+        Console.out(
+            "  records read back: \(recordsRead); frames read by the resuming reader: \(readerFrames)")
+        Console.out(
+            String(
+                format: "  time to ready after a restart: median %.0f ms, max %.0f ms (%d restarts)", median,
+                ready.last ?? 0, ready.count))
+        for violation in findings.violations { Console.out("  VIOLATION \(violation)") }
+        Console.out(
+            findings.violations.isEmpty
+                ? "OK: no violations" : "FAILED: \(findings.violations.count) violations")
+    }
+}

@@ -1,0 +1,83 @@
+import EventLog
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// The recovery drills and maintenance commands, run as users run them.
+@Suite struct DrillTests {
+    private func json(_ result: CommandResult) throws -> [String: Any] {
+        let line = try #require(result.output.split(separator: "\n").last.map(String.init), "\(result.error)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+    }
+
+    @Test func aShortCrashDrillFindsNoViolations() async throws {
+        let result = try await runChatlog(["drill", "crash", "--kills", "3", "--writers", "4", "--json"])
+        #expect(result.status == 0, "\(result.output)\n\(result.error)")
+        let report = try json(result)
+        #expect(report["ok"] as? Bool == true)
+        #expect((report["violations"] as? [Any])?.isEmpty == true)
+        #expect((report["acknowledgedMessagesChecked"] as? Int ?? 0) > 0)
+        #expect((report["readyMilliseconds"] as? [Any])?.count == 3)
+        #expect((report["readerFrames"] as? Int) == (report["recordsReadBack"] as? Int))
+    }
+
+    @Test func aReplayDrillConvergesToTheSameState() async throws {
+        let result = try await runChatlog(["drill", "replay", "--messages", "40", "--json"])
+        #expect(result.status == 0, "\(result.output)\n\(result.error)")
+        #expect(try json(result)["ok"] as? Bool == true)
+    }
+
+    @Test func backupBesideARunningServerRestoresAndProjectionsRebuildIdentically() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let backup = try TemporaryDirectory()
+        defer { backup.remove() }
+        let restored = try TemporaryDirectory()
+        defer { restored.remove() }
+        let server = try ChildProcess(["serve", "--data-dir", directory.path, "--port", "0"])
+        var base = ""
+        while let line = await server.nextLine() {
+            if let range = line.range(of: "http://") {
+                base = String(line[range.lowerBound...].prefix { $0 != " " })
+                break
+            }
+        }
+        let token = try await runChatlog(["token", "--data-dir", directory.path, "--user", "alice"]).output
+            .split(separator: "\n").last.map(String.init)!
+        var request = URLRequest(url: URL(string: base + "/v1/channels")!)
+        request.httpMethod = "POST"
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data("{\"name\":\"kept\"}".utf8)
+        let (data, _) = try await URLSession.shared.data(for: request)
+        let channel = try #require(
+            ((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["channel"] as? [String: Any])?[
+                "id"]
+                as? String)
+
+        let backedUp = try await runChatlog(["backup", "--data-dir", directory.path, backup.path + "/b"])
+        #expect(backedUp.status == 0, "\(backedUp.error)")
+        // The rebuild needs the writer: refused while the server holds the log.
+        let refused = try await runChatlog(["projections", "rebuild", "--data-dir", directory.path])
+        #expect(refused.status != 0)
+        server.kill(SIGTERM)
+        _ = await server.readToEnd()
+        #expect(await server.waitForExit() == 0)
+
+        let rebuilt = try await runChatlog(["projections", "rebuild", "--data-dir", directory.path, "--json"])
+        #expect(rebuilt.status == 0, "\(rebuilt.error)")
+        #expect(try json(rebuilt)["identical"] as? Bool == true)
+
+        let target = restored.path + "/data"
+        let restore = try await runChatlog(["restore", "--data-dir", target, backup.path + "/b"])
+        #expect(restore.status == 0, "\(restore.error)")
+        #expect(try await runChatlog(["restore", "--data-dir", target, backup.path + "/b"]).status != 0)
+        let storage = try LMDBStorage(directory: target, readOnly: true)
+        defer { storage.close() }
+        #expect(try storage.channelHead(stream: .chatEvents, channelID: channel) == 1)
+        #expect(FileManager.default.fileExists(atPath: target + "/jwt-secret"))
+    }
+}
