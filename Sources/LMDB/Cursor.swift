@@ -17,6 +17,9 @@ public struct Cursor {
 
     /// Moves to the first entry whose key is greater than or equal to `key`.
     public mutating func seek(atLeast key: UnsafeRawBufferPointer) throws -> Entry? {
+        if key.isEmpty { return try first() }
+        // A longer key than any stored: its longest storable prefix sorts no later.
+        let key = UnsafeRawBufferPointer(rebasing: key.prefix(Transaction.keySizes.upperBound))
         var mdbKey = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
         var mdbValue = MDB_val()
         let rc = mdb_cursor_get(handle, &mdbKey, &mdbValue, MDB_SET_RANGE)

@@ -21,10 +21,15 @@ public struct Transaction {
         return Database(handle: dbi)
     }
 
+    /// The sizes a key may have: LMDB's default build keeps keys of 1 to 511 bytes.
+    public static let keySizes = 1...511
+
     /// Calls `body` with the value stored under `key`, or nil.
     public func withValue<R>(
         _ database: Database, key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer?) throws -> R
     ) throws -> R {
+        // No key of another size can be stored, so none is found (LMDB would call it an error).
+        guard Self.keySizes.contains(key.count) else { return try body(nil) }
         var mdbKey = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
         var mdbValue = MDB_val()
         let rc = mdb_get(handle, database.handle, &mdbKey, &mdbValue)
@@ -82,6 +87,7 @@ public struct Transaction {
     /// Deletes `key`; returns whether it existed.
     @discardableResult
     public func delete(_ database: Database, key: UnsafeRawBufferPointer) throws(LMDBError) -> Bool {
+        guard Self.keySizes.contains(key.count) else { return false }
         var mdbKey = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
         let rc = mdb_del(handle, database.handle, &mdbKey, nil)
         if rc == MDB_NOTFOUND { return false }

@@ -174,3 +174,29 @@ extension Data {
         .replacingOccurrences(of: "=", with: "")
     }
 }
+
+@Suite struct HostileInputTests {
+    @Test func impossibleIdentifiersAreNotFoundNeverServerErrors() async throws {
+        try await TestServer.run { server in
+            let long = String(repeating: "c", count: 600)
+            expectError(
+                try await server.send(.get, "/v1/channels/\(long)", as: "alice"), .notFound, "not_found")
+            expectError(
+                try await server.send(.get, "/v1/channels/\(long)/messages", as: "alice"), .notFound,
+                "not_found")
+            expectError(
+                try await server.send(
+                    .post, "/v1/users/alice/chat", as: "alice", json: ["message": "hi", "conversationId": ""]),
+                .notFound, "not_found")
+            let key = String(repeating: "k", count: 600)
+            let channel = try await server.createChannel(by: "alice")
+            let posted = try await server.send(
+                .post, "/v1/channels/\(channel)/messages", as: "alice", json: ["text": "x"],
+                headers: [HTTPField.Name("Idempotency-Key")!: key])
+            #expect(posted.status.code < 500, "\(posted.text)")
+            // The log is intact and still takes writes.
+            _ = try await server.post("after", in: channel, by: "alice")
+            #expect(try server.storage.verify().isSound)
+        }
+    }
+}

@@ -48,7 +48,7 @@ enum ClientFrame: Equatable {
     }
 
     private static func channel(_ fields: Fields) throws(Refusal) -> String {
-        guard let channelID = fields.channelId, !channelID.isEmpty, channelID.utf8.count <= 1024 else {
+        guard let channelID = fields.channelId, !channelID.isEmpty, channelID.utf8.count <= 256 else {
             throw Refusal(message: "'\(fields.type ?? "")' needs a channelId")
         }
         return channelID

@@ -1,7 +1,39 @@
+import Foundation
+
 /// The OpenAPI 3.1 description of the HTTP API, served at `/openapi.json`. A test checks that
 /// every registered route is described here and every path here is registered.
 enum OpenAPISpec {
-    static let json = """
+    /// The document served: `described` with the error envelope's statuses added to every
+    /// authenticated operation, since the middleware can answer any of them on any route.
+    static let json: String = {
+        guard var document = try? JSONSerialization.jsonObject(with: Data(described.utf8)) as? [String: Any],
+            var paths = document["paths"] as? [String: Any]
+        else { return described }
+        let statuses = ["400", "401", "403", "404", "409", "413", "415", "429", "503"]
+        let error: [String: Any] = ["$ref": "#/components/responses/Error"]
+        for (path, item) in paths {
+            guard var operations = item as? [String: Any] else { continue }
+            for (method, value) in operations where method != "parameters" {
+                guard var operation = value as? [String: Any],
+                    (operation["security"] as? [Any])?.isEmpty != true,
+                    var responses = operation["responses"] as? [String: Any]
+                else { continue }
+                for status in statuses where responses[status] == nil { responses[status] = error }
+                operation["responses"] = responses
+                operations[method] = operation
+            }
+            paths[path] = operations
+        }
+        document["paths"] = paths
+        guard
+            let data = try? JSONSerialization.data(
+                withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])
+        else { return described }
+        return String(decoding: data, as: UTF8.self)
+    }()
+
+    /// The document as written.
+    static let described = """
         {
           "openapi": "3.1.0",
           "info": {"title": "chatlog", "version": "1.0.0",
@@ -17,12 +49,16 @@ enum OpenAPISpec {
               "channelId": {"name": "channelId", "in": "path", "required": true, "schema": {"type": "string"}},
               "messageId": {"name": "messageId", "in": "path", "required": true, "schema": {"type": "string"}},
               "userId": {"name": "userId", "in": "path", "required": true, "schema": {"type": "string"}},
-              "eventId": {"name": "eventId", "in": "path", "required": true, "schema": {"type": "string"}}
+              "eventId": {"name": "eventId", "in": "path", "required": true, "schema": {"type": "string",
+                "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"}}
             },
             "schemas": {
+              "Name": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[^\\u0000-\\u001f\\u007f]+$"},
+              "UserId": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[^\\u0000-\\u001f\\u007f]+$"},
               "EventMetadata": {"type": "object", "additionalProperties": false, "properties": {
-                "correlationId": {"type": "string"}, "priority": {"type": "string", "enum": ["low", "normal", "high"]},
-                "idempotencyKey": {"type": "string"}}},
+                "correlationId": {"type": ["string", "null"]},
+                "priority": {"type": ["string", "null"], "enum": ["low", "normal", "high", null]},
+                "idempotencyKey": {"type": ["string", "null"]}}},
               "EventCreated": {"type": "object", "required": ["eventId", "createdAt", "status", "message", "requestId"],
                 "properties": {"eventId": {"type": "string"}, "createdAt": {"type": "string"},
                   "status": {"type": "string", "enum": ["pending", "acknowledged"]}, "message": {"type": "string"},
@@ -81,7 +117,8 @@ enum OpenAPISpec {
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
                   "additionalProperties": false, "required": ["name"], "properties": {
                     "name": {"type": "string", "minLength": 1, "maxLength": 200},
-                    "members": {"type": "array", "items": {"type": "string"}}, "agent": {"type": "boolean"}}}}}},
+                    "members": {"type": ["array", "null"], "items": {"$ref": "#/components/schemas/UserId"}},
+                    "agent": {"type": ["boolean", "null"]}}}}}},
                 "responses": {"201": {"description": "Created", "content": {"application/json": {"schema":
                   {"$ref": "#/components/schemas/ChannelResponse"}}}},
                   "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
@@ -116,7 +153,7 @@ enum OpenAPISpec {
               "parameters": [{"$ref": "#/components/parameters/channelId"}],
               "post": {"summary": "Add a member", "requestBody": {"required": true, "content": {"application/json": {
                 "schema": {"type": "object", "additionalProperties": false, "required": ["userId"],
-                  "properties": {"userId": {"type": "string"}}}}}},
+                  "properties": {"userId": {"$ref": "#/components/schemas/UserId"}}}}}},
                 "responses": {"200": {"description": "The channel", "content": {"application/json": {"schema":
                   {"$ref": "#/components/schemas/ChannelResponse"}}}},
                   "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
@@ -135,8 +172,8 @@ enum OpenAPISpec {
               "post": {"summary": "Post a message",
                 "parameters": [{"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
-                  "additionalProperties": false, "required": ["text"], "properties": {"text": {"type": "string"},
-                    "metadata": {"type": "object"}}}}}},
+                  "additionalProperties": false, "required": ["text"], "properties": {"text": {"type": "string", "minLength": 1},
+                    "metadata": {"type": ["object", "null"]}}}}}},
                 "responses": {"201": {"description": "Posted", "content": {"application/json": {"schema":
                   {"$ref": "#/components/schemas/MessageResponse"}}}},
                   "200": {"description": "The message an earlier request with this Idempotency-Key posted",
@@ -162,10 +199,10 @@ enum OpenAPISpec {
               "post": {"summary": "Post an event to the inbox (the triggers stream)", "security": [{"apiKey": []}],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
                   "additionalProperties": false, "required": ["source", "eventType", "payload"], "properties": {
-                    "source": {"type": "string", "minLength": 1, "maxLength": 256},
-                    "eventType": {"type": "string", "minLength": 1, "maxLength": 256},
+                    "source": {"$ref": "#/components/schemas/Name"},
+                    "eventType": {"$ref": "#/components/schemas/Name"},
                     "payload": {"type": "object"},
-                    "metadata": {"$ref": "#/components/schemas/EventMetadata"}}}}}},
+                    "metadata": {"oneOf": [{"$ref": "#/components/schemas/EventMetadata"}, {"type": "null"}]}}}}}},
                 "responses": {
                   "201": {"description": "Created", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EventCreated"}}}},
                   "200": {"description": "The event first posted with this idempotency key", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EventCreated"}}}},
@@ -178,9 +215,9 @@ enum OpenAPISpec {
               "get": {"summary": "Pending events, oldest first", "security": [{"apiKey": []}],
                 "parameters": [
                   {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}},
-                  {"name": "cursor", "in": "query", "required": false, "schema": {"type": "string"}},
-                  {"name": "source", "in": "query", "required": false, "schema": {"type": "string"}},
-                  {"name": "eventType", "in": "query", "required": false, "schema": {"type": "string"}}],
+                  {"name": "cursor", "in": "query", "required": false, "schema": {"type": "string", "minLength": 1}},
+                  {"name": "source", "in": "query", "required": false, "schema": {"type": "string", "minLength": 1}},
+                  {"name": "eventType", "in": "query", "required": false, "schema": {"type": "string", "minLength": 1}}],
                 "responses": {"200": {"description": "A page", "content": {"application/json": {"schema": {"type": "object",
                   "required": ["events", "pagination", "requestId"], "properties": {
                     "events": {"type": "array", "items": {"$ref": "#/components/schemas/InboxEvent"}},

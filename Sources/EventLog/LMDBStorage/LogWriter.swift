@@ -256,7 +256,8 @@ final class LogWriter: Sendable {
 
     private static func checkName(_ value: String, _ field: String) throws(EventLogError) {
         let count = value.utf8.count
-        guard count > 0, count <= 1024 else { throw .invalidArgument("\(field) must have 1 to 1024 bytes") }
+        // Names become parts of LMDB keys, which hold at most 511 bytes.
+        guard count > 0, count <= 400 else { throw .invalidArgument("\(field) must have 1 to 400 bytes") }
         guard !value.utf8.contains(0) else {
             throw .invalidArgument("\(field) must not contain a NUL character")
         }
