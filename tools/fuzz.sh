@@ -37,6 +37,10 @@ key=$("$bin" apikey create --data-dir "$data" --name fuzz | tail -1)
     --checks all --exclude-checks positive_data_acceptance,negative_data_rejection,ensure_resource_availability \
     --exclude-path /v1/ws --max-examples "$examples" --workers 2 \
     -H "Authorization: Bearer $token" -H "X-API-Key: $key"
+# The server's own count of what it answered, by status class.
+curl -sf "localhost:$port/metrics" | awk '/^chatlog_http_requests_total/ {
+    total += $NF; if ($0 ~ /status="5/) errors += $NF } END {
+    printf "HTTP requests answered: %d, of which 5xx: %d\n", total, errors; exit errors > 0 }'
 "$venv/bin/python" tools/fuzz-ws.py "127.0.0.1:$port" "$token" "$frames"
 kill -0 "$server" || { echo "the server died" >&2; exit 1; }
 if grep -E "Fatal error|internal error" "$data/server.log"; then exit 1; fi
