@@ -129,7 +129,8 @@ import Testing
         log.initialMapSize = 1 << 20
         log.maxMapSize = 2 << 20
         log.streams = [
-            StreamConfiguration(name: .chatEvents, shardCount: 4, retention: Retention(maxAge: .seconds(3600))),
+            StreamConfiguration(
+                name: .chatEvents, shardCount: 4, retention: Retention(maxAge: .seconds(3600))),
             StreamConfiguration(name: .triggers, shardCount: 1),
         ]
         try await TestServer.run(log: log) { server in
@@ -150,7 +151,8 @@ import Testing
             #expect((history.body["messages"] as? [Any])?.count == min(accepted, 100))
             #expect(try server.storage.verify().isSound)
             // Retention frees pages inside the capped map: writes are taken again.
-            let trimmed = try await server.storage.enforceRetention(now: Timestamp.now().adding(.seconds(7200)))
+            let trimmed = try await server.storage.enforceRetention(
+                now: Timestamp.now().adding(.seconds(7200)))
             #expect(trimmed.totalTrimmed > 10)
             let again = try await server.send(.post, path, as: "alice", json: ["text": "room again"])
             #expect(again.status == .created, "\(again.text)")
