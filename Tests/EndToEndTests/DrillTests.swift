@@ -21,7 +21,9 @@ import Testing
         #expect((report["violations"] as? [Any])?.isEmpty == true)
         #expect((report["acknowledgedMessagesChecked"] as? Int ?? 0) > 0)
         #expect((report["readyMilliseconds"] as? [Any])?.count == 3)
-        #expect((report["readerFrames"] as? Int) == (report["recordsReadBack"] as? Int))
+        let readers = try #require(report["readers"] as? Int)
+        #expect(readers == 2)
+        #expect((report["readerFrames"] as? Int) == readers * (report["recordsReadBack"] as? Int ?? 0))
     }
 
     @Test func aReplayDrillConvergesToTheSameState() async throws {

@@ -4,6 +4,7 @@ import Chat
 import ChatServer
 import EventLog
 import Foundation
+import NIOCore
 import Synchronization
 
 /// `chatlog drill crash`: REST writers and resuming WebSocket readers against a `chatlog serve`
@@ -19,6 +20,7 @@ struct CrashDrillCommand: AsyncParsableCommand {
     var dataDir: String?
     @Option(help: "How many times to kill the server.") var kills: Int = 10
     @Option(help: "Concurrent REST writers.") var writers: Int = 8
+    @Option(help: "WebSocket readers, each subscribed to every channel.") var readers: Int = 2
     @Option(help: "Channels written to; every other one has the agent.") var channels: Int = 6
     @Option(help: "Most milliseconds of load before each kill (the moment is random).")
     var maxLoadMilliseconds: Int = 600
@@ -56,9 +58,12 @@ struct CrashDrillCommand: AsyncParsableCommand {
             channelIDs.append(id)
         }
         let writersState = DrillWriters(channels: channelIDs)
-        let reader = DrillReader(channels: channelIDs)
+        let readerStates = (0..<max(1, readers)).map { _ in DrillReader(channels: channelIDs) }
         for round in 0...kills {
-            let socket = try await reader.connect(port: server.port, token: token)
+            var sockets: [any NIOCore.Channel] = []
+            for reader in readerStates {
+                sockets.append(try await reader.connect(port: server.port, token: token))
+            }
             let stop = RoundFlag()
             let roundAPI = api
             let writerCount = writers
@@ -77,7 +82,7 @@ struct CrashDrillCommand: AsyncParsableCommand {
             }
             server.kill()
             await load.value
-            try? await socket.close()
+            for socket in sockets { try? await socket.close() }
             Console.progress(
                 "kill \(round + 1) of \(kills): \(writersState.acknowledged.count) messages acknowledged")
             server = try BenchServer(directory: directory, secret: secret)
@@ -89,11 +94,12 @@ struct CrashDrillCommand: AsyncParsableCommand {
         for _ in 0..<20 where writersState.unansweredCount > 0 {
             await retryUnanswered(writersState, api: api)
         }
-        try await settle(channelIDs, reader: reader, directory: directory)
+        try await settle(channelIDs, readers: readerStates, directory: directory)
         server.stop()
-        report.findings.violations += writersState.violations + reader.violations
+        report.findings.violations += writersState.violations + readerStates.flatMap(\.violations)
         try check(
-            directory: directory, channels: channelIDs, writers: writersState, reader: reader, into: &report)
+            directory: directory, channels: channelIDs, writers: writersState, readers: readerStates,
+            into: &report)
         return report
     }
 
@@ -126,7 +132,7 @@ struct CrashDrillCommand: AsyncParsableCommand {
     }
 
     /// Waits (up to a minute) for the agent to answer everything and the reader to catch up.
-    private func settle(_ channels: [String], reader: DrillReader, directory: String) async throws {
+    private func settle(_ channels: [String], readers: [DrillReader], directory: String) async throws {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             let storage = try LMDBStorage(directory: directory, readOnly: true)
@@ -134,7 +140,7 @@ struct CrashDrillCommand: AsyncParsableCommand {
                 let records = try storage.channelRecords(
                     stream: .chatEvents, channelID: channel, after: 0, limit: 1_000_000)
                 let head = records.last?.channelSeq ?? 0
-                guard reader.last(channel) == Int(head) else { return false }
+                guard readers.allSatisfy({ $0.last(channel) == Int(head) }) else { return false }
                 guard index % 2 == 0 else { return true }
                 let messages = records.filter { $0.type == ChatRecordType.messageCreated }
                 return messages.filter { $0.actor == "agent" }.count

@@ -5,7 +5,7 @@ import Foundation
 /// The crash drill's checks over the log, once the server has stopped.
 extension CrashDrillCommand {
     func check(
-        directory: String, channels: [String], writers: DrillWriters, reader: DrillReader,
+        directory: String, channels: [String], writers: DrillWriters, readers: [DrillReader],
         into report: inout CrashDrillReport
     ) throws {
         let storage = try LMDBStorage(directory: directory, readOnly: true)
@@ -24,9 +24,11 @@ extension CrashDrillCommand {
                 records.map { $0.channelSeq ?? 0 } == Array(1...max(1, head)).prefix(records.count).map { $0 }
                     && UInt64(records.count) == head,
                 "channel \(channel): channel seqs are not 1…\(head)")
-            findings.check(
-                reader.last(channel) == Int(head),
-                "reader: channel \(channel) ended at seq \(reader.last(channel)), head \(head)")
+            for (number, reader) in readers.enumerated() {
+                findings.check(
+                    reader.last(channel) == Int(head),
+                    "reader \(number): channel \(channel) ended at seq \(reader.last(channel)), head \(head)")
+            }
             for record in records where record.type == "message.created" {
                 if record.actor == "agent" {
                     if let cause = record.causationID { replies[cause, default: 0] += 1 }
@@ -55,7 +57,8 @@ extension CrashDrillCommand {
             }
         }
         report.acknowledgedChecked = acknowledged.count
-        report.readerFrames = reader.frames
+        report.readers = readers.count
+        report.readerFrames = readers.reduce(0) { $0 + $1.frames }
         let verify = try storage.verify()
         for violation in verify.violations { findings.violations.append("verify: \(violation)") }
         for checkpoint in try storage.checkpoints() {
@@ -75,6 +78,7 @@ struct CrashDrillReport {
     var readyTimes: [Duration] = []
     var acknowledgedChecked = 0
     var recordsRead = 0
+    var readers = 0
     var readerFrames = 0
     var findings = DrillFindings()
 
@@ -91,7 +95,7 @@ struct CrashDrillReport {
                     ("kills", .int(Int64(kills))),
                     ("acknowledgedMessagesChecked", .int(Int64(acknowledgedChecked))),
                     ("recordsReadBack", .int(Int64(recordsRead))),
-                    ("readerFrames", .int(Int64(readerFrames))),
+                    ("readers", .int(Int64(readers))), ("readerFrames", .int(Int64(readerFrames))),
                     ("readyMilliseconds", .array(readyTimes.map { .double(milliseconds($0)) })),
                     ("violations", .array(findings.violations.map { .string($0) })),
                     ("ok", .bool(findings.violations.isEmpty)),
@@ -101,11 +105,14 @@ struct CrashDrillReport {
         Console.out("crash drill: \(kills) SIGKILLs under load")
         Console.out("  acknowledged messages checked: \(acknowledgedChecked) (each in the log exactly once)")
         Console.out(
-            "  records read back: \(recordsRead); frames read by the resuming reader: \(readerFrames)")
+            "  records read back: \(recordsRead); frames read by the \(readers) resuming readers: \(readerFrames)"
+        )
         Console.out(
             String(
                 format: "  time to ready after a restart: median %.0f ms, max %.0f ms (%d restarts)", median,
                 ready.last ?? 0, ready.count))
+        let each = readyTimes.map { String(format: "%.0f", milliseconds($0)) }.joined(separator: " ")
+        if !each.isEmpty { Console.out("  ready after each restart (ms): \(each)") }
         for violation in findings.violations { Console.out("  VIOLATION \(violation)") }
         Console.out(
             findings.violations.isEmpty
