@@ -52,6 +52,34 @@ import Testing
         }
     }
 
+    @Test func aClientThatAnswersNoPingIsClosed() async throws {
+        try await TestServer.run(configure: { $0.webSocket.pingInterval = .milliseconds(200) }) { server in
+            let token = try await server.token("alice")
+            let started = ContinuousClock.now
+            let bytes = rawUpgrade(port: server.port, headers: ["Authorization: Bearer \(token)"])
+            #expect(ContinuousClock.now - started < .seconds(15), "closed by the server, not the timeout")
+            let text = String(decoding: bytes.prefix(12), as: UTF8.self)
+            #expect(text.hasPrefix("HTTP/1.1 101"))
+            let end = try #require(bytes.firstRange(of: Array("\r\n\r\n".utf8))).upperBound
+            let opcodes = Self.opcodes(Array(bytes[end...]))
+            #expect(opcodes.first == 0x9, "a ping first")
+            #expect(opcodes.last == 0x8, "then a close frame")
+        }
+    }
+
+    /// The opcodes of the unmasked frames in `bytes`.
+    static func opcodes(_ bytes: [UInt8]) -> [UInt8] {
+        var opcodes: [UInt8] = []
+        var index = 0
+        while index + 2 <= bytes.count {
+            let length = Int(bytes[index + 1] & 0x7F)
+            guard length < 126 else { break }
+            opcodes.append(bytes[index] & 0x0F)
+            index += 2 + length
+        }
+        return opcodes
+    }
+
     @Test func theSocketIsReceiveOnlyButStaysOpen() async throws {
         try await TestServer.run { server in
             let channel = try await server.createChannel(by: "alice")

@@ -152,9 +152,20 @@ public struct WebSocketProbe {
 /// Sends one raw HTTP/1.1 request on a new connection and returns the status and body (the
 /// server closes after a refused upgrade).
 public func rawUpgradeRequest(port: Int, headers: [String]) throws -> (status: Int, body: [String: Any]) {
+    let text = String(decoding: rawUpgrade(port: port, headers: headers), as: UTF8.self)
+    let status = Int(text.split(separator: " ").dropFirst().first ?? "") ?? 0
+    let body = text.components(separatedBy: "\r\n\r\n").dropFirst().joined()
+    return (status, (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:])
+}
+
+/// Sends an upgrade request on a new connection and returns every byte the server sends until
+/// it closes the connection (or `timeout` passes). The client never answers a ping.
+public func rawUpgrade(port: Int, headers: [String], timeout: Int = 20) -> [UInt8] {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     #expect(fd >= 0)
     defer { close(fd) }
+    var limit = timeval(tv_sec: timeout, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -179,8 +190,5 @@ public func rawUpgradeRequest(port: Int, headers: [String]) throws -> (status: I
         if count <= 0 { break }
         response += buffer[..<count]
     }
-    let text = String(decoding: response, as: UTF8.self)
-    let status = Int(text.split(separator: " ").dropFirst().first ?? "") ?? 0
-    let body = text.components(separatedBy: "\r\n\r\n").dropFirst().joined()
-    return (status, (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:])
+    return response
 }
