@@ -12,15 +12,17 @@ final class BenchServer {
     /// From the start of the process to its "listening" line.
     let startup: Duration
 
-    init(directory given: String? = nil, secret: String? = nil, environment extra: [String: String] = [:])
-        throws
-    {
+    /// `arguments` runs another command than `serve` (a bare yardstick server).
+    init(
+        directory given: String? = nil, secret: String? = nil, environment extra: [String: String] = [:],
+        arguments: [String]? = nil
+    ) throws {
         let started = ContinuousClock.now
         self.secret = secret ?? "bench-secret-" + UUID().uuidString
         removeOnStop = given == nil
         directory = given ?? NSTemporaryDirectory() + "chatlog-bench-ws-" + UUID().uuidString.lowercased()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = ["serve", "--data-dir", directory, "--port", "0"]
+        process.arguments = arguments ?? ["serve", "--data-dir", directory, "--port", "0"]
         var environment = ProcessInfo.processInfo.environment
         environment["CHATLOG_JWT_SECRET"] = self.secret
         environment["CHATLOG_RATE_LIMIT_ENABLED"] = "false"

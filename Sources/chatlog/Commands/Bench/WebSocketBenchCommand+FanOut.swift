@@ -89,6 +89,53 @@ extension WebSocketBenchCommand {
     }
 }
 
+extension WebSocketBenchCommand {
+    /// The same idle connections on a bare Hummingbird WebSocket route: the framework's own cost.
+    func bareMemory(into report: inout BenchReport) async throws {
+        let server = try BenchServer(arguments: ["debug", "ws-echo-server", "--port", "0"])
+        defer { server.stop() }
+        let counts = FanOutCounts()
+        let (allAnswered, answeredNow) = AsyncStream<Void>.makeStream()
+        let subscribers = subscribers
+        let port = server.port
+        let baseline = server.residentBytes
+        var sockets: [any Channel] = []
+        for batch in stride(from: 0, to: subscribers, by: 200) {
+            try await withThrowingTaskGroup(of: (any Channel).self) { connecting in
+                for _ in batch..<min(batch + 200, subscribers) {
+                    connecting.addTask {
+                        let socket = try await BenchWebSocketClient.connect(
+                            group: MultiThreadedEventLoopGroup.singleton, port: port, token: "none"
+                        ) { _ in
+                            if counts.subscribed.add(1, ordering: .relaxed).newValue == subscribers {
+                                answeredNow.yield()
+                            }
+                        }
+                        BenchWebSocketClient.send("{\"type\":\"subscribe\"}", on: socket)
+                        return socket
+                    }
+                }
+                for try await socket in connecting { sockets.append(socket) }
+            }
+        }
+        for await _ in allAnswered { break }
+        try await Task.sleep(for: .seconds(1))
+        let loaded = server.residentBytes
+        let perConnection = Double(loaded - baseline) / Double(subscribers)
+        report.add(
+            String(
+                format:
+                    "bare      %d idle connections on a bare Hummingbird WebSocket route: %.1f KiB per connection",
+                subscribers, perConnection / 1024),
+            key: "bareMemory",
+            .object([
+                ("connections", .int(Int64(subscribers))),
+                ("bytesPerConnection", .double(perConnection.rounded())),
+            ]))
+        for socket in sockets { socket.close(promise: nil) }
+    }
+}
+
 /// What the fan-out's sockets have received, across event loops.
 final class FanOutCounts: Sendable {
     let subscribed = Atomic<Int>(0)

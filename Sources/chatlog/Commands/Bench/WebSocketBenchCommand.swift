@@ -22,6 +22,11 @@ struct WebSocketBenchCommand: AsyncParsableCommand {
     @Option(help: "Subscribers of one channel for the fan-out and memory runs.") var subscribers: Int = 10_000
     @Option(help: "Messages fanned out to every subscriber.") var messages: Int = 100
     @Flag(help: "Print the figures as one JSON object on standard output.") var json = false
+    @Flag(
+        help:
+            "Also measure memory per idle connection on a bare Hummingbird WebSocket server, as the yardstick."
+    )
+    var bare = false
 
     func run() async throws {
         let server = try BenchServer()
@@ -58,6 +63,7 @@ struct WebSocketBenchCommand: AsyncParsableCommand {
             try await latency(api, rate: rate, into: &report)
         }
         try await fanOut(api, server: server, into: &report)
+        if bare { try await bareMemory(into: &report) }
         if json { Console.out(report.json.text) }
     }
 

@@ -6,6 +6,6 @@ struct DebugCommand: AsyncParsableCommand {
         commandName: "debug",
         abstract: "Helpers for tests and recovery drills.",
         shouldDisplay: false,
-        subcommands: [AppendLoadCommand.self, EchoServerCommand.self]
+        subcommands: [AppendLoadCommand.self, EchoServerCommand.self, WebSocketEchoServerCommand.self]
     )
 }
