@@ -112,3 +112,18 @@ struct Refused: Error, Equatable {}
         #expect(fromMiddle == ["p2", "p1"])
     }
 }
+
+@Suite struct ProjectionConsistencyTests {
+    @Test func verifyFindsAProjectionThatNoLongerMatchesTheLog() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let storage = try LMDBStorage(directory: directory.path, projections: [CountingProjection()])
+        defer { storage.close() }
+        for index in 0..<50 { _ = try await storage.append(event("k\(index % 7)")) }
+        #expect(try storage.projectionMismatches() == [])
+        try await storage.writing { context in
+            try context.projectionStore.put("counts", key: Array("k3".utf8), value: [99])
+        }
+        #expect(try storage.projectionMismatches() == ["counts"])
+    }
+}

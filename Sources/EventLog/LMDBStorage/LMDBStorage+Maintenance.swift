@@ -31,9 +31,15 @@ extension LMDBStorage {
 
     /// Every projection table's digest, read in one snapshot.
     public func projectionDigests() throws -> [String: TableDigest] {
-        try reading { transaction in
+        try reading { try Self.digests(of: tables.projections, in: $0) }
+    }
+
+    static func digests(of databases: [String: Database], in transaction: Transaction) throws
+        -> [String: TableDigest]
+    {
+        do {
             var digests: [String: TableDigest] = [:]
-            for (name, database) in tables.projections {
+            for (name, database) in databases {
                 digests[name] = try transaction.withCursor(database) { cursor in
                     var digest = TableDigest(entries: 0, checksum: 0)
                     var entry = try cursor.first()
@@ -53,6 +59,52 @@ extension LMDBStorage {
             }
             return digests
         }
+    }
+
+    /// Folds every record into fresh projection tables in a scratch environment and returns the
+    /// tables whose contents differ from the live ones (of those the log has); nil when
+    /// retention has trimmed records
+    /// (the live projections then rightly keep what the trimmed records built).
+    public func projectionMismatches(progress: (UInt64, UInt64) -> Void = { _, _ in }) throws -> [String]? {
+        let shards = streams.flatMap(\.shards)
+        guard try shards.allSatisfy({ try shardInfo($0).firstSeq == 1 }) else { return nil }
+        let scratch = NSTemporaryDirectory() + "chatlog-verify-" + UUID().uuidString.lowercased()
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        var options = Environment.Options()
+        options.mapSize = 1 << 40
+        options.maxDatabases = 4096
+        options.syncOnCommit = false
+        let environment = try Environment(path: scratch, options: options)
+        defer { environment.close() }
+        let databases = try environment.write { transaction in
+            try Dictionary(
+                uniqueKeysWithValues: projections.flatMap(\.tables).map {
+                    ($0, try transaction.openDatabase(LMDBProjectionStore.databaseName($0), options: .create))
+                })
+        }
+        let total = try shards.reduce(UInt64(0)) { $0 + (try shardInfo($1).recordCount) }
+        var folded: UInt64 = 0
+        for shard in shards {
+            var after: SequenceNumber = 0
+            while true {
+                let records = try loadNext(shard, after: after, limit: 5_000, maxBytes: 16 << 20)
+                guard let last = records.last else { break }
+                try environment.write { transaction in
+                    let store = LMDBProjectionStore(transaction: transaction, databases: databases)
+                    for record in records {
+                        for projection in projections { try projection.apply(record, to: store) }
+                    }
+                }
+                after = last.seq
+                folded += UInt64(records.count)
+                progress(folded, total)
+            }
+        }
+        let rebuilt = try environment.read { try Self.digests(of: databases, in: $0) }
+        // Tables a log never had (it was written without that projection) are not compared.
+        let live = try projectionDigests()
+        return live.keys.sorted().filter { live[$0] != rebuilt[$0] }
     }
 
     /// Empties every projection table and folds the whole log into them again, each shard in

@@ -16,6 +16,8 @@ public final class LMDBStorage: LogStorage {
     private let writer: LogWriter?
     private let writerLock: WriterLock?
     let notifier: CommitNotifier
+    /// The projections folded into this log's tables.
+    let projections: [any Projection]
 
     /// The LMDB files live in `directory/log`.
     public static func environmentPath(_ directory: String) -> String {
@@ -62,6 +64,7 @@ public final class LMDBStorage: LogStorage {
             environment, configuration: configuration, projectionTables: projections.flatMap { $0.tables },
             stateTables: stateTables, logger: logger)
         self.writerLock = writerLock
+        self.projections = projections
         self.environment = environment
         self.tables = tables
         self.streams = streams

@@ -31,7 +31,7 @@ public struct VerifyReport: Sendable {
 
     static let maxKept = 1000
 
-    mutating func add(_ check: String, _ location: String, _ message: String) {
+    public mutating func add(_ check: String, _ location: String, _ message: String) {
         if violations.count < Self.maxKept {
             violations.append(Violation(check: check, location: location, message: message))
         } else {

@@ -8,7 +8,8 @@ extension CrashDrillCommand {
         directory: String, channels: [String], writers: DrillWriters, readers: [DrillReader],
         into report: inout CrashDrillReport
     ) throws {
-        let storage = try LMDBStorage(directory: directory, readOnly: true)
+        let storage = try LMDBStorage(
+            directory: directory, readOnly: true, projections: ChatServer.projections)
         defer { storage.close() }
         var findings = report.findings
         let acknowledged = writers.acknowledged
@@ -61,6 +62,9 @@ extension CrashDrillCommand {
         report.readerFrames = readers.reduce(0) { $0 + $1.frames }
         let verify = try storage.verify()
         for violation in verify.violations { findings.violations.append("verify: \(violation)") }
+        for table in try storage.projectionMismatches() ?? [] {
+            findings.violations.append("projection \(table) differs from the log folded afresh")
+        }
         for checkpoint in try storage.checkpoints() {
             let head = try storage.shardInfo(ShardKey(stream: checkpoint.stream, shard: checkpoint.shard))
                 .head

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChatServer
 import EventLog
 
 struct LogVerifyCommand: AsyncParsableCommand {
@@ -8,17 +9,22 @@ struct LogVerifyCommand: AsyncParsableCommand {
         discussion: """
             Checks every record's checksum, that shard and channel sequence numbers are contiguous, \
             that times never go back within a shard, that the shard counters, channel index, channel \
-            heads and idempotency index agree with the records, and that no checkpoint is past its head.
+            heads and idempotency index agree with the records, that no checkpoint is past its head, and \
+            that the projections equal the same projections folded afresh from the log (skipped once \
+            retention has trimmed records).
             """)
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let (storage, _) = try await global.openLogReadOnly()
+        let settings = try await global.settings()
+        let storage = try LMDBStorage(
+            directory: settings.dataDirectory, configuration: settings.log, readOnly: true,
+            projections: ChatServer.projections)
         defer { storage.close() }
         var lastReported: UInt64 = 0
-        let report = try storage.verify { checked, total in
+        var report = try storage.verify { checked, total in
             guard checked != lastReported, checked - lastReported >= 1_000_000 || checked == total else {
                 return
             }
@@ -26,6 +32,19 @@ struct LogVerifyCommand: AsyncParsableCommand {
             Console.progress("verified \(checked) of \(total) records (\(checked * 100 / total)%)")
         }
         Console.endProgress()
+        lastReported = 0
+        // Refolding reads every record, so it runs only on a log whose records are sound.
+        let mismatches =
+            report.isSound
+            ? try storage.projectionMismatches { folded, total in
+                guard folded - lastReported >= 1_000_000 || folded == total else { return }
+                lastReported = folded
+                Console.progress("refolded \(folded) of \(total) records into scratch projections")
+            } : nil
+        Console.endProgress()
+        for table in mismatches ?? [] {
+            report.add("projection", table, "differs from the same projection folded afresh from the log")
+        }
         if output.json {
             Console.out(
                 JSONValue.object([
