@@ -1,8 +1,8 @@
 import Chat
 
 /// An event as the inbox API shows it.
-public struct InboxEvent: Codable, Equatable, Sendable {
-    public enum Status: String, Codable, Sendable {
+public struct InboxEvent: Equatable, Sendable {
+    public enum Status: String, Sendable {
         case pending, acknowledged
     }
 

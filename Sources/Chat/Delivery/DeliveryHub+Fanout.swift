@@ -11,12 +11,14 @@ extension DeliveryHub {
             return
         }
         let removed = Self.removedMember(record)
+        // Rendered outside the lock. A subscriber that appears after this look resumes from the
+        // log, which already holds this committed record, so it never needs this live frame.
+        let frame = state.withLock { $0.channels[channelID] != nil } ? DeliveryFrame.record(record) : nil
         var queued = 0
         var overflowed = 0
         state.withLock { state in
             state.fannedOut[channelID] = max(state.fannedOut[channelID] ?? 0, seq)
-            guard let subscribers = state.channels[channelID] else { return }
-            let frame = DeliveryFrame.record(record)
+            guard let frame, let subscribers = state.channels[channelID] else { return }
             for (id, session) in subscribers {
                 let ends = removed.map { $0 == nil || $0 == session.user } ?? false
                 switch session.offer(

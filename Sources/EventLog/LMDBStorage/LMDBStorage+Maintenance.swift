@@ -83,23 +83,15 @@ extension LMDBStorage {
                     ($0, try transaction.openDatabase(LMDBProjectionStore.databaseName($0), options: .create))
                 })
         }
-        let total = try shards.reduce(UInt64(0)) { $0 + (try shardInfo($1).recordCount) }
-        var folded: UInt64 = 0
-        for shard in shards {
-            var after: SequenceNumber = 0
-            while true {
-                let records = try loadNext(shard, after: after, limit: 5_000, maxBytes: 16 << 20)
-                guard let last = records.last else { break }
-                try environment.write { transaction in
-                    let store = LMDBProjectionStore(transaction: transaction, databases: databases)
-                    for record in records {
-                        for projection in projections { try projection.apply(record, to: store) }
-                    }
+        var pages = try RecordPages(self)
+        while let records = try pages.next() {
+            try environment.write { transaction in
+                let store = LMDBProjectionStore(transaction: transaction, databases: databases)
+                for record in records {
+                    for projection in projections { try projection.apply(record, to: store) }
                 }
-                after = last.seq
-                folded += UInt64(records.count)
-                progress(folded, total)
             }
+            progress(pages.read, pages.total)
         }
         let rebuilt = try environment.read { try Self.digests(of: databases, in: $0) }
         // Tables a log never had (it was written without that projection) are not compared.
@@ -115,25 +107,47 @@ extension LMDBStorage {
         try await writing { context in
             for database in context.tables.projections.values { try context.transaction.clear(database) }
         }
-        let shards = streams.flatMap(\.shards)
-        let total = try shards.reduce(UInt64(0)) { $0 + (try shardInfo($1).recordCount) }
-        var folded: UInt64 = 0
-        for shard in shards {
-            var after = try shardInfo(shard).firstSeq - 1
-            while true {
-                let records = try loadNext(shard, after: after, limit: 5_000, maxBytes: 16 << 20)
-                guard let last = records.last else { break }
-                try await writing { context in
-                    let store = context.projectionStore
-                    for record in records {
-                        for projection in context.projections { try projection.apply(record, to: store) }
-                    }
+        var pages = try RecordPages(self)
+        while let records = try pages.next() {
+            try await writing { context in
+                let store = context.projectionStore
+                for record in records {
+                    for projection in context.projections { try projection.apply(record, to: store) }
                 }
-                after = last.seq
-                folded += UInt64(records.count)
-                progress(folded, total)
             }
+            progress(pages.read, pages.total)
         }
-        return folded
+        return pages.read
+    }
+}
+
+/// Every record of a log a page at a time, shard by shard in sequence order: how projections
+/// are folded afresh (the order within a partition is all they depend on).
+struct RecordPages {
+    private let storage: LMDBStorage
+    private var shards: [ShardKey]
+    private var after: SequenceNumber = 0
+    /// Records in the log when the walk began, and records returned so far.
+    let total: UInt64
+    private(set) var read: UInt64 = 0
+
+    init(_ storage: LMDBStorage) throws {
+        self.storage = storage
+        shards = storage.streams.flatMap(\.shards)
+        total = try shards.reduce(UInt64(0)) { $0 + (try storage.shardInfo($1).recordCount) }
+    }
+
+    mutating func next() throws -> [Record]? {
+        while let shard = shards.first {
+            let records = try storage.loadNext(shard, after: after, limit: 5_000, maxBytes: 16 << 20)
+            if let last = records.last {
+                after = last.seq
+                read += UInt64(records.count)
+                return records
+            }
+            shards.removeFirst()
+            after = 0
+        }
+        return nil
     }
 }

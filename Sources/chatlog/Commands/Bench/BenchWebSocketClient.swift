@@ -24,6 +24,31 @@ enum BenchWebSocketClient {
         return channel
     }
 
+    /// Connects `count` sockets, 200 at a time (a listen backlog holds no more), sends each
+    /// `text` once it is upgraded, and hands every text frame any of them receives to `onText`.
+    static func connectMany(
+        _ count: Int, port: Int, token: String, sending text: String,
+        onText: @escaping @Sendable (ByteBufferView) -> Void
+    ) async throws -> [any Channel] {
+        var sockets: [any Channel] = []
+        sockets.reserveCapacity(count)
+        for batch in stride(from: 0, to: count, by: 200) {
+            try await withThrowingTaskGroup(of: (any Channel).self) { connecting in
+                for _ in batch..<min(batch + 200, count) {
+                    connecting.addTask {
+                        let socket = try await connect(
+                            group: MultiThreadedEventLoopGroup.singleton, port: port, token: token,
+                            onText: onText)
+                        send(text, on: socket)
+                        return socket
+                    }
+                }
+                for try await socket in connecting { sockets.append(socket) }
+            }
+        }
+        return sockets
+    }
+
     /// Sends a text frame (masked, as clients must; the key is zero).
     static func send(_ text: String, on channel: any Channel) {
         channel.writeAndFlush(frame(opcode: 0x1, payload: ByteBuffer(string: text)), promise: nil)

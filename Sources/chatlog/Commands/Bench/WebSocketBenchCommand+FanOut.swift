@@ -16,32 +16,16 @@ extension WebSocketBenchCommand {
         let (allDelivered, deliveredNow) = AsyncStream<Void>.makeStream()
         let subscribers = subscribers
         let baseline = server.residentBytes
-        let group = MultiThreadedEventLoopGroup.singleton
-        var sockets: [any Channel] = []
-        sockets.reserveCapacity(subscribers)
         let connectStarted = ContinuousClock.now
-        for batch in stride(from: 0, to: subscribers, by: 200) {
-            try await withThrowingTaskGroup(of: (any Channel).self) { connecting in
-                for _ in batch..<min(batch + 200, subscribers) {
-                    connecting.addTask {
-                        let socket = try await BenchWebSocketClient.connect(
-                            group: group, port: api.port, token: api.token
-                        ) { payload in
-                            if Self.isMessage(payload) {
-                                if counts.delivered.add(1, ordering: .relaxed).newValue == target {
-                                    deliveredNow.yield()
-                                }
-                            } else if Self.isSubscribed(payload) {
-                                if counts.subscribed.add(1, ordering: .relaxed).newValue == subscribers {
-                                    subscribedNow.yield()
-                                }
-                            }
-                        }
-                        BenchWebSocketClient.send(Self.subscribeFrame(channel), on: socket)
-                        return socket
-                    }
+        let sockets = try await BenchWebSocketClient.connectMany(
+            subscribers, port: api.port, token: api.token, sending: Self.subscribeFrame(channel)
+        ) { payload in
+            if Self.isMessage(payload) {
+                if counts.delivered.add(1, ordering: .relaxed).newValue == target { deliveredNow.yield() }
+            } else if Self.isSubscribed(payload) {
+                if counts.subscribed.add(1, ordering: .relaxed).newValue == subscribers {
+                    subscribedNow.yield()
                 }
-                for try await socket in connecting { sockets.append(socket) }
             }
         }
         for await _ in allSubscribed { break }
@@ -97,26 +81,11 @@ extension WebSocketBenchCommand {
         let counts = FanOutCounts()
         let (allAnswered, answeredNow) = AsyncStream<Void>.makeStream()
         let subscribers = subscribers
-        let port = server.port
         let baseline = server.residentBytes
-        var sockets: [any Channel] = []
-        for batch in stride(from: 0, to: subscribers, by: 200) {
-            try await withThrowingTaskGroup(of: (any Channel).self) { connecting in
-                for _ in batch..<min(batch + 200, subscribers) {
-                    connecting.addTask {
-                        let socket = try await BenchWebSocketClient.connect(
-                            group: MultiThreadedEventLoopGroup.singleton, port: port, token: "none"
-                        ) { _ in
-                            if counts.subscribed.add(1, ordering: .relaxed).newValue == subscribers {
-                                answeredNow.yield()
-                            }
-                        }
-                        BenchWebSocketClient.send("{\"type\":\"subscribe\"}", on: socket)
-                        return socket
-                    }
-                }
-                for try await socket in connecting { sockets.append(socket) }
-            }
+        let sockets = try await BenchWebSocketClient.connectMany(
+            subscribers, port: server.port, token: "none", sending: "{\"type\":\"subscribe\"}"
+        ) { _ in
+            if counts.subscribed.add(1, ordering: .relaxed).newValue == subscribers { answeredNow.yield() }
         }
         for await _ in allAnswered { break }
         try await Task.sleep(for: .seconds(1))
@@ -180,16 +149,8 @@ struct BenchAPI: Sendable {
     }
 
     private func request(_ path: String, body: String) async throws -> [String: Any] {
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
-        request.method = .POST
-        request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(string: body))
-        let response = try await http.execute(request, timeout: .seconds(30))
-        let bytes = try await response.body.collect(upTo: 1 << 20)
-        guard response.status == .created else {
-            throw BenchFailure("POST \(path) answered \(response.status.code): \(String(buffer: bytes))")
-        }
-        return (try? JSONSerialization.jsonObject(with: Data(buffer: bytes))) as? [String: Any] ?? [:]
+        let (status, json) = try await call(.POST, path, body: body)
+        guard status == 201 else { throw BenchFailure("POST \(path) answered \(status): \(json)") }
+        return json
     }
 }

@@ -108,13 +108,7 @@ struct CrashDrillCommand: AsyncParsableCommand {
         let writerCount = self.writers
         await withTaskGroup(of: Void.self) { group in
             for writer in 0..<writerCount {
-                group.addTask {
-                    let once = RoundFlag()
-                    await writers.run(writer: writer, api: api) {
-                        defer { once.set() }
-                        return once.isSet
-                    }
-                }
+                group.addTask { await writers.retryUnanswered(writer: writer, api: api) }
             }
         }
     }

@@ -27,39 +27,44 @@ final class DrillWriters: Sendable {
         self.channels = channels
     }
 
-    /// Writes until a request fails (the server was killed) or `stop` is set.
+    /// Writes until a request fails (the server was killed) or `stopped` says so.
     func run(writer: Int, api: BenchAPI, until stopped: @escaping @Sendable () -> Bool) async {
-        while !stopped() {
-            let (key, channel) = state.withLock { state in
-                if let pending = state.unanswered[writer] { return pending }
-                let index = state.next[writer, default: 0]
-                state.next[writer] = index + 1
-                let pending = (
-                    key: "w\(writer)-\(index)", channel: channels[(writer + index) % channels.count]
-                )
-                state.unanswered[writer] = pending
-                return pending
-            }
-            do {
-                let (status, body) = try await api.call(
-                    .POST, "/v1/channels/\(channel)/messages", body: "{\"text\":\"\(key)\"}",
-                    headers: [("Idempotency-Key", key)], timeout: .seconds(10))
-                guard status == 201 || status == 200, let message = body["message"] as? [String: Any],
-                    let id = message["id"] as? String, let seq = message["seq"] as? Int
-                else {
-                    if status >= 500 && status != 503 {
-                        state.withLock { $0.violations.append("writer: POST answered \(status): \(body)") }
-                    }
-                    return
-                }
-                state.withLock { state in
-                    state.acknowledged.append(Acknowledged(key: key, channel: channel, id: id, seq: seq))
-                    state.unanswered[writer] = nil
-                }
-            } catch {
-                return
-            }
+        while !stopped(), await post(writer: writer, api: api) {}
+    }
+
+    /// Sends the writer's unanswered post again, if it has one.
+    func retryUnanswered(writer: Int, api: BenchAPI) async {
+        if state.withLock({ $0.unanswered[writer] != nil }) { _ = await post(writer: writer, api: api) }
+    }
+
+    /// Sends the writer's unanswered post, or its next one; false when it got no answer.
+    private func post(writer: Int, api: BenchAPI) async -> Bool {
+        let (key, channel) = state.withLock { state in
+            if let pending = state.unanswered[writer] { return pending }
+            let index = state.next[writer, default: 0]
+            state.next[writer] = index + 1
+            let pending = (key: "w\(writer)-\(index)", channel: channels[(writer + index) % channels.count])
+            state.unanswered[writer] = pending
+            return pending
         }
+        guard
+            let (status, body) = try? await api.call(
+                .POST, "/v1/channels/\(channel)/messages", body: "{\"text\":\"\(key)\"}",
+                headers: [("Idempotency-Key", key)], timeout: .seconds(10))
+        else { return false }
+        guard status == 201 || status == 200, let message = body["message"] as? [String: Any],
+            let id = message["id"] as? String, let seq = message["seq"] as? Int
+        else {
+            if status >= 500 && status != 503 {
+                state.withLock { $0.violations.append("writer: POST answered \(status): \(body)") }
+            }
+            return false
+        }
+        state.withLock { state in
+            state.acknowledged.append(Acknowledged(key: key, channel: channel, id: id, seq: seq))
+            state.unanswered[writer] = nil
+        }
+        return true
     }
 
     var acknowledged: [Acknowledged] { state.withLock { $0.acknowledged } }
