@@ -116,6 +116,14 @@ import Testing
                 try server.storage.shardInfo($0).head
             }
             #expect(head.reduce(0, +) == 1)
+            // Another API key has its own keys; a key whose event was deleted is a conflict.
+            let other = try await postEvent(
+                server, try self.key(server), metadata: ["idempotencyKey": "once"])
+            #expect(other.status == .created)
+            let firstID = try #require(first.body["eventId"] as? String)
+            #expect(try await server.send(.delete, "/v1/events/\(firstID)", headers: key).status == .ok)
+            expectError(
+                try await postEvent(server, key, metadata: ["idempotencyKey": "once"]), .conflict, "conflict")
         }
     }
 

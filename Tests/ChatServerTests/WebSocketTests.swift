@@ -159,6 +159,22 @@ import Testing
         }
     }
 
+    @Test func aConnectionMaySubscribeToAtMostTheConfiguredNumberOfChannels() async throws {
+        try await TestServer.run(configure: { $0.webSocket.delivery.maxSubscriptions = 1 }) { server in
+            let first = try await server.createChannel(by: "alice")
+            let second = try await server.createChannel(by: "alice")
+            let probe = WebSocketProbe(port: server.port, token: try await server.token("alice"))
+            try await probe.subscribe(first)
+            try probe.send(["type": "subscribe", "channelId": second])
+            let refused = try await probe.next()
+            #expect(refused["code"] as? String == "invalid_request")
+            #expect(refused["channelId"] as? String == second)
+            // Subscribing again to the same channel is not a new subscription.
+            try await probe.subscribe(first)
+            try await probe.close()
+        }
+    }
+
     @Test func editsAndDeletesArriveAsEventFrames() async throws {
         try await TestServer.run { server in
             let channel = try await server.createChannel(by: "alice")
