@@ -44,7 +44,7 @@ public struct InboxService: Sendable {
         ] {
             if let value { try Self.validateName(value, field: field) }
         }
-        let eventID = UUID().uuidString.lowercased()
+        let eventID = RandomUUID.make()
         let payload = EventCreatedPayload(
             eventId: eventID, source: new.source, eventType: new.eventType, payload: new.payload,
             metadata: new.metadata)
@@ -52,7 +52,16 @@ public struct InboxService: Sendable {
             AppendRequest(
                 stream: .triggers, partitionKey: eventID, type: InboxRecordType.created, actor: poster,
                 idempotencyKey: new.metadata.idempotencyKey.map { "\(poster)/\($0)" },
-                payload: Array(try JSONEncoder().encode(payload))))
+                payload: payload.json))
+        if !result.isDuplicate {
+            // Built from what was just committed rather than read back.
+            return PostedEvent(
+                event: InboxEvent(
+                    eventId: eventID, source: new.source, eventType: new.eventType, payload: new.payload,
+                    metadata: new.metadata, status: .pending, createdAt: result.record.createdAt.rfc3339,
+                    acknowledgedAt: nil),
+                created: true)
+        }
         let originalID = result.record.partitionKey
         guard let event = try event(originalID) else {
             throw InboxError.conflict("the event first posted with this idempotency key was deleted")
@@ -93,7 +102,7 @@ public struct InboxService: Sendable {
         let result = try await log.append(
             AppendRequest(
                 stream: .triggers, partitionKey: eventID, type: InboxRecordType.acknowledged, actor: poster,
-                payload: Array(try JSONEncoder().encode(EventReferencePayload(eventId: eventID))),
+                payload: EventReferencePayload.json(eventId: eventID),
                 precondition: { store in
                     guard let event = try InboxProjection.stored(eventID, in: store) else {
                         throw InboxError.notFound("event \(eventID) not found")
@@ -121,7 +130,7 @@ public struct InboxService: Sendable {
             _ = try await log.append(
                 AppendRequest(
                     stream: .triggers, partitionKey: eventID, type: InboxRecordType.deleted, actor: poster,
-                    payload: Array(try JSONEncoder().encode(EventReferencePayload(eventId: eventID))),
+                    payload: EventReferencePayload.json(eventId: eventID),
                     precondition: { store in
                         guard try InboxProjection.stored(eventID, in: store) != nil else {
                             throw AlreadyGone()

@@ -64,8 +64,8 @@ struct StoredEvent {
     /// The `event.created` record's JSON payload.
     var created: [UInt8]
 
-    /// The fields the indexes need, decoded without the payload's own structure.
-    struct Keys: Decodable {
+    /// The fields the indexes need.
+    struct Keys {
         var eventId: String
         var source: String
         var eventType: String
@@ -100,12 +100,13 @@ struct StoredEvent {
     }
 
     func keys() throws -> Keys {
-        try JSONDecoder().decode(Keys.self, from: Data(created))
+        let payload = try EventCreatedPayload(json: created)
+        return Keys(eventId: payload.eventId, source: payload.source, eventType: payload.eventType)
     }
 
     /// The event as clients see it.
     func event() throws -> InboxEvent {
-        let payload = try JSONDecoder().decode(EventCreatedPayload.self, from: Data(created))
+        let payload = try EventCreatedPayload(json: created)
         return InboxEvent(
             eventId: payload.eventId, source: payload.source, eventType: payload.eventType,
             payload: payload.payload,

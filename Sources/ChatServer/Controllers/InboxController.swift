@@ -7,13 +7,6 @@ import Inbox
 struct InboxController {
     let inbox: InboxService
 
-    struct PostBody: Decodable {
-        var source: String
-        var eventType: String
-        var payload: JSONValue
-        var metadata: [String: JSONValue]?
-    }
-
     func addRoutes(to group: RouterGroup<ChatRequestContext>, table: RouteTable) {
         group.post("events", use: post)
         group.get("inbox", use: pending)
@@ -27,13 +20,13 @@ struct InboxController {
 
     @Sendable func post(_ request: Request, context: ChatRequestContext) async throws -> JSONResponse<Created>
     {
-        let (body, _) = try await JSONBody.decode(
-            PostBody.self, from: request, context: context,
-            allowedFields: ["source", "eventType", "payload", "metadata"])
+        let (body, _) = try await JSONBody.object(
+            from: request, context: context, allowedFields: ["source", "eventType", "payload", "metadata"])
         let posted = try await inbox.post(
             InboxService.NewEvent(
-                source: body.source, eventType: body.eventType, payload: body.payload,
-                metadata: try Self.metadata(body.metadata)),
+                source: try body.string("source"), eventType: try body.string("eventType"),
+                payload: try body.value("payload"),
+                metadata: try Self.metadata(body.optionalObject("metadata"))),
             by: try poster(context))
         return JSONResponse(
             status: posted.created ? .created : .ok,

@@ -5,11 +5,6 @@ import Hummingbird
 struct MessageController {
     let chat: ChatService
 
-    struct PostBody: Decodable {
-        var text: String
-        var metadata: [String: JSONValue]?
-    }
-
     struct EditBody: Decodable {
         var text: String
     }
@@ -49,10 +44,10 @@ struct MessageController {
         MessageResponse
     > {
         let user = try context.requireUser()
-        let (body, raw) = try await JSONBody.decode(
-            PostBody.self, from: request, context: context, allowedFields: ["text", "metadata"])
+        let (body, raw) = try await JSONBody.object(
+            from: request, context: context, allowedFields: ["text", "metadata"])
         let posted = try await chat.postMessage(
-            body.text, metadata: body.metadata.map(JSONValue.object),
+            try body.string("text"), metadata: try body.optionalObject("metadata").map(JSONValue.object),
             to: try context.parameters.require("channelId"),
             by: user, idempotencyKey: request.headers[.idempotencyKey], requestBody: raw)
         return JSONResponse(

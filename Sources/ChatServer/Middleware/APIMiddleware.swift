@@ -1,3 +1,4 @@
+import Chat
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -16,7 +17,7 @@ struct APIMiddleware: RouterMiddleware {
     ) async throws -> Response {
         var context = context
         let clientID = request.headers[.requestID].flatMap { Self.acceptable($0) ? $0 : nil }
-        context.requestID = clientID ?? UUID().uuidString.lowercased()
+        context.requestID = clientID ?? RandomUUID.make()
         let started = ContinuousClock.now
         var response: Response
         do {

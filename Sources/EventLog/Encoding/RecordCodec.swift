@@ -118,31 +118,32 @@ enum RecordCodec {
         let keyLength = length(5)
         let total = streamLength + typeLength + partitionKeyLength + channelLength + actorLength + keyLength
         guard headerSize + total + payloadLength == bytes.count else { throw .truncated(bytes.count) }
-        var offset = headerSize
-        func text(_ length: Int) -> String {
-            defer { offset += length }
-            return String(
-                decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length]), as: UTF8.self)
+        let base = bytes.baseAddress!
+        func text(_ start: Int, _ length: Int) -> String {
+            String(decoding: UnsafeRawBufferPointer(start: base + start, count: length), as: UTF8.self)
         }
         let flags = bytes[1]
-        let stream = text(streamLength)
-        let type = text(typeLength)
-        let partitionKey = text(partitionKeyLength)
+        let typeStart = headerSize + streamLength
+        let partitionKeyStart = typeStart + typeLength
+        let channelStart = partitionKeyStart + partitionKeyLength
+        let actorStart = channelStart + channelLength
+        let keyStart = actorStart + actorLength
+        let payloadStart = keyStart + keyLength
+        let stream = StreamName(text(headerSize, streamLength))
+        let type = text(typeStart, typeLength)
+        let partitionKey = text(partitionKeyStart, partitionKeyLength)
         // A channel record's partition key is its channel id: share the string instead of decoding it twice.
-        let sameAsPartitionKey =
+        let channelID =
             channelLength == partitionKeyLength
-            && memcmp(
-                bytes.baseAddress! + offset - partitionKeyLength, bytes.baseAddress! + offset, channelLength)
-                == 0
-        let channelID = sameAsPartitionKey ? partitionKey : text(channelLength)
-        if sameAsPartitionKey { offset += channelLength }
-        let actor = text(actorLength)
-        let idempotencyKey = text(keyLength)
-        let payload = [UInt8](UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + payloadLength]))
+                && memcmp(base + partitionKeyStart, base + channelStart, channelLength) == 0
+            ? partitionKey : text(channelStart, channelLength)
+        let actor = text(actorStart, actorLength)
+        let idempotencyKey = text(keyStart, keyLength)
+        let payload = [UInt8](UnsafeRawBufferPointer(start: base + payloadStart, count: payloadLength))
         let hasChannel = flags & Flag.channel != 0
         return Record(
             id: RecordID(high: u64(32), low: u64(40)),
-            stream: StreamName(stream),
+            stream: stream,
             shard: ShardID(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2, as: UInt16.self))),
             seq: u64(8),
             type: type,

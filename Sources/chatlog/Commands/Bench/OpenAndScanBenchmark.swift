@@ -11,7 +11,7 @@ struct OpenAndScanBenchmark {
 
     func run(into report: inout BenchReport) async throws {
         try await build()
-        try scan(into: &report)
+        try await scan(into: &report)
         try rawScan(into: &report)
         try open(into: &report)
     }
@@ -50,30 +50,51 @@ struct OpenAndScanBenchmark {
         Console.endProgress()
     }
 
-    private func scan(into report: inout BenchReport) throws {
-        let storage = try LMDBStorage(directory: directory, readOnly: true)
-        defer { storage.close() }
-        let started = ContinuousClock.now
+    /// Reads every shard to its end with envelopes decoded and checksums checked: first one reader
+    /// shard after shard, then one reader per shard at once, as a consumer group reads.
+    private func scan(into report: inout BenchReport) async throws {
+        // Each pass opens the log afresh, so each maps its pages itself.
+        var storage = try LMDBStorage(directory: directory, readOnly: true)
+        let shards = storage.streams.flatMap(\.shards)
+        var started = ContinuousClock.now
         var count = 0
-        var payloadBytes = 0
-        for shard in storage.streams.flatMap(\.shards) {
-            var after: SequenceNumber = 0
-            while true {
-                let page = try storage.loadNext(shard, after: after, limit: 1000, maxBytes: 16 << 20)
-                guard let last = page.last else { break }
-                count += page.count
-                payloadBytes += page.reduce(0) { $0 + $1.payload.count }
-                after = last.seq
-            }
+        for shard in shards { count += try Self.scan(shard, of: storage) }
+        let oneReader = Double(count) / ((ContinuousClock.now - started) / .seconds(1))
+        storage.close()
+        storage = try LMDBStorage(directory: directory, readOnly: true)
+        defer { storage.close() }
+        started = ContinuousClock.now
+        count = try await withThrowingTaskGroup(of: Int.self) { [storage] group in
+            for shard in shards { group.addTask { try Self.scan(shard, of: storage) } }
+            return try await group.reduce(0, +)
         }
-        let rate = Double(count) / ((ContinuousClock.now - started) / .seconds(1))
+        let perShard = Double(count) / ((ContinuousClock.now - started) / .seconds(1))
         report.add(
             String(
-                format: "scan      %d records, envelopes decoded and checksums checked: %10.0f records/s",
-                count, rate),
+                format:
+                    "scan      %d records, envelopes decoded and checksums checked: %10.0f records/s one reader per shard (%d shards), %.0f records/s one reader",
+                count, perShard, shards.count, oneReader),
             key: "scan",
-            .object([("records", .int(Int64(count))), ("recordsPerSecond", .double(rate.rounded()))]))
+            .object([
+                ("records", .int(Int64(count))), ("recordsPerSecond", .double(perShard.rounded())),
+                ("shards", .int(Int64(shards.count))),
+                ("oneReaderRecordsPerSecond", .double(oneReader.rounded())),
+            ]))
+    }
+
+    private static func scan(_ shard: ShardKey, of storage: LMDBStorage) throws -> Int {
+        var after: SequenceNumber = 0
+        var count = 0
+        var payloadBytes = 0
+        while true {
+            let page = try storage.loadNext(shard, after: after, limit: 1000, maxBytes: 16 << 20)
+            guard let last = page.last else { break }
+            count += page.count
+            payloadBytes += page.reduce(0) { $0 + $1.payload.count }
+            after = last.seq
+        }
         precondition(payloadBytes > 0 || count == 0)
+        return count
     }
 
     private func rawScan(into report: inout BenchReport) throws {
