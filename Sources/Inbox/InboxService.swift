@@ -44,7 +44,7 @@ public struct InboxService: Sendable {
         ] {
             if let value { try Self.validateName(value, field: field) }
         }
-        let eventID = RandomUUID.make()
+        let eventID = RandomUUID.makeTimeOrdered(at: .now())
         let payload = EventCreatedPayload(
             eventId: eventID, source: new.source, eventType: new.eventType, payload: new.payload,
             metadata: new.metadata)

@@ -1,3 +1,4 @@
+import EventLog
 import Foundation
 import Testing
 
@@ -57,6 +58,21 @@ import Testing
         value.write(to: &json)
         #expect(json.text == #"{"a":{"y":true,"z":null},"b":[1,2.5,"x\n"],"n":-3}"#)
         #expect(try JSONParser.parse(json.bytes) == value)
+    }
+
+    @Test func timeOrderedUUIDsSortByTime() throws {
+        let early = Timestamp(microseconds: 1_700_000_000_000_000)
+        let ids = (0..<100).map {
+            RandomUUID.makeTimeOrdered(at: Timestamp(microseconds: early.microseconds + Int64($0) * 1000))
+        }
+        #expect(ids == ids.sorted())
+        #expect(Set(ids).count == ids.count)
+        for id in ids {
+            let characters = Array(id)
+            #expect(UUID(uuidString: id) != nil && characters[14] == "7" && "89ab".contains(characters[19]))
+        }
+        // 1_700_000_000_000 ms is 0x18bcfe56800.
+        #expect(ids[0].hasPrefix("018bcfe5-6800-7"))
     }
 
     @Test func randomUUIDsAreVersion4AndDistinct() {
