@@ -8,7 +8,7 @@ package protocol JSONWritable: Sendable {
 
 /// JSON text under construction, as UTF-8 bytes.
 package struct JSONText {
-    package private(set) var bytes: [UInt8] = []
+    package fileprivate(set) var bytes: [UInt8] = []
 
     package init(capacity: Int = 256) {
         bytes.reserveCapacity(capacity)
@@ -43,7 +43,9 @@ package struct JSONText {
         var value = value
         value.withUTF8 { utf8 in
             var runStart = 0
-            for (index, byte) in utf8.enumerated() where byte < 0x20 || byte == 0x22 || byte == 0x5C {
+            for index in utf8.indices {
+                let byte = utf8[index]
+                guard byte < 0x20 || byte == 0x22 || byte == 0x5C else { continue }
                 bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
                 runStart = index + 1
                 switch byte {
@@ -84,9 +86,11 @@ package struct JSONText {
         }
 
         private mutating func key(_ name: String) {
-            if !first { json.raw(",") }
+            if !first { json.bytes.append(UInt8(ascii: ",")) }
             first = false
-            json.raw("\"\(name)\":")
+            json.bytes.append(UInt8(ascii: "\""))
+            json.bytes.append(contentsOf: name.utf8)
+            json.bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
         }
 
         package mutating func field(_ name: String, _ value: String) {
@@ -124,13 +128,6 @@ package struct JSONText {
             key(name)
             json.array(array, each)
         }
-
-        package mutating func field(_ name: String, encodable value: some Encodable) {
-            key(name)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            json.raw((try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null")
-        }
     }
 }
 
@@ -143,7 +140,7 @@ extension Message: JSONWritable {
             object.field("senderId", senderId)
             object.field("text", text)
             object.field("createdAt", createdAt)
-            if let metadata { object.field("metadata", encodable: metadata) }
+            if let metadata { object.field("metadata", metadata) }
             object.field("editedAt", editedAt)
             if deleted == true { object.field("deleted", true) }
             object.field("replyTo", replyTo)

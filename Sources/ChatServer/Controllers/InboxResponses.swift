@@ -83,7 +83,7 @@ extension InboxEvent: JSONWritable {
             object.field("eventId", eventId)
             object.field("source", source)
             object.field("eventType", eventType)
-            object.field("payload", encodable: payload)
+            object.field("payload", payload)
             object.field("metadata", MetadataBody(metadata: metadata))
             object.field("status", status.rawValue)
             object.field("createdAt", createdAt)
