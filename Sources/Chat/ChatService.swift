@@ -126,7 +126,7 @@ public struct ChatService: Sendable {
         requestBody: [UInt8] = [], replyTo: String? = nil
     ) async throws -> PostedMessage {
         try validText(text)
-        let hash = Self.hex(SHA256.hash(data: requestBody))
+        let hash = idempotencyKey == nil ? nil : Self.hex(SHA256.hash(data: requestBody))
         if let idempotencyKey {
             guard (1...255).contains(idempotencyKey.utf8.count), !idempotencyKey.utf8.contains(0) else {
                 throw ChatError.invalidRequest(
@@ -134,18 +134,20 @@ public struct ChatService: Sendable {
             }
         }
         let payload = MessageCreatedPayload(
-            text: text, metadata: metadata, requestHash: idempotencyKey == nil ? nil : hash, replyTo: replyTo)
+            text: text, metadata: metadata, requestHash: hash, replyTo: replyTo)
         let result = try await log.append(
             .channel(
                 channelID, type: ChatRecordType.messageCreated, actor: user,
                 idempotencyKey: idempotencyKey.map { "message:\(user):\(channelID):\($0)" },
-                idempotencyTTL: configuration.idempotencyKeyLifetime, payload: try ChatTables.encode(payload),
+                idempotencyTTL: configuration.idempotencyKeyLifetime, payload: payload.json,
                 precondition: { _ = try ChatQueries(store: $0).channel(channelID, visibleTo: user) }))
-        if result.isDuplicate {
-            let original = try ChatTables.decode(MessageCreatedPayload.self, result.record.payload)
-            guard original.requestHash == hash else {
-                throw ChatError.conflict("Idempotency-Key was already used with a different request")
-            }
+        guard result.isDuplicate else {
+            // Exactly what the projection just stored, built from the committed record.
+            return PostedMessage(message: try Message(created: result.record), created: true)
+        }
+        let original = try MessageCreatedPayload(json: result.record.payload)
+        guard original.requestHash == hash else {
+            throw ChatError.conflict("Idempotency-Key was already used with a different request")
         }
         let message = try log.readProjections {
             try ChatQueries(store: $0).message(result.record.id.description)
@@ -272,7 +274,7 @@ public struct ChatService: Sendable {
             .channel(
                 channelID, type: ChatRecordType.messageCreated, actor: AgentHandler.actor,
                 idempotencyKey: "agent-reply:\(record.id)", causationID: record.id,
-                payload: try ChatTables.encode(payload),
+                payload: payload.json,
                 precondition: { store in
                     guard try ChatQueries(store: store).channel(channelID) != nil else {
                         throw ChatError.notFound("channel \(channelID) not found")

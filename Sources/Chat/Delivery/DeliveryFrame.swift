@@ -6,12 +6,12 @@ import NIOCore
 /// each rendered once into a buffer that every subscriber shares.
 public enum DeliveryFrame {
     /// A channel's record: a `message` frame for a new message, an `event` frame otherwise.
-    static func record(_ record: Record, decoder: JSONDecoder = JSONDecoder()) -> ByteBuffer {
+    static func record(_ record: Record) -> ByteBuffer {
         let channelID = record.channelID ?? record.partitionKey
         let seq = record.channelSeq ?? 0
         var json = JSONText(capacity: 256 + record.payload.count)
         if record.type == ChatRecordType.messageCreated,
-            let message = try? Message(created: record, decoder: decoder)
+            let message = try? Message(created: record)
         {
             json.object { frame in
                 frame.field("type", "message")

@@ -103,9 +103,8 @@ extension DeliveryHub {
         frames.reserveCapacity(records.count + 1)
         var delivered = subscription.delivered
         var ended = false
-        let decoder = JSONDecoder()
         for record in records {
-            frames.append(DeliveryFrame.record(record, decoder: decoder))
+            frames.append(DeliveryFrame.record(record))
             delivered = record.channelSeq ?? delivered
             if let removed = Self.removedMember(record), removed == nil || removed == session.user,
                 delivered > subscription.checkedAt

@@ -3,8 +3,8 @@ import Foundation
 
 extension Message {
     /// The message a `message.created` record creates, as clients first see it.
-    init(created record: Record, decoder: JSONDecoder = JSONDecoder()) throws {
-        let created = try decoder.decode(MessageCreatedPayload.self, from: Data(record.payload))
+    init(created record: Record) throws {
+        let created = try MessageCreatedPayload(json: record.payload)
         self.init(
             id: record.id.description, channelId: record.channelID ?? record.partitionKey,
             seq: record.channelSeq ?? 0, senderId: record.actor, text: created.text,

@@ -11,11 +11,12 @@ public struct ChatProjection: Projection {
 
     public func apply(_ record: Record, to store: any ProjectionStore) throws {
         guard record.stream == .chatEvents, let channelID = record.channelID else { return }
-        let payload = Data(record.payload)
-        let decoder = JSONDecoder()
+        func decode<T: Decodable>(_ type: T.Type) throws -> T {
+            try JSONDecoder().decode(type, from: Data(record.payload))
+        }
         switch record.type {
         case ChatRecordType.channelCreated:
-            let created = try decoder.decode(ChannelCreatedPayload.self, from: payload)
+            let created = try decode(ChannelCreatedPayload.self)
             let state = ChannelState(
                 id: channelID, name: created.name, agent: created.agent, createdBy: record.actor,
                 createdAt: record.createdAt.rfc3339)
@@ -23,7 +24,7 @@ public struct ChatProjection: Projection {
                 ChatTables.channels, key: Array(channelID.utf8), value: state.binary)
             for member in created.members { try addMember(member, to: channelID, in: store) }
         case ChatRecordType.channelRenamed:
-            let renamed = try decoder.decode(ChannelRenamedPayload.self, from: payload)
+            let renamed = try decode(ChannelRenamedPayload.self)
             try updateChannel(channelID, in: store) { $0.name = renamed.name }
         case ChatRecordType.channelDeleted:
             try updateChannel(channelID, in: store) { $0.deleted = true }
@@ -32,12 +33,12 @@ public struct ChatProjection: Projection {
             }
         case ChatRecordType.memberAdded:
             try addMember(
-                try decoder.decode(MemberPayload.self, from: payload).userId, to: channelID, in: store)
+                try decode(MemberPayload.self).userId, to: channelID, in: store)
         case ChatRecordType.memberRemoved:
             try removeMember(
-                try decoder.decode(MemberPayload.self, from: payload).userId, from: channelID, in: store)
+                try decode(MemberPayload.self).userId, from: channelID, in: store)
         case ChatRecordType.messageCreated:
-            let message = try Message(created: record, decoder: decoder)
+            let message = try Message(created: record)
             let seq = message.seq
             try store.put(
                 ChatTables.messages, key: ChatTables.message(channelID: channelID, seq: seq),
@@ -51,20 +52,20 @@ public struct ChatProjection: Projection {
                     value: ChatTables.message(channelID: channelID, seq: seq))
             }
         case ChatRecordType.messageEdited:
-            let edited = try decoder.decode(MessageEditedPayload.self, from: payload)
+            let edited = try decode(MessageEditedPayload.self)
             try updateMessage(edited.messageId, in: store) { message in
                 message.text = edited.text
                 message.editedAt = record.createdAt.rfc3339
             }
         case ChatRecordType.messageDeleted:
-            let deleted = try decoder.decode(MessageDeletedPayload.self, from: payload)
+            let deleted = try decode(MessageDeletedPayload.self)
             try updateMessage(deleted.messageId, in: store) { message in
                 message.text = nil
                 message.metadata = nil
                 message.deleted = true
             }
         case AgentHandler.failedType:
-            let failed = try decoder.decode(MessageDeletedPayload.self, from: payload)
+            let failed = try decode(MessageDeletedPayload.self)
             try store.put(ChatTables.agentFailures, key: Array(failed.messageId.utf8), value: [])
         default:
             return
