@@ -19,6 +19,9 @@ final class LogWriter: Sendable {
     private let clock: any LogClock
     private let logger: Logger
     private let stopped = DispatchSemaphore(value: 0)
+    /// Resumes the committed writers, in commit order, while the writer thread goes on to the
+    /// next group: 150 resumptions took a tenth of the writer's time.
+    private let acknowledger = DispatchQueue(label: "chatlog-acknowledger")
     let counters = WriterCounters()
 
     init(
@@ -79,6 +82,7 @@ final class LogWriter: Sendable {
     func stop() {
         queue.close()
         stopped.wait()
+        acknowledger.sync {}
     }
 
     private var syncInterval: Duration? {
@@ -136,8 +140,12 @@ final class LogWriter: Sendable {
                 counters.recordCommit(
                     records: appended, nanoseconds: (ContinuousClock.now - started).nanoseconds)
                 metas.merge(touched) { $1 }
-                for completion in completions { completion() }
-                notifier.publish(touched.mapValues(\.head))
+                let acknowledgements = Acknowledgements(completions: completions)
+                let heads = touched.mapValues(\.head)
+                acknowledger.async { [notifier] in
+                    for completion in acknowledgements.completions { completion() }
+                    notifier.publish(heads)
+                }
                 return
             } catch let error as LMDBError
                 where error.isMapFull && environment.mapSize < configuration.maxMapSize
@@ -262,4 +270,10 @@ final class LogWriter: Sendable {
             throw .invalidArgument("\(field) must not contain a NUL character")
         }
     }
+}
+
+/// A commit's acknowledgements, handed from the writer thread to the acknowledger: each is
+/// called once, there, and captures only its own continuation.
+private struct Acknowledgements: @unchecked Sendable {
+    let completions: [() -> Void]
 }
