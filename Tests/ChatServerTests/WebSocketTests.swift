@@ -38,13 +38,14 @@ import Testing
             let refused = WebSocketProbe(port: server.port, token: "not-a-token")
             await #expect(throws: WebSocketClientError.self) { try await refused.closed() }
             for headers in [[], ["Authorization: Bearer wrong.token.here"]] {
-                let (status, body) = try rawUpgradeRequest(port: server.port, headers: headers)
+                let (status, body) = try await rawUpgradeRequest(port: server.port, headers: headers)
                 #expect(status == 401)
                 #expect((body["error"] as? [String: Any])?["code"] as? String == "unauthorized")
             }
             let expired = try await server.token("alice", ttl: .seconds(-60))
             #expect(
-                try rawUpgradeRequest(port: server.port, headers: ["Authorization: Bearer \(expired)"]).status
+                try await rawUpgradeRequest(port: server.port, headers: ["Authorization: Bearer \(expired)"])
+                    .status
                     == 401)
             // Without an upgrade it is an ordinary request: the token is still checked first.
             expectError(try await server.send(.get, "/v1/ws"), .unauthorized, "unauthorized")
@@ -56,7 +57,7 @@ import Testing
         try await TestServer.run(configure: { $0.webSocket.pingInterval = .milliseconds(200) }) { server in
             let token = try await server.token("alice")
             let started = ContinuousClock.now
-            let bytes = rawUpgrade(port: server.port, headers: ["Authorization: Bearer \(token)"])
+            let bytes = await rawUpgrade(port: server.port, headers: ["Authorization: Bearer \(token)"])
             #expect(ContinuousClock.now - started < .seconds(15), "closed by the server, not the timeout")
             let text = String(decoding: bytes.prefix(12), as: UTF8.self)
             #expect(text.hasPrefix("HTTP/1.1 101"))

@@ -151,8 +151,9 @@ public struct WebSocketProbe {
 
 /// Sends one raw HTTP/1.1 request on a new connection and returns the status and body (the
 /// server closes after a refused upgrade).
-public func rawUpgradeRequest(port: Int, headers: [String]) throws -> (status: Int, body: [String: Any]) {
-    let text = String(decoding: rawUpgrade(port: port, headers: headers), as: UTF8.self)
+public func rawUpgradeRequest(port: Int, headers: [String]) async throws -> (status: Int, body: [String: Any])
+{
+    let text = String(decoding: await rawUpgrade(port: port, headers: headers), as: UTF8.self)
     let status = Int(text.split(separator: " ").dropFirst().first ?? "") ?? 0
     let body = text.components(separatedBy: "\r\n\r\n").dropFirst().joined()
     return (status, (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:])
@@ -160,9 +161,31 @@ public func rawUpgradeRequest(port: Int, headers: [String]) throws -> (status: I
 
 /// Sends an upgrade request on a new connection and returns every byte the server sends until
 /// it closes the connection (or `timeout` passes). The client never answers a ping.
-public func rawUpgrade(port: Int, headers: [String], timeout: Int = 20) -> [UInt8] {
+///
+/// The blocking socket calls run on a thread of their own: blocking one of the cooperative
+/// pool's two threads here would starve the in-process server that is meant to answer.
+public func rawUpgrade(port: Int, headers: [String], timeout: Int = 20) async -> [UInt8] {
+    let result = await withCheckedContinuation { continuation in
+        Thread {
+            continuation.resume(returning: blockingUpgrade(port: port, headers: headers, timeout: timeout))
+        }
+        .start()
+    }
+    switch result {
+    case .success(let bytes): return bytes
+    case .failure(let error):
+        Issue.record("raw upgrade: \(error.message)")
+        return []
+    }
+}
+
+private struct SocketFailure: Error {
+    var message: String
+}
+
+private func blockingUpgrade(port: Int, headers: [String], timeout: Int) -> Result<[UInt8], SocketFailure> {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    #expect(fd >= 0)
+    guard fd >= 0 else { return .failure(SocketFailure(message: "socket() failed")) }
     defer { close(fd) }
     var limit = timeval(tv_sec: timeout, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
@@ -175,7 +198,7 @@ public func rawUpgrade(port: Int, headers: [String], timeout: Int = 20) -> [UInt
             connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
         }
     }
-    #expect(connected == 0)
+    guard connected == 0 else { return .failure(SocketFailure(message: "connect() failed")) }
     let request =
         ([
             "GET /v1/ws HTTP/1.1", "Host: 127.0.0.1", "Connection: Upgrade", "Upgrade: websocket",
@@ -190,5 +213,5 @@ public func rawUpgrade(port: Int, headers: [String], timeout: Int = 20) -> [UInt
         if count <= 0 { break }
         response += buffer[..<count]
     }
-    return response
+    return .success(response)
 }
