@@ -140,11 +140,12 @@ final class LogWriter: Sendable {
                 counters.recordCommit(
                     records: appended, nanoseconds: (ContinuousClock.now - started).nanoseconds)
                 metas.merge(touched) { $1 }
+                // Readers waiting for new records hear of them at once; the writers' own
+                // acknowledgements follow from the acknowledger.
+                notifier.publish(touched.mapValues(\.head))
                 let acknowledgements = Acknowledgements(completions: completions)
-                let heads = touched.mapValues(\.head)
-                acknowledger.async { [notifier] in
+                acknowledger.async {
                     for completion in acknowledgements.completions { completion() }
-                    notifier.publish(heads)
                 }
                 return
             } catch let error as LMDBError
