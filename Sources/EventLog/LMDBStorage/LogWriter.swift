@@ -140,12 +140,19 @@ final class LogWriter: Sendable {
                 counters.recordCommit(
                     records: appended, nanoseconds: (ContinuousClock.now - started).nanoseconds)
                 metas.merge(touched) { $1 }
-                // Readers waiting for new records hear of them at once; the writers' own
-                // acknowledgements follow from the acknowledger.
+                // Readers waiting for new records hear of them at once. The writers' own
+                // acknowledgements follow here when nothing else waits (a thread hand-off
+                // costs more than it saves), else from the acknowledger while the next group
+                // is written.
                 notifier.publish(touched.mapValues(\.head))
-                let acknowledgements = Acknowledgements(completions: completions)
-                acknowledger.async {
-                    for completion in acknowledgements.completions { completion() }
+                if queue.hasJobs {
+                    let acknowledgements = Acknowledgements(completions: completions)
+                    acknowledger.async {
+                        for completion in acknowledgements.completions { completion() }
+                    }
+                } else {
+                    acknowledger.sync {}
+                    for completion in completions { completion() }
                 }
                 return
             } catch let error as LMDBError
