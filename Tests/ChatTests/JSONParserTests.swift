@@ -40,6 +40,49 @@ import Testing
         #expect(throws: JSONParseError.self) { try JSONParser.parse([0x22, 0xFF, 0xFE, 0x22]) }
     }
 
+    /// Thousands of byte-level mutations of valid documents: the parser accepts exactly what
+    /// `JSONDecoder` accepts and reads the same value from it, except a trailing comma, which
+    /// `JSONDecoder` lets through and RFC 8259 does not.
+    @Test func agreesWithFoundationOnMutatedDocuments() throws {
+        let seeds = [
+            #"{"source":"billing","eventType":"invoice.paid","payload":{"n":[1,2.5e3,-0.25,true,null]},"metadata":{"priority":"high"}}"#,
+            #"{"text":"h\u00e9llo \"q\" \n","metadata":{"a":{"b":[[],{}]}}}"#,
+            #"[0, -1, 1e-7, "\ud83d\ude00", {"k": false}]"#,
+        ].map { Array($0.utf8) }
+        let alphabet =
+            Array(#"{}[]":,.-+eE0123456789\ tnrfu"ab"#.utf8) + [0x00, 0x1F, 0x7F, 0xC3, 0xA9, 0xFF]
+        var random = SplitMix(seed: 0x5EED)
+        var disagreements: [String] = []
+        for round in 0..<6000 {
+            var bytes = seeds[round % seeds.count]
+            for _ in 0...(random.next() % 3) {
+                let position = Int(random.next() % UInt64(bytes.count + 1))
+                let byte = alphabet[Int(random.next() % UInt64(alphabet.count))]
+                switch random.next() % 3 {
+                case 0 where position < bytes.count: bytes[position] = byte
+                case 1 where position < bytes.count: bytes.remove(at: position)
+                default: bytes.insert(byte, at: position)
+                }
+            }
+            let ours = try? JSONParser.parse(bytes)
+            let foundation = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+            // JSONDecoder takes a trailing comma; RFC 8259 (and this parser) does not.
+            if ours == nil, foundation != nil, Self.hasTrailingComma(bytes) { continue }
+            if ours != foundation {
+                disagreements.append(String(decoding: bytes, as: UTF8.self).debugDescription)
+            }
+        }
+        #expect(
+            disagreements.isEmpty, "\(disagreements.count) disagreements, e.g. \(disagreements.prefix(5))")
+    }
+
+    private static func hasTrailingComma(_ bytes: [UInt8]) -> Bool {
+        let significant = bytes.filter { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
+        return zip(significant, significant.dropFirst()).contains {
+            $0 == UInt8(ascii: ",") && ($1 == UInt8(ascii: "]") || $1 == UInt8(ascii: "}"))
+        }
+    }
+
     @Test func refusesDeepNesting() throws {
         let deep =
             String(repeating: "[", count: JSONParser.maxDepth + 1)
@@ -85,5 +128,18 @@ import Testing
             #expect(characters[14] == "4")
             #expect("89ab".contains(characters[19]))
         }
+    }
+}
+
+/// A small deterministic generator for the mutation test.
+private struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
