@@ -38,6 +38,29 @@ import Testing
         }
     }
 
+    @Test func theStoredFormIsTheAPIJSONAndOlderBinaryValuesStillRead() throws {
+        let messages = [
+            Message(
+                id: "m1", channelId: "c1", seq: 7, senderId: "bob", text: "héllo \"you\"\n",
+                createdAt: "2026-12-01T00:00:00.000Z",
+                metadata: .object(["a": .array([.number(1.5), .null])]),
+                editedAt: "2026-12-01T00:00:01.000Z", deleted: nil, replyTo: "m0"),
+            Message(
+                id: "m2", channelId: "c1", seq: 8, senderId: "alice", text: nil,
+                createdAt: "2026-12-01T00:00:02.000Z",
+                metadata: .null, editedAt: nil, deleted: true, replyTo: nil),
+        ]
+        for message in messages {
+            var rendered = JSONText(capacity: 256)
+            message.write(to: &rendered)
+            #expect(message.stored == rendered.bytes)
+            #expect(try Message(stored: message.stored) == message)
+            #expect(try Message(stored: try message.binary) == message)
+            #expect(try Message.json(stored: try message.binary) == message.stored)
+        }
+        #expect(throws: (any Error).self) { try Message(stored: Array(#"{"id":"x"}"#.utf8)) }
+    }
+
     @Test func theProjectionIsAFoldOfTheLog() async throws {
         try await withChat { chat, storage in
             let channel = try await chat.createChannel(by: "alice", name: "x", members: ["bob"], agent: true)

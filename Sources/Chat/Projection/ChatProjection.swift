@@ -42,7 +42,7 @@ public struct ChatProjection: Projection {
             let seq = message.seq
             try store.put(
                 ChatTables.messages, key: ChatTables.message(channelID: channelID, seq: seq),
-                value: try message.binary)
+                value: message.stored)
             try store.put(
                 ChatTables.messageIDs, key: Array(message.id.utf8),
                 value: ChatTables.message(channelID: channelID, seq: seq))
@@ -99,8 +99,8 @@ public struct ChatProjection: Projection {
         guard let key = try store.get(ChatTables.messageIDs, key: Array(messageID.utf8)),
             let bytes = try store.get(ChatTables.messages, key: key)
         else { return }
-        var message = try Message(binary: bytes)
+        var message = try Message(stored: bytes)
         change(&message)
-        try store.put(ChatTables.messages, key: key, value: try message.binary)
+        try store.put(ChatTables.messages, key: key, value: message.stored)
     }
 }

@@ -53,14 +53,23 @@ struct ChatQueries {
         guard let key = try store.get(ChatTables.messageIDs, key: Array(messageID.utf8)),
             let bytes = try store.get(ChatTables.messages, key: key)
         else { return nil }
-        return try Message(binary: bytes)
+        return try Message(stored: bytes)
     }
 
     /// Up to `limit` messages with seq in `range`, walking from its low end (`ascending`) or high end.
     func messages(
         _ channelID: String, range: ClosedRange<UInt64>, ascending: Bool, limit: Int
     ) throws -> [Message] {
-        var messages: [Message] = []
+        try storedMessages(channelID, range: range, ascending: ascending, limit: limit).map {
+            try Message(stored: $0.value)
+        }
+    }
+
+    /// The stored forms of up to `limit` messages with seq in `range`, as `messages` walks them.
+    func storedMessages(
+        _ channelID: String, range: ClosedRange<UInt64>, ascending: Bool, limit: Int
+    ) throws -> [(seq: UInt64, value: [UInt8])] {
+        var messages: [(seq: UInt64, value: [UInt8])] = []
         let start = ChatTables.message(
             channelID: channelID, seq: ascending ? range.lowerBound : range.upperBound)
         try store.scan(
@@ -69,7 +78,7 @@ struct ChatQueries {
             key, value in
             let seq = ChatTables.seq(ofMessageKey: key)
             guard range.contains(seq), messages.count < limit else { return false }
-            messages.append(try Message(binary: value))
+            messages.append((seq, value))
             return true
         }
         return messages
