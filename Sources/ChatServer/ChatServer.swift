@@ -3,7 +3,6 @@ import Consumers
 import EventLog
 import Hummingbird
 import HummingbirdCore
-import HummingbirdWebSocket
 import Inbox
 import Logging
 import Prometheus
@@ -102,16 +101,8 @@ public enum ChatServer {
     public static func makeServerBuilder(
         _ dependencies: ChatServerDependencies, configuration: ServerConfiguration
     ) -> HTTPServerBuilder {
-        let webSocketRouter = Router(context: DeliveryRequestContext.self)
-        deliveryEndpoint(dependencies, configuration: configuration).addRoutes(to: webSocketRouter)
-        let webSocket = configuration.webSocket
-        return .http1WebSocketUpgrade(
-            webSocketRouter: webSocketRouter,
-            configuration: .init(
-                ws: .init(
-                    maxFrameSize: webSocket.maxFrameSize,
-                    autoPing: .enabled(timePeriod: webSocket.pingInterval),
-                    closeTimeout: webSocket.closeTimeout)))
+        let endpoint = deliveryEndpoint(dependencies, configuration: configuration)
+        return HTTPServerBuilder { responder in DeliveryChannel(responder: responder, endpoint: endpoint) }
     }
 
     /// The service that runs WebSocket delivery; list it after the application.

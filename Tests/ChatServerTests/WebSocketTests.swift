@@ -70,15 +70,51 @@ import Testing
 
     /// The opcodes of the unmasked frames in `bytes`.
     static func opcodes(_ bytes: [UInt8]) -> [UInt8] {
-        var opcodes: [UInt8] = []
-        var index = 0
-        while index + 2 <= bytes.count {
-            let length = Int(bytes[index + 1] & 0x7F)
-            guard length < 126 else { break }
-            opcodes.append(bytes[index] & 0x0F)
-            index += 2 + length
+        serverFrames(bytes).map(\.opcode)
+    }
+
+    @Test func fragmentsPingsAndTheClosingHandshakeFollowRFC6455() async throws {
+        try await TestServer.run { server in
+            let token = try await server.token("alice")
+            // Sent with the upgrade request itself: a fragmented text message, then a ping.
+            let frames =
+                maskedFrame(opcode: 0x1, fin: false, Array(#"{"type":"#.utf8))
+                + maskedFrame(opcode: 0x0, fin: false, Array(#""pi"#.utf8))
+                + maskedFrame(opcode: 0x0, Array(#"ng"}"#.utf8)) + maskedFrame(opcode: 0x9, Array("hi".utf8))
+            // Once the text pong has arrived the client closes with 4000 and waits for the answer.
+            let close = maskedFrame(opcode: 0x8, [0x0F, 0xA0] + Array("bye".utf8))
+            let bytes = await rawUpgrade(
+                port: server.port, headers: ["Authorization: Bearer \(token)"], frames: frames,
+                reply: (close, { String(decoding: $0, as: UTF8.self).contains(#""type":"pong""#) }))
+            let end = try #require(bytes.firstRange(of: Array("\r\n\r\n".utf8))).upperBound
+            #expect(String(decoding: bytes.prefix(12), as: UTF8.self) == "HTTP/1.1 101")
+            let received = serverFrames(bytes[end...])
+            #expect(
+                received.contains { $0.opcode == 0xA && $0.payload == Array("hi".utf8) },
+                "a pong with the ping's data")
+            #expect(
+                received.contains {
+                    $0.opcode == 0x1 && String(decoding: $0.payload, as: UTF8.self).contains("pong")
+                })
+            #expect(received.last?.opcode == 0x8, "the close is answered, then the socket closes")
+            #expect(received.last?.payload == [0x0F, 0xA0])
         }
-        return opcodes
+    }
+
+    @Test func anUpgradeLaterOnAKeptAliveConnectionIsRedirectedToANewOne() async throws {
+        try await TestServer.run { server in
+            let token = try await server.token("alice")
+            // The first request on the connection is not an upgrade, the second is.
+            let first = "GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+            let text = String(
+                decoding: await rawUpgrade(
+                    port: server.port, headers: ["Authorization: Bearer \(token)"], before: first),
+                as: UTF8.self)
+            let responses = text.components(separatedBy: "HTTP/1.1 ").dropFirst()
+            #expect(responses.first?.hasPrefix("200") == true)
+            #expect(responses.last?.hasPrefix("307") == true)
+            #expect(responses.last?.lowercased().contains("location: /v1/ws") == true)
+        }
     }
 
     @Test func theSocketIsReceiveOnlyButStaysOpen() async throws {

@@ -164,10 +164,19 @@ public func rawUpgradeRequest(port: Int, headers: [String]) async throws -> (sta
 ///
 /// The blocking socket calls run on a thread of their own: blocking one of the cooperative
 /// pool's two threads here would starve the in-process server that is meant to answer.
-public func rawUpgrade(port: Int, headers: [String], timeout: Int = 20) async -> [UInt8] {
+///
+/// `before` goes first on the connection (an earlier request); `frames` go right after the request (before the 101 arrives); `reply` is sent once, as soon as
+/// what has arrived satisfies `when`.
+public func rawUpgrade(
+    port: Int, headers: [String], timeout: Int = 20, before: String = "", frames: [UInt8] = [],
+    reply: (bytes: [UInt8], when: @Sendable ([UInt8]) -> Bool)? = nil
+) async -> [UInt8] {
     let result = await withCheckedContinuation { continuation in
         Thread {
-            continuation.resume(returning: blockingUpgrade(port: port, headers: headers, timeout: timeout))
+            continuation.resume(
+                returning: blockingUpgrade(
+                    port: port, headers: headers, timeout: timeout, before: before, frames: frames,
+                    reply: reply))
         }
         .start()
     }
@@ -183,7 +192,32 @@ private struct SocketFailure: Error {
     var message: String
 }
 
-private func blockingUpgrade(port: Int, headers: [String], timeout: Int) -> Result<[UInt8], SocketFailure> {
+/// A client frame (masked, as a client's must be).
+public func maskedFrame(opcode: UInt8, fin: Bool = true, _ payload: [UInt8]) -> [UInt8] {
+    precondition(payload.count < 126)
+    let mask: [UInt8] = [0x37, 0xFA, 0x21, 0x3D]
+    return [(fin ? 0x80 : 0) | opcode, 0x80 | UInt8(payload.count)] + mask
+        + payload.enumerated().map { $0.element ^ mask[$0.offset % 4] }
+}
+
+/// The server's (unmasked) frames in `bytes`, which start at a frame: opcode and payload each.
+public func serverFrames(_ bytes: some Collection<UInt8>) -> [(opcode: UInt8, payload: [UInt8])] {
+    let bytes = Array(bytes)
+    var frames: [(opcode: UInt8, payload: [UInt8])] = []
+    var index = 0
+    while index + 2 <= bytes.count {
+        let length = Int(bytes[index + 1] & 0x7F)
+        guard length < 126, index + 2 + length <= bytes.count else { break }
+        frames.append((bytes[index] & 0x0F, Array(bytes[(index + 2)..<(index + 2 + length)])))
+        index += 2 + length
+    }
+    return frames
+}
+
+private func blockingUpgrade(
+    port: Int, headers: [String], timeout: Int, before: String, frames: [UInt8],
+    reply: (bytes: [UInt8], when: @Sendable ([UInt8]) -> Bool)?
+) -> Result<[UInt8], SocketFailure> {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { return .failure(SocketFailure(message: "socket() failed")) }
     defer { close(fd) }
@@ -205,13 +239,19 @@ private func blockingUpgrade(port: Int, headers: [String], timeout: Int) -> Resu
             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13",
         ] + headers)
         .joined(separator: "\r\n") + "\r\n\r\n"
-    _ = request.withCString { send(fd, $0, strlen($0), 0) }
+    let bytes = Array((before + request).utf8) + frames
+    _ = send(fd, bytes, bytes.count, 0)
     var response: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 4096)
+    var replied = reply == nil
     while true {
         let count = recv(fd, &buffer, buffer.count, 0)
         if count <= 0 { break }
         response += buffer[..<count]
+        if !replied, let reply, reply.when(response) {
+            replied = true
+            _ = send(fd, reply.bytes, reply.bytes.count, 0)
+        }
     }
     return .success(response)
 }

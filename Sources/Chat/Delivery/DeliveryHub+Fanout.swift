@@ -49,46 +49,33 @@ extension DeliveryHub {
         }
     }
 
-    /// The frames a session's writer sends next: queued frames first, then a step of any
-    /// resume (paced by how fast the writer gets them onto the socket), else it waits.
-    public func next(for session: DeliverySession) async throws -> DeliveryOutput {
-        while true {
-            try Task.checkCancellation()
-            let step: Step = session.state.withLock { state in
-                if let reason = state.closed { return .output(.close(reason)) }
-                if !state.outbox.isEmpty {
-                    let frames = Array(state.outbox)
-                    state.outbox.removeAll(keepingCapacity: false)
-                    state.queuedBytes = 0
-                    return .output(.frames(frames))
-                }
-                if let (channelID, subscription) = state.subscriptions.first(where: { !$0.value.live }) {
-                    return .resume(channelID, subscription)
-                }
-                return .wait
+    /// What a session's connection does next: write its queued frames, else read a step of
+    /// any resume (paced by how fast the connection gets frames onto the socket), else nothing
+    /// until `onWork`. Never blocks.
+    public func next(for session: DeliverySession) -> DeliveryStep {
+        let step: DeliveryStep = session.state.withLock { state in
+            state.workPending = false
+            if let reason = state.closed { return .close(reason) }
+            if !state.outbox.isEmpty {
+                let frames = Array(state.outbox)
+                state.outbox.removeAll(keepingCapacity: false)
+                state.queuedBytes = 0
+                return .frames(frames)
             }
-            switch step {
-            case .output(let output):
-                if case .frames(let frames) = output {
-                    statistics.framesSent.add(frames.count, ordering: .relaxed)
-                }
-                return output
-            case .resume(let channelID, let subscription):
-                let frames = try resume(session, channelID: channelID, from: subscription)
-                if !frames.isEmpty {
-                    statistics.framesSent.add(frames.count, ordering: .relaxed)
-                    return .frames(frames)
-                }
-            case .wait:
-                await session.waitForWork()
+            if let (channelID, subscription) = state.subscriptions.first(where: { !$0.value.live }) {
+                return .resume(DeliveryResume(channelID: channelID, subscription: subscription))
             }
+            return .idle
         }
+        if case .frames(let frames) = step { statistics.framesSent.add(frames.count, ordering: .relaxed) }
+        return step
     }
 
-    enum Step {
-        case output(DeliveryOutput)
-        case resume(String, DeliverySession.Subscription)
-        case wait
+    /// Reads the page `step` names and returns its frames (possibly none: then ask `next` again).
+    public func resume(_ step: DeliveryResume, of session: DeliverySession) throws -> [ByteBuffer] {
+        let frames = try resume(session, channelID: step.channelID, from: step.subscription)
+        statistics.framesSent.add(frames.count, ordering: .relaxed)
+        return frames
     }
 
     /// Reads one page of a resuming subscription from the log. A short page that reaches what

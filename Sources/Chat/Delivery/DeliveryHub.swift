@@ -44,9 +44,11 @@ public final class DeliveryHub: Sendable {
 
     // MARK: Connections
 
-    /// Opens a session for an authenticated user; nil once the hub is shutting down.
-    public func connect(user: String) async -> DeliverySession? {
-        let session = DeliverySession(id: UUID().uuidString.lowercased(), user: user)
+    /// Opens a session for an authenticated user; nil once the hub is shutting down. The hub
+    /// calls `onWork` (under its locks: it must only schedule) when the session has something
+    /// for `next(for:)`.
+    public func connect(user: String, onWork: @escaping @Sendable () -> Void) async -> DeliverySession? {
+        let session = DeliverySession(id: UUID().uuidString.lowercased(), user: user, onWork: onWork)
         let accepted = state.withLock { state in
             guard state.closing == nil else { return false }
             state.sessions[session.id] = session

@@ -14,14 +14,27 @@ public enum DeliveryCloseReason: Sendable, Equatable {
 }
 
 /// What a connection's writer does next.
-public enum DeliveryOutput: Sendable {
+public enum DeliveryStep: Sendable {
     /// Write these frames, in order.
     case frames([ByteBuffer])
+    /// Send the close frame this reason calls for.
     case close(DeliveryCloseReason)
+    /// Read the next page of a resuming subscription from the log (`DeliveryHub.resume`):
+    /// blocking work, for a task rather than an event loop.
+    case resume(DeliveryResume)
+    /// Nothing until the session's `onWork` is called again.
+    case idle
+}
+
+/// A resume page to read: which subscription, from where.
+public struct DeliveryResume: Sendable {
+    let channelID: String
+    let subscription: DeliverySession.Subscription
 }
 
 /// One delivery connection: its user, its subscriptions and its bounded queue of frames.
-/// The hub changes it under its lock; the connection's writer drains it.
+/// The hub changes it under its lock and calls `onWork` when there is something to write;
+/// the connection then takes it with `DeliveryHub.next(for:)`.
 public final class DeliverySession: Sendable {
     /// The connection id, as the registry stores it.
     public let id: String
@@ -29,9 +42,10 @@ public final class DeliverySession: Sendable {
     public let user: String
     let state = Mutex(State())
 
-    init(id: String, user: String) {
+    init(id: String, user: String, onWork: @escaping @Sendable () -> Void) {
         self.id = id
         self.user = user
+        state.withLock { $0.onWork = onWork }
     }
 
     struct Subscription {
@@ -51,8 +65,9 @@ public final class DeliverySession: Sendable {
         var subscriptions: [String: Subscription] = [:]
         var nextGeneration: UInt64 = 0
         var closed: DeliveryCloseReason?
-        var outputWaiter: CheckedContinuation<Void, Never>?
-        var closeWaiters: [CheckedContinuation<DeliveryCloseReason, Never>] = []
+        /// Tells the connection there is work; called once until it next asks for it.
+        var onWork: (@Sendable () -> Void)?
+        var workPending = false
 
         /// Queues a frame and wakes the writer; false when that passes the bounds.
         mutating func enqueue(_ frame: ByteBuffer, limits: DeliveryConfiguration) -> Bool {
@@ -64,8 +79,9 @@ public final class DeliverySession: Sendable {
         }
 
         mutating func wakeWriter() {
-            outputWaiter?.resume()
-            outputWaiter = nil
+            guard !workPending else { return }
+            workPending = true
+            onWork?()
         }
 
         /// Marks the session closed, drops its queue and wakes everyone waiting on it.
@@ -75,8 +91,6 @@ public final class DeliverySession: Sendable {
             outbox.removeAll()
             queuedBytes = 0
             wakeWriter()
-            for waiter in closeWaiters { waiter.resume(returning: reason) }
-            closeWaiters.removeAll()
         }
     }
 
@@ -124,39 +138,6 @@ public final class DeliverySession: Sendable {
     /// Closes the session: its writer and anyone waiting for the close see `reason`.
     public func close(_ reason: DeliveryCloseReason) {
         state.withLock { $0.close(reason) }
-    }
-
-    /// Returns once the session is closed, with the reason.
-    public func waitUntilClosed() async -> DeliveryCloseReason {
-        await withCheckedContinuation { continuation in
-            let reason: DeliveryCloseReason? = state.withLock { state in
-                if let closed = state.closed { return closed }
-                state.closeWaiters.append(continuation)
-                return nil
-            }
-            if let reason { continuation.resume(returning: reason) }
-        }
-    }
-
-    /// Waits until the writer has something to do (or the task is cancelled).
-    func waitForWork() async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let ready = state.withLock { state in
-                    if Task.isCancelled || state.closed != nil || !state.outbox.isEmpty
-                        || state.subscriptions.values.contains(where: { !$0.live })
-                    {
-                        return true
-                    }
-                    state.outputWaiter?.resume()
-                    state.outputWaiter = continuation
-                    return false
-                }
-                if ready { continuation.resume() }
-            }
-        } onCancel: {
-            state.withLock { $0.wakeWriter() }
-        }
     }
 
     /// The channels the session subscribes to.

@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 
 /// Requires a bearer JWT and puts its user in the context; then applies the user's rate limit.
 struct BearerAuthMiddleware: RouterMiddleware {
@@ -21,8 +22,14 @@ extension BearerAuthMiddleware {
     /// The token of an `Authorization: Bearer` header; with `allowQuery`, else a `token` query
     /// parameter (browsers cannot set headers on a WebSocket).
     static func bearerToken(_ request: Request, allowQuery: Bool = false) throws -> String {
-        guard let header = request.headers[.authorization] else {
-            if allowQuery, let token = request.uri.queryParameters["token"] { return String(token) }
+        try bearerToken(
+            authorization: request.headers[.authorization], uri: request.uri, allowQuery: allowQuery)
+    }
+
+    /// `bearerToken` from the parts of a request that has not reached the router.
+    static func bearerToken(authorization header: String?, uri: URI, allowQuery: Bool) throws -> String {
+        guard let header else {
+            if allowQuery, let token = uri.queryParameters["token"] { return String(token) }
             throw APIError.unauthorized(
                 allowQuery
                     ? "missing Authorization: Bearer <token> or a token query parameter"

@@ -1,0 +1,124 @@
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+import NIOWebSocket
+
+/// The server's connections: HTTP/1, where an upgrade of `GET /v1/ws` with a valid token
+/// becomes a `DeliveryConnection`. The upgraded socket is served by NIO handlers alone, with
+/// no task kept per socket, so an idle subscriber costs its channel and its session (a
+/// hummingbird-websocket socket keeps several tasks: about 30 KiB each, idle).
+struct DeliveryChannel: ServerChildChannel, HTTPChannelHandler {
+    enum Negotiated: Sendable {
+        case webSocket
+        case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        /// A refused upgrade, already answered.
+        case refused
+    }
+
+    struct Value: ServerChildChannelValue {
+        let negotiated: EventLoopFuture<Negotiated>
+        let channel: any Channel
+    }
+
+    let responder: HTTPChannelHandler.Responder
+    let endpoint: DeliveryEndpoint
+    let http1 = HTTP1Channel.Configuration()
+
+    init(responder: @escaping HTTPChannelHandler.Responder, endpoint: DeliveryEndpoint) {
+        self.responder = Self.redirectingLateUpgrades(responder)
+        self.endpoint = endpoint
+    }
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            let user = NIOLoopBoundBox<String?>(nil, eventLoop: channel.eventLoop)
+            let refused = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
+            let endpoint = endpoint
+            let upgrader = NIOTypedWebSocketServerUpgrader<Negotiated>(
+                maxFrameSize: endpoint.configuration.maxFrameSize,
+                shouldUpgrade: { channel, head in
+                    guard URI(head.uri).path == DeliveryEndpoint.path else {
+                        return channel.eventLoop.makeSucceededFuture(nil)
+                    }
+                    let authenticated = channel.eventLoop.makePromise(of: String?.self)
+                    authenticated.completeWithTask { await endpoint.user(upgrading: head, on: channel) }
+                    return authenticated.futureResult.map { name in
+                        user.value = name
+                        refused.value = name == nil
+                        return name == nil ? nil : HTTPHeaders()
+                    }
+                },
+                upgradePipelineHandler: { channel, _ in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            endpoint.connection(for: user.value ?? "", logger: logger))
+                        return .webSocket
+                    }
+                })
+            let http1 = http1
+            let upgrades = NIOTypedHTTPServerUpgradeConfiguration(
+                upgraders: [upgrader],
+                notUpgradingCompletionHandler: { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        if refused.value { return .refused }
+                        let pipeline = channel.pipeline.syncOperations
+                        try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                        try pipeline.addHandlers(http1.additionalChannelHandlers())
+                        try pipeline.addHandler(
+                            HTTPConnectionStateHandler(
+                                idleTimeout: http1.idleTimeout.map { .init($0) }, logger: logger))
+                        return .http(
+                            try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
+                                wrappingChannelSynchronously: channel,
+                                configuration: .init(isOutboundHalfClosureEnabled: true)))
+                    }
+                })
+            var configuration = NIOUpgradableHTTPServerPipelineConfiguration(upgradeConfiguration: upgrades)
+            configuration.enablePipelining = false
+            configuration.enableErrorHandling = false
+            configuration.enableResponseHeaderValidation = false
+            configuration.decoderConfiguration.maxHeaderFieldSize = http1.httpDecoder.maxHeaderFieldSize
+            configuration.decoderConfiguration.maxHeaderListSize = http1.httpDecoder.maxHeaderListSize
+            configuration.decoderConfiguration.maxHeaderFieldCount = http1.httpDecoder.maxHeaderFieldCount
+            let negotiated = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
+                configuration: configuration)
+            return Value(negotiated: negotiated, channel: channel)
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        do {
+            switch try await value.negotiated.get() {
+            case .webSocket: return  // The connection's handlers serve it from here on.
+            case .http(let http): await handleHTTP(asyncChannel: http, logger: logger)
+            case .refused: try await value.channel.close()
+            }
+        } catch {
+            logger.debug("connection ended before its first request", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// An upgrade can only be the connection's first request. A later one on a kept-alive
+    /// connection is redirected to the same URI with the connection closed, so the client
+    /// retries it as the first request of a new one.
+    private static func redirectingLateUpgrades(_ responder: @escaping Responder) -> Responder {
+        struct LateUpgrade: Error {}
+        return { (request: Request, writer: consuming ResponseWriter, channel: any Channel) in
+            guard request.headers[.upgrade]?.lowercased() == "websocket",
+                request.uri.path == DeliveryEndpoint.path
+            else {
+                try await responder(request, writer, channel)
+                return
+            }
+            try await writer.writeResponse(
+                HTTPResponse(
+                    status: .temporaryRedirect,
+                    headerFields: [.connection: "close", .location: request.uri.description]))
+            throw LateUpgrade()
+        }
+    }
+}
