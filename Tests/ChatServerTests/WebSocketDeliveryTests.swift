@@ -83,6 +83,28 @@ import Testing
         }
     }
 
+    @Test func aClientThatNeverReadsAgainIsCutOffWithinTheCloseTimeout() async throws {
+        let configure: (inout ServerConfiguration) -> Void = {
+            $0.webSocket.delivery.maxQueuedFrames = 8
+            $0.webSocket.closeTimeout = .milliseconds(300)
+        }
+        try await TestServer.run(configure: configure) { server in
+            let channel = try await server.createChannel(by: "alice")
+            let slow = WebSocketProbe(port: server.port, token: try await server.token("alice"), readLimit: 1)
+            try await slow.subscribe(channel)
+            let hub = server.dependencies.hub
+            let text = String(repeating: "x", count: 60_000)
+            while hub.statistics.slowConsumerDisconnects.load(ordering: .relaxed) == 0 {
+                _ = try await server.post(text, in: channel, by: "alice")
+            }
+            // Its close frame cannot reach a client that reads nothing: the socket is cut instead.
+            let started = ContinuousClock.now
+            await hub.waitUntilDisconnected(timeout: .seconds(30))
+            #expect(hub.connectionCount == 0)
+            #expect(ContinuousClock.now - started < .seconds(10))
+        }
+    }
+
     @Test func theAgentsReplyIsDeliveredToo() async throws {
         try await TestServer.run(agent: true) { server in
             let channel = try await server.createChannel(by: "alice", agent: true)

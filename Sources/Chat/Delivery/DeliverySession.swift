@@ -90,7 +90,9 @@ public final class DeliverySession: Sendable {
             closed = reason
             outbox.removeAll()
             queuedBytes = 0
-            wakeWriter()
+            // Even with a wake-up pending: a connection busy writing looks only for a close.
+            workPending = true
+            onWork?()
         }
     }
 
@@ -138,6 +140,11 @@ public final class DeliverySession: Sendable {
     /// Closes the session: its writer and anyone waiting for the close see `reason`.
     public func close(_ reason: DeliveryCloseReason) {
         state.withLock { $0.close(reason) }
+    }
+
+    /// Why the session was closed; nil while it is open.
+    public var closeReason: DeliveryCloseReason? {
+        state.withLock { $0.closed }
     }
 
     /// The channels the session subscribes to.

@@ -43,6 +43,7 @@ final class DeliveryConnection: ChannelInboundHandler, RemovableChannelHandler {
     private var fragments: (opcode: WebSocketOpcode, data: ByteBuffer)?
     private var inbox = Deque<ClientMessage>()
     private var handlingInbox = false
+    private var readingPaused = false
 
     init(hub: DeliveryHub, user: String, configuration: WebSocketConfiguration, logger: Logger) {
         self.hub = hub
@@ -118,9 +119,14 @@ final class DeliveryConnection: ChannelInboundHandler, RemovableChannelHandler {
 
     // MARK: Writing
 
-    /// Writes what the session has next, unless a burst is still on its way.
+    /// Writes what the session has next, unless a burst is still on its way. A close goes
+    /// out at once all the same: its frame waits behind the burst, its timeout starts now.
     private func drain() {
-        guard let context, let session, !busy, !closing else { return }
+        guard let context, let session, !closing else { return }
+        guard !busy else {
+            if let reason = session.closeReason { close(because: reason) }
+            return
+        }
         switch hub.next(for: session) {
         case .idle: return
         case .frames(let frames): write(frames, context: context)
@@ -263,7 +269,8 @@ final class DeliveryConnection: ChannelInboundHandler, RemovableChannelHandler {
 
     private func receive(_ opcode: WebSocketOpcode, _ data: ByteBuffer) {
         inbox.append(opcode == .text ? .text(data) : .binary)
-        if inbox.count >= Self.maxWaitingMessages {
+        if inbox.count >= Self.maxWaitingMessages, !readingPaused {
+            readingPaused = true
             try? context?.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: false)
         }
         handleInbox()
@@ -275,7 +282,10 @@ final class DeliveryConnection: ChannelInboundHandler, RemovableChannelHandler {
         handlingInbox = true
         let messages = Array(inbox)
         inbox.removeAll()
-        try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: true)
+        if readingPaused {
+            readingPaused = false
+            try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: true)
+        }
         let loop = context.eventLoop
         let this = NIOLoopBound(self, eventLoop: loop)
         Task { [hub] in
