@@ -47,17 +47,17 @@ public struct ConsumerRunner: Service {
 
     private func runShard(_ shard: ShardKey) async throws {
         let stored = try storage.checkpoint(group: group.name, shard: shard)
-        // Registering the checkpoint lets retention see the group even before it processes anything.
-        try await storage.setCheckpoint(stored, group: group.name, shard: shard)
-        var state = ShardConsumerState(checkpoint: stored, policy: group.retry)
         var writer = CheckpointWriter(stored: stored, interval: group.checkpointInterval)
+        // Registering the checkpoint lets retention see the group even before it processes anything.
+        try await storeCheckpoint(stored, shard: shard, in: &writer)
+        var state = ShardConsumerState(checkpoint: stored, policy: group.retry)
         status.update(shard.shard) { $0.running = true }
         defer { status.update(shard.shard) { $0.running = false } }
         try await consume(shard, state: &state, checkpoints: &writer)
         // Stopping mid-batch: keep what is done, so a graceful restart redoes nothing.
         let done = state.completedThrough ?? state.checkpoint
         if done != writer.stored {
-            try await storage.setCheckpoint(done, group: group.name, shard: shard)
+            try await storeCheckpoint(done, shard: shard, in: &writer)
         }
     }
 
@@ -98,8 +98,7 @@ public struct ConsumerRunner: Service {
                     shard, after: after, limit: group.batchSize, maxBytes: 4 << 20)
                 if records.isEmpty {
                     if after != checkpoints.stored {
-                        try await storage.setCheckpoint(after, group: group.name, shard: shard)
-                        checkpoints.didStore(after)
+                        try await storeCheckpoint(after, shard: shard, in: &checkpoints)
                     }
                     try await waitForRecordsOrReset(shard, after: after)
                 } else {
@@ -118,11 +117,27 @@ public struct ConsumerRunner: Service {
                 }
             case .checkpoint(let seq):
                 if checkpoints.shouldStore() {
-                    try await storage.setCheckpoint(seq, group: group.name, shard: shard)
-                    checkpoints.didStore(seq)
+                    try await storeCheckpoint(seq, shard: shard, in: &checkpoints)
                 }
                 state.checkpointed(seq)
             }
+        }
+    }
+
+    /// Stores a checkpoint. A full map refuses it without stopping the group: the records are
+    /// handled, the older checkpoint stands (a restart would hand them over again, which
+    /// handlers already tolerate), and a later batch stores it once retention has made room.
+    private func storeCheckpoint(
+        _ seq: SequenceNumber, shard: ShardKey, in checkpoints: inout CheckpointWriter
+    ) async throws {
+        do {
+            try await storage.setCheckpoint(seq, group: group.name, shard: shard)
+            checkpoints.didStore(seq)
+        } catch EventLogError.storageFull(let reason) {
+            status.update(shard.shard) { $0.lastError = "checkpoint not stored: storage full: \(reason)" }
+            logger.warning(
+                "checkpoint not stored: storage full",
+                metadata: ["group": "\(group.name)", "shard": "\(shard)", "checkpoint": "\(seq)"])
         }
     }
 
