@@ -3,7 +3,8 @@ import Foundation
 import NIOCore
 
 /// The JSON frames the server sends over a delivery socket (DESIGN.md sections 5 and 11),
-/// each rendered once into a buffer that every subscriber shares.
+/// each rendered once — as the complete WebSocket text frame, header included — into a buffer
+/// that every subscriber's socket writes as it is.
 public enum DeliveryFrame {
     /// A channel's record: a `message` frame for a new message, an `event` frame otherwise.
     static func record(_ record: Record) -> ByteBuffer {
@@ -27,7 +28,7 @@ public enum DeliveryFrame {
                 frame.field("event", RecordEvent(record: record))
             }
         }
-        return ByteBuffer(bytes: json.bytes)
+        return wire(json.bytes)
     }
 
     static func subscribed(
@@ -64,7 +65,30 @@ public enum DeliveryFrame {
     private static func render(_ body: (inout JSONText.ObjectWriter) -> Void) -> ByteBuffer {
         var json = JSONText(capacity: 128)
         json.object(body)
-        return ByteBuffer(bytes: json.bytes)
+        return wire(json.bytes)
+    }
+
+    /// A final, unmasked text frame carrying `payload`, as a server sends it (RFC 6455 §5.2).
+    static func wire(_ payload: [UInt8]) -> ByteBuffer {
+        webSocketFrame(opcode: 0x1, payload: payload)
+    }
+
+    /// A final, unmasked frame with this opcode.
+    public static func webSocketFrame(opcode: UInt8, payload: some Collection<UInt8>) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(payload.count + 10)
+        buffer.writeInteger(0x80 | opcode)
+        switch payload.count {
+        case ..<126: buffer.writeInteger(UInt8(payload.count))
+        case ...0xFFFF:
+            buffer.writeInteger(UInt8(126))
+            buffer.writeInteger(UInt16(payload.count))
+        default:
+            buffer.writeInteger(UInt8(127))
+            buffer.writeInteger(UInt64(payload.count))
+        }
+        buffer.writeBytes(payload)
+        return buffer
     }
 }
 

@@ -29,6 +29,10 @@ final class DeliveryConnection: ChannelInboundHandler, RemovableChannelHandler {
     private let configuration: WebSocketConfiguration
     private let logger: Logger
     private var context: ChannelHandlerContext?
+    /// The frame encoder's place in the pipeline. The hub's frames are complete WebSocket
+    /// frames, rendered once for every subscriber, so they are written from there, past the
+    /// encoder; control frames go through it.
+    private var encoded: ChannelHandlerContext?
     private var session: DeliverySession?
     /// The socket has gone: a session that opens late is disconnected at once.
     private var ended = false
@@ -56,6 +60,7 @@ final class DeliveryConnection: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        encoded = try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)
         let loop = context.eventLoop
         let this = NIOLoopBound(self, eventLoop: loop)
         let interval = TimeAmount(configuration.pingInterval)
@@ -89,6 +94,7 @@ final class DeliveryConnection: ChannelInboundHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         end()
         self.context = nil
+        encoded = nil
     }
 
     /// Forgets the socket: the hub drops the session (which breaks the session → connection
@@ -156,12 +162,15 @@ final class DeliveryConnection: ChannelInboundHandler, RemovableChannelHandler {
 
     private func write(_ frames: [ByteBuffer], context: ChannelHandlerContext) {
         guard !frames.isEmpty else { return }
+        guard let place = encoded else {
+            // The upgrade always installs the encoder; without it, nothing can be sent.
+            context.close(promise: nil)
+            return
+        }
         busy = true
         let written = context.eventLoop.makePromise(of: Void.self)
         for (index, frame) in frames.enumerated() {
-            context.write(
-                wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: frame)),
-                promise: index == frames.count - 1 ? written : nil)
+            place.write(NIOAny(frame), promise: index == frames.count - 1 ? written : nil)
         }
         context.flush()
         let this = NIOLoopBound(self, eventLoop: context.eventLoop)
