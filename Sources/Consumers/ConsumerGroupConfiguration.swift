@@ -49,8 +49,13 @@ public protocol RecordHandler: Sendable {
 
     /// Called once a record is dead-lettered, after its last attempt.
     func deadLettered(_ record: Record, error: String) async
+
+    /// Called after each batch, once its records are handled and before its checkpoint, and
+    /// before the shard waits for more.
+    func batchHandled() async
 }
 
 extension RecordHandler {
     public func deadLettered(_ record: Record, error: String) async {}
+    public func batchHandled() async {}
 }

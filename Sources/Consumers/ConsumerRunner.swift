@@ -97,6 +97,8 @@ public struct ConsumerRunner: Service {
                 let records = try storage.loadNext(
                     shard, after: after, limit: group.batchSize, maxBytes: 4 << 20)
                 if records.isEmpty {
+                    // Also here: a reset may have cut a batch short of its checkpoint step.
+                    await handler.batchHandled()
                     if after != checkpoints.stored {
                         try await storeCheckpoint(after, shard: shard, in: &checkpoints)
                     }
@@ -116,6 +118,7 @@ public struct ConsumerRunner: Service {
                     try await handleFailure(error, of: record, attempt: attempt, shard: shard, state: &state)
                 }
             case .checkpoint(let seq):
+                await handler.batchHandled()
                 if checkpoints.shouldStore() {
                     try await storeCheckpoint(seq, shard: shard, in: &checkpoints)
                 }

@@ -4,8 +4,10 @@ import NIOCore
 
 extension DeliveryHub {
     /// Hands a committed record to the live subscribers of its channel. The delivery consumer
-    /// group calls it for every record, in each shard's order.
-    public func fanOut(_ record: Record) {
+    /// group calls it for every record, in each shard's order. With `holdingWakes`, the
+    /// subscribers' connections are told only by `releaseWakes()`, which the group calls after
+    /// each batch: a connection then takes the batch's frames as one burst, one socket write.
+    public func fanOut(_ record: Record, holdingWakes: Bool = false) {
         guard record.stream == .chatEvents, let channelID = record.channelID, let seq = record.channelSeq
         else {
             return
@@ -22,7 +24,8 @@ extension DeliveryHub {
             for (id, session) in subscribers {
                 let ends = removed.map { $0 == nil || $0 == session.user } ?? false
                 switch session.offer(
-                    frame, channelID: channelID, seq: seq, endsMembership: ends, limits: configuration)
+                    frame, channelID: channelID, seq: seq, endsMembership: ends, limits: configuration,
+                    wake: !holdingWakes || ends)
                 {
                 case .queued: queued += 1
                 case .ignored: break
@@ -32,8 +35,24 @@ extension DeliveryHub {
                 case .overflowed: overflowed += 1
                 }
             }
+            // The channel's latest subscribers: a session the record removed was woken above,
+            // and one that unsubscribed meanwhile was woken by its `unsubscribed` frame.
+            if holdingWakes { state.heldWakes[channelID] = subscribers }
         }
         statistics.recordFanOut(queued: queued, overflowed: overflowed, createdAt: record.createdAt)
+    }
+
+    /// Tells every connection that `fanOut(_:holdingWakes: true)` queued frames for.
+    public func releaseWakes() {
+        let held = state.withLock { state in
+            defer { state.heldWakes.removeAll() }
+            return state.heldWakes
+        }
+        // A session subscribed to several of the channels is woken once: the second call finds
+        // its wake-up pending.
+        for (_, subscribers) in held {
+            for session in subscribers.values { session.state.withLock { $0.wakeWriter() } }
+        }
     }
 
     /// For a record that ends memberships: the user it removes, or nil for everyone.

@@ -23,6 +23,8 @@ public final class DeliveryHub: Sendable {
         /// it is committed, so a resume that reaches it can switch to live frames safely.
         var fannedOut: [String: SequenceNumber] = [:]
         var sessions: [String: DeliverySession] = [:]
+        /// Channel → the subscribers `fanOut` queued frames for without waking them yet.
+        var heldWakes: [String: [String: DeliverySession]] = [:]
         var closing: DeliveryCloseReason?
         var drainWaiters: [CheckedContinuation<Void, Never>] = []
     }

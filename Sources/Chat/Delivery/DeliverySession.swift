@@ -69,12 +69,13 @@ public final class DeliverySession: Sendable {
         var onWork: (@Sendable () -> Void)?
         var workPending = false
 
-        /// Queues a frame and wakes the writer; false when that passes the bounds.
-        mutating func enqueue(_ frame: ByteBuffer, limits: DeliveryConfiguration) -> Bool {
+        /// Queues a frame and wakes the writer (unless the caller wakes it later); false when
+        /// that passes the bounds.
+        mutating func enqueue(_ frame: ByteBuffer, limits: DeliveryConfiguration, wake: Bool = true) -> Bool {
             guard closed == nil else { return true }
             outbox.append(frame)
             queuedBytes += frame.readableBytes
-            wakeWriter()
+            if wake { wakeWriter() }
             return outbox.count <= limits.maxQueuedFrames && queuedBytes <= limits.maxQueuedBytes
         }
 
@@ -105,7 +106,7 @@ public final class DeliverySession: Sendable {
     /// a frame past a gap sends the subscription back to resuming from the log.
     func offer(
         _ frame: ByteBuffer, channelID: String, seq: SequenceNumber, endsMembership: Bool,
-        limits: DeliveryConfiguration
+        limits: DeliveryConfiguration, wake: Bool
     ) -> OfferOutcome {
         state.withLock { state in
             guard state.closed == nil, var subscription = state.subscriptions[channelID], subscription.live,
@@ -119,13 +120,13 @@ public final class DeliverySession: Sendable {
             }
             subscription.delivered = seq
             state.subscriptions[channelID] = subscription
-            var fits = state.enqueue(frame, limits: limits)
+            var fits = state.enqueue(frame, limits: limits, wake: wake)
             if endsMembership, seq > subscription.checkedAt {
                 state.subscriptions[channelID] = nil
                 fits =
                     state.enqueue(
                         DeliveryFrame.unsubscribed(channelID: channelID, reason: "membership ended"),
-                        limits: limits)
+                        limits: limits, wake: wake)
                     && fits
                 if fits { return .ended }
             }

@@ -12,7 +12,12 @@ struct DeliveryConsumer: RecordHandler {
     let hub: DeliveryHub
 
     func handle(_ record: Record) async throws {
-        hub.fanOut(record)
+        hub.fanOut(record, holdingWakes: true)
+    }
+
+    /// A batch's frames reach each connection together: one burst, one socket write.
+    func batchHandled() async {
+        hub.releaseWakes()
     }
 
     static func runner(
