@@ -28,6 +28,7 @@ final class DeliveryConnection: ChannelInboundHandler, RemovableChannelHandler {
     private let user: String
     private let configuration: WebSocketConfiguration
     private let logger: Logger
+    private let wakers: LoopWaker.Registry
     private var context: ChannelHandlerContext?
     /// The frame encoder's place in the pipeline. The hub's frames are complete WebSocket
     /// frames, rendered once for every subscriber, so they are written from there, past the
@@ -49,8 +50,12 @@ final class DeliveryConnection: ChannelInboundHandler, RemovableChannelHandler {
     private var handlingInbox = false
     private var readingPaused = false
 
-    init(hub: DeliveryHub, user: String, configuration: WebSocketConfiguration, logger: Logger) {
+    init(
+        hub: DeliveryHub, user: String, configuration: WebSocketConfiguration, wakers: LoopWaker.Registry,
+        logger: Logger
+    ) {
         self.hub = hub
+        self.wakers = wakers
         self.user = user
         self.configuration = configuration
         self.logger = logger
@@ -65,9 +70,9 @@ final class DeliveryConnection: ChannelInboundHandler, RemovableChannelHandler {
         let this = NIOLoopBound(self, eventLoop: loop)
         let interval = TimeAmount(configuration.pingInterval)
         pinger = loop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in this.value.ping() }
-        let (hub, user) = (hub, user)
+        let (hub, user, waker) = (hub, user, wakers.waker(for: loop))
         Task {
-            let session = await hub.connect(user: user) { loop.execute { this.value.drain() } }
+            let session = await hub.connect(user: user) { waker.wake(this) }
             loop.execute { this.value.opened(session) }
         }
     }
@@ -127,7 +132,7 @@ final class DeliveryConnection: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Writes what the session has next, unless a burst is still on its way. A close goes
     /// out at once all the same: its frame waits behind the burst, its timeout starts now.
-    private func drain() {
+    func drain() {
         guard let context, let session, !closing else { return }
         guard !busy else {
             if let reason = session.closeReason { close(because: reason) }

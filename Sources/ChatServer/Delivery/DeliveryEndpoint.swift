@@ -12,6 +12,7 @@ struct DeliveryEndpoint: Sendable {
     let hub: DeliveryHub
     let authority: TokenAuthority
     let configuration: WebSocketConfiguration
+    let wakers = LoopWaker.Registry()
 
     static let path = "/v1/ws"
 
@@ -43,6 +44,6 @@ struct DeliveryEndpoint: Sendable {
 
     /// The handler that serves an upgraded socket.
     func connection(for user: String, logger: Logger) -> DeliveryConnection {
-        DeliveryConnection(hub: hub, user: user, configuration: configuration, logger: logger)
+        DeliveryConnection(hub: hub, user: user, configuration: configuration, wakers: wakers, logger: logger)
     }
 }
