@@ -1,3 +1,4 @@
+import DequeModule
 import EventLog
 import Foundation
 import NIOCore
@@ -76,8 +77,9 @@ extension DeliveryHub {
             state.workPending = false
             if let reason = state.closed { return .close(reason) }
             if !state.outbox.isEmpty {
-                let frames = Array(state.outbox)
-                state.outbox.removeAll(keepingCapacity: false)
+                // Handed over whole, without a copy.
+                let frames = state.outbox
+                state.outbox = Deque()
                 state.queuedBytes = 0
                 return .frames(frames)
             }

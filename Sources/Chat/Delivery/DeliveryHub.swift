@@ -62,17 +62,21 @@ public final class DeliveryHub: Sendable {
     }
 
     /// Forgets a session whose socket has closed.
+    /// The registry forgets it before the hub counts it gone, so once `waitUntilDisconnected`
+    /// returns the registry holds no closed socket.
     public func disconnect(_ session: DeliverySession) async {
         state.withLock { state in
             session.state.withLock { $0.close(.disconnected) }
             for channelID in session.channels { state.channels[channelID]?[session.id] = nil }
+        }
+        await registryWrite { try await $0.disconnected(session) }
+        state.withLock { state in
             state.sessions[session.id] = nil
             if state.sessions.isEmpty {
                 for waiter in state.drainWaiters { waiter.resume() }
                 state.drainWaiters.removeAll()
             }
         }
-        await registryWrite { try await $0.disconnected(session) }
     }
 
     /// Returns once every session has disconnected, or after `timeout`.
@@ -184,14 +188,23 @@ public final class DeliveryHub: Sendable {
                 recovered = first.map { head - $0 + 1 } ?? 0
             }
         }
-        let added = try state.withLock { state in
+        let tooMany = ClientFrame.Refusal(
+            message: "a connection may subscribe to at most \(configuration.maxSubscriptions) channels",
+            channelID: channelID)
+        // The registry has the subscription before the client hears of it. (A connection's
+        // client frames are handled one at a time, so the count cannot change meanwhile.)
+        let (isNew, count) = session.state.withLock {
+            ($0.subscriptions[channelID] == nil, $0.subscriptions.count)
+        }
+        if isNew {
+            guard count < configuration.maxSubscriptions else { throw tooMany }
+            await registryWrite { try await $0.subscribed(session, to: channelID) }
+        }
+        try state.withLock { state in
             try session.state.withLock { sessionState in
                 let isNew = sessionState.subscriptions[channelID] == nil
                 guard !isNew || sessionState.subscriptions.count < configuration.maxSubscriptions else {
-                    throw ClientFrame.Refusal(
-                        message:
-                            "a connection may subscribe to at most \(configuration.maxSubscriptions) channels",
-                        channelID: channelID)
+                    throw tooMany
                 }
                 sessionState.nextGeneration += 1
                 sessionState.subscriptions[channelID] = DeliverySession.Subscription(
@@ -200,12 +213,10 @@ public final class DeliveryHub: Sendable {
                     DeliveryFrame.subscribed(
                         channelID: channelID, head: head, recovered: recovered, truncated: truncated),
                     limits: configuration)
-                guard sessionState.closed == nil else { return false }
+                guard sessionState.closed == nil else { return }
                 state.channels[channelID, default: [:]][session.id] = session
-                return isNew
             }
         }
-        if added { await registryWrite { try await $0.subscribed(session, to: channelID) } }
     }
 
     private func unsubscribe(_ session: DeliverySession, from channelID: String) async {

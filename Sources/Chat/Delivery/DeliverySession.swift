@@ -16,7 +16,7 @@ public enum DeliveryCloseReason: Sendable, Equatable {
 /// What a connection's writer does next.
 public enum DeliveryStep: Sendable {
     /// Write these frames, in order.
-    case frames([ByteBuffer])
+    case frames(Deque<ByteBuffer>)
     /// Send the close frame this reason calls for.
     case close(DeliveryCloseReason)
     /// Read the next page of a resuming subscription from the log (`DeliveryHub.resume`):

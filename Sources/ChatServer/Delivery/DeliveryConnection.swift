@@ -8,8 +8,8 @@ import NIOWebSocket
 ///
 /// The hub calls the session's `onWork` when it has something for the socket; the connection
 /// then takes everything queued with `DeliveryHub.next(for:)` and writes it as one burst with
-/// one flush, and takes the next burst only once the socket has accepted this one — so a
-/// client that stops reading lets its session's bounded queue fill, and the hub cuts it off.
+/// one flush. While the channel is not writable (its client reads slower than it is sent to) it
+/// takes nothing, so such a client lets its session's bounded queue fill, and the hub cuts it off.
 /// What needs to block or wait runs in a short task: a resume page read from the log, and the
 /// client's control frames, handled one after another in the order they came.
 final class DeliveryConnection: ChannelInboundHandler, RemovableChannelHandler {
@@ -37,8 +37,8 @@ final class DeliveryConnection: ChannelInboundHandler, RemovableChannelHandler {
     private var session: DeliverySession?
     /// The socket has gone: a session that opens late is disconnected at once.
     private var ended = false
-    /// A burst is being written, or a resume page read: the next waits for it.
-    private var busy = false
+    /// A resume page is being read from the log: the next step waits for it.
+    private var resuming = false
     /// Our close frame has been sent: the socket closes on the client's answer or the timeout.
     private var closing = false
     private var closeTimer: Scheduled<Void>?
@@ -134,16 +134,19 @@ final class DeliveryConnection: ChannelInboundHandler, RemovableChannelHandler {
     /// out at once all the same: its frame waits behind the burst, its timeout starts now.
     func drain() {
         guard let context, let session, !closing else { return }
-        guard !busy else {
+        guard !resuming, context.channel.isWritable else {
             if let reason = session.closeReason { close(because: reason) }
             return
         }
         switch hub.next(for: session) {
         case .idle: return
-        case .frames(let frames): write(frames, context: context)
+        case .frames(let frames):
+            write(frames, context: context)
+            // What comes next may be a resume page, which nothing else would start.
+            drain()
         case .close(let reason): close(because: reason)
         case .resume(let step):
-            busy = true
+            resuming = true
             let loop = context.eventLoop
             let this = NIOLoopBound(self, eventLoop: loop)
             Task { [hub] in
@@ -154,35 +157,33 @@ final class DeliveryConnection: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func resumed(_ page: Result<[ByteBuffer], any Error>) {
-        busy = false
+        resuming = false
         guard let context else { return }
         switch page {
-        case .success(let frames) where frames.isEmpty: drain()
-        case .success(let frames): write(frames, context: context)
+        case .success(let frames):
+            write(frames, context: context)
+            drain()
         case .failure(let error):
             logger.error("delivery resume failed", metadata: ["error": "\(error)"])
             context.close(promise: nil)
         }
     }
 
-    private func write(_ frames: [ByteBuffer], context: ChannelHandlerContext) {
+    private func write(_ frames: some Collection<ByteBuffer>, context: ChannelHandlerContext) {
         guard !frames.isEmpty else { return }
         guard let place = encoded else {
             // The upgrade always installs the encoder; without it, nothing can be sent.
             context.close(promise: nil)
             return
         }
-        busy = true
-        let written = context.eventLoop.makePromise(of: Void.self)
-        for (index, frame) in frames.enumerated() {
-            place.write(NIOAny(frame), promise: index == frames.count - 1 ? written : nil)
-        }
+        for frame in frames { place.write(NIOAny(frame), promise: nil) }
         context.flush()
-        let this = NIOLoopBound(self, eventLoop: context.eventLoop)
-        written.futureResult.whenComplete { result in
-            this.value.busy = false
-            if case .success = result { this.value.drain() }
-        }
+    }
+
+    /// The socket took what was waiting: write what queued meanwhile.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { drain() }
+        context.fireChannelWritabilityChanged()
     }
 
     /// Sends the close frame a reason calls for; a socket that has not closed within the close
