@@ -125,8 +125,11 @@ struct BenchAPI: Sendable {
         return channel
     }
 
-    func post(_ text: String, in channel: String) async throws {
-        _ = try await request("/v1/channels/\(channel)/messages", body: "{\"text\":\"\(text)\"}")
+    /// Posts a message; `timeout` bounds its wait for a pooled connection too, which an
+    /// offered rate beyond the server's makes long.
+    func post(_ text: String, in channel: String, timeout: TimeAmount = .seconds(30)) async throws {
+        _ = try await request(
+            "/v1/channels/\(channel)/messages", body: "{\"text\":\"\(text)\"}", timeout: timeout)
     }
 
     /// Any call: the status and the body as JSON (an object; empty when there is none).
@@ -148,8 +151,10 @@ struct BenchAPI: Sendable {
         return (Int(response.status.code), json)
     }
 
-    private func request(_ path: String, body: String) async throws -> [String: Any] {
-        let (status, json) = try await call(.POST, path, body: body)
+    private func request(_ path: String, body: String, timeout: TimeAmount = .seconds(30)) async throws
+        -> [String: Any]
+    {
+        let (status, json) = try await call(.POST, path, body: body, timeout: timeout)
         guard status == 201 else { throw BenchFailure("POST \(path) answered \(status): \(json)") }
         return json
     }

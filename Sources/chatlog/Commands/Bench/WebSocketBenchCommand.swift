@@ -100,7 +100,7 @@ struct WebSocketBenchCommand: AsyncParsableCommand {
                     posts.addTask {
                         let sent = DispatchTime.now().uptimeNanoseconds
                         timings.sent(index, at: sent)
-                        try await api.post("\(index)", in: channel)
+                        try await api.post("\(index)", in: channel, timeout: .minutes(10))
                         timings.answered(after: DispatchTime.now().uptimeNanoseconds - sent)
                     }
                     next += 1
@@ -109,6 +109,7 @@ struct WebSocketBenchCommand: AsyncParsableCommand {
             }
             try await posts.waitForAll()
         }
+        let answered = (ContinuousClock.now - start) / .seconds(1)
         for await _ in done { break }
         try await socket.close()
         let histogram = timings.histogram
@@ -133,8 +134,9 @@ struct WebSocketBenchCommand: AsyncParsableCommand {
         report.note(
             String(
                 format:
-                    "          of which the POST itself (201 after the durable commit): p50 %5d µs  p99 %6d µs",
-                posts.valueAtPercentile(50), posts.valueAtPercentile(99)))
+                    "          of which the POST itself (201 after the durable commit): p50 %5d µs  p99 %6d µs; all %d answered in %.1f s (%.0f/s)",
+                posts.valueAtPercentile(50), posts.valueAtPercentile(99), count, answered,
+                Double(count) / answered))
         report.note(
             String(
                 format:
