@@ -100,7 +100,12 @@ enum BenchWebSocketClient {
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             var incoming = unwrapInboundIn(data)
-            buffer.writeBuffer(&incoming)
+            // Most reads hold whole frames: take the read buffer itself rather than copying it.
+            if buffer.readableBytes == 0 {
+                buffer = incoming
+            } else {
+                buffer.writeBuffer(&incoming)
+            }
             if !isUpgraded {
                 guard let end = buffer.readableBytesView.firstRange(of: Array("\r\n\r\n".utf8)) else {
                     return
