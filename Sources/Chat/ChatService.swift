@@ -196,27 +196,9 @@ public struct ChatService: Sendable {
         }
     }
 
+    /// A page of a channel's history, each message as the JSON the projection keeps: the API
+    /// sends those bytes as they are, without decoding and re-encoding fifty messages a request.
     public func history(of channelID: String, for user: String, query: HistoryQuery) throws -> MessagePage {
-        let (stored, next) = try storedHistory(of: channelID, for: user, query: query)
-        return MessagePage(messages: try stored.map { try Message(stored: $0.value) }, nextCursor: next)
-    }
-
-    /// The same page as `history`, each message as the JSON the projection keeps: the API sends
-    /// those bytes as they are, without decoding and re-encoding fifty messages per request.
-    public func renderedHistory(of channelID: String, for user: String, query: HistoryQuery) throws
-        -> RenderedPage
-    {
-        let (stored, next) = try storedHistory(of: channelID, for: user, query: query)
-        return RenderedPage(
-            messages: try stored.map {
-                RenderedMessage(seq: $0.seq, json: try Message.json(stored: $0.value))
-            },
-            nextCursor: next)
-    }
-
-    private func storedHistory(of channelID: String, for user: String, query: HistoryQuery) throws
-        -> (messages: [(seq: UInt64, value: [UInt8])], nextCursor: String?)
-    {
         guard (1...100).contains(query.limit) else {
             throw ChatError.invalidRequest("limit must be 1 to 100", details: ["parameter": "limit"])
         }
@@ -242,7 +224,7 @@ public struct ChatService: Sendable {
             let queries = ChatQueries(store: store)
             _ = try queries.channel(channelID, visibleTo: user)
             guard lower < .max, upper > 0, lower + 1 <= upper - 1 else {
-                return ([], nil)
+                return MessagePage(messages: [], nextCursor: nil)
             }
             var messages = try queries.storedMessages(
                 channelID, range: (lower + 1)...(upper - 1), ascending: ascending, limit: query.limit + 1)
@@ -260,7 +242,9 @@ public struct ChatService: Sendable {
                         ascending: false, from: messages.first!.seq, bound: lower == 0 ? nil : lower
                     ).token
             }
-            return (messages, next)
+            return MessagePage(
+                messages: try messages.map { RenderedMessage(json: try Message.json(stored: $0.value)) },
+                nextCursor: next)
         }
     }
 

@@ -101,6 +101,38 @@ import Testing
         }
     }
 
+    @Test func brokenFragmentsCloseTheSocketWithTheirCode() async throws {
+        let configure: (inout ServerConfiguration) -> Void = {
+            $0.webSocket.maxFrameSize = 100
+            $0.webSocket.closeTimeout = .milliseconds(200)
+        }
+        try await TestServer.run(configure: configure) { server in
+            let headers = ["Authorization: Bearer \(try await server.token("alice"))"]
+            let cases: [(frames: [UInt8], code: [UInt8])] = [
+                // A continuation of nothing: 1002, protocol error.
+                (maskedFrame(opcode: 0x0, Array("orphan".utf8)), [0x03, 0xEA]),
+                // A new message inside a fragmented one: 1002.
+                (
+                    maskedFrame(opcode: 0x1, fin: false, Array("{".utf8))
+                        + maskedFrame(opcode: 0x1, Array("{}".utf8)), [0x03, 0xEA]
+                ),
+                // Fragments adding up past maxFrameSize: 1009, message too big.
+                (
+                    maskedFrame(opcode: 0x1, fin: false, Array(repeating: 0x20, count: 60))
+                        + maskedFrame(opcode: 0x0, Array(repeating: 0x20, count: 60)), [0x03, 0xF1]
+                ),
+            ]
+            for (frames, code) in cases {
+                // The client never answers the close: the server cuts the socket after the timeout.
+                let bytes = await rawUpgrade(port: server.port, headers: headers, frames: frames)
+                let end = try #require(bytes.firstRange(of: Array("\r\n\r\n".utf8))).upperBound
+                let close = try #require(serverFrames(bytes[end...]).last)
+                #expect(close.opcode == 0x8)
+                #expect(Array(close.payload.prefix(2)) == code)
+            }
+        }
+    }
+
     @Test func anUpgradeLaterOnAKeptAliveConnectionIsRedirectedToANewOne() async throws {
         try await TestServer.run { server in
             let token = try await server.token("alice")

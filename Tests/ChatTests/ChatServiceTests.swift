@@ -55,10 +55,31 @@ import Testing
             message.write(to: &rendered)
             #expect(message.stored == rendered.bytes)
             #expect(try Message(stored: message.stored) == message)
-            #expect(try Message(stored: try message.binary) == message)
-            #expect(try Message.json(stored: try message.binary) == message.stored)
+            #expect(try Message(stored: try olderBinaryForm(of: message)) == message)
+            #expect(try Message.json(stored: try olderBinaryForm(of: message)) == message.stored)
         }
         #expect(throws: (any Error).self) { try Message(stored: Array(#"{"id":"x"}"#.utf8)) }
+    }
+
+    /// A message as data directories from before 2026-12 stored it.
+    private func olderBinaryForm(of message: Message) throws -> [UInt8] {
+        var writer = BinaryWriter()
+        writer.write(message.id)
+        writer.write(message.channelId)
+        writer.write(message.seq)
+        writer.write(message.senderId)
+        writer.write(message.text)
+        writer.write(message.createdAt)
+        writer.write(
+            try message.metadata.map { value in
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = .sortedKeys
+                return String(decoding: try encoder.encode(value), as: UTF8.self)
+            })
+        writer.write(message.editedAt)
+        writer.write(message.deleted ?? false)
+        writer.write(message.replyTo)
+        return writer.bytes
     }
 
     @Test func theProjectionIsAFoldOfTheLog() async throws {

@@ -5,10 +5,10 @@ import NIOCore
 
 extension DeliveryHub {
     /// Hands a committed record to the live subscribers of its channel. The delivery consumer
-    /// group calls it for every record, in each shard's order. With `holdingWakes`, the
-    /// subscribers' connections are told only by `releaseWakes()`, which the group calls after
-    /// each batch: a connection then takes the batch's frames as one burst, one socket write.
-    public func fanOut(_ record: Record, holdingWakes: Bool = false) {
+    /// group calls it for every record, in each shard's order, and `releaseWakes()` after each
+    /// batch: only then are the subscribers' connections told, so each takes the batch's frames
+    /// as one burst, one socket write.
+    public func fanOut(_ record: Record) {
         guard record.stream == .chatEvents, let channelID = record.channelID, let seq = record.channelSeq
         else {
             return
@@ -26,7 +26,7 @@ extension DeliveryHub {
                 let ends = removed.map { $0 == nil || $0 == session.user } ?? false
                 switch session.offer(
                     frame, channelID: channelID, seq: seq, endsMembership: ends, limits: configuration,
-                    wake: !holdingWakes || ends)
+                    wake: ends)
                 {
                 case .queued: queued += 1
                 case .ignored: break
@@ -38,12 +38,12 @@ extension DeliveryHub {
             }
             // The channel's latest subscribers: a session the record removed was woken above,
             // and one that unsubscribed meanwhile was woken by its `unsubscribed` frame.
-            if holdingWakes { state.heldWakes[channelID] = subscribers }
+            state.heldWakes[channelID] = subscribers
         }
         statistics.recordFanOut(queued: queued, overflowed: overflowed, createdAt: record.createdAt)
     }
 
-    /// Tells every connection that `fanOut(_:holdingWakes: true)` queued frames for.
+    /// Tells every connection that `fanOut` queued frames for.
     public func releaseWakes() {
         let held = state.withLock { state in
             defer { state.heldWakes.removeAll() }
@@ -76,19 +76,20 @@ extension DeliveryHub {
         let step: DeliveryStep = session.state.withLock { state in
             state.workPending = false
             if let reason = state.closed { return .close(reason) }
+            let resuming = state.subscriptions.first(where: { !$0.value.live })
             if !state.outbox.isEmpty {
                 // Handed over whole, without a copy.
                 let frames = state.outbox
                 state.outbox = Deque()
                 state.queuedBytes = 0
-                return .frames(frames)
+                return .frames(frames, resumeNext: resuming != nil)
             }
-            if let (channelID, subscription) = state.subscriptions.first(where: { !$0.value.live }) {
+            if let (channelID, subscription) = resuming {
                 return .resume(DeliveryResume(channelID: channelID, subscription: subscription))
             }
             return .idle
         }
-        if case .frames(let frames) = step { statistics.framesSent.add(frames.count, ordering: .relaxed) }
+        if case .frames(let frames, _) = step { statistics.framesSent.add(frames.count, ordering: .relaxed) }
         return step
     }
 

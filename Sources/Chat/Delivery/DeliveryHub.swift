@@ -188,24 +188,22 @@ public final class DeliveryHub: Sendable {
                 recovered = first.map { head - $0 + 1 } ?? 0
             }
         }
-        let tooMany = ClientFrame.Refusal(
-            message: "a connection may subscribe to at most \(configuration.maxSubscriptions) channels",
-            channelID: channelID)
-        // The registry has the subscription before the client hears of it. (A connection's
-        // client frames are handled one at a time, so the count cannot change meanwhile.)
+        // The registry has the subscription before the client hears of it. A connection's client
+        // frames are handled one at a time, so nothing adds a subscription meanwhile.
         let (isNew, count) = session.state.withLock {
             ($0.subscriptions[channelID] == nil, $0.subscriptions.count)
         }
         if isNew {
-            guard count < configuration.maxSubscriptions else { throw tooMany }
+            guard count < configuration.maxSubscriptions else {
+                throw ClientFrame.Refusal(
+                    message:
+                        "a connection may subscribe to at most \(configuration.maxSubscriptions) channels",
+                    channelID: channelID)
+            }
             await registryWrite { try await $0.subscribed(session, to: channelID) }
         }
-        try state.withLock { state in
-            try session.state.withLock { sessionState in
-                let isNew = sessionState.subscriptions[channelID] == nil
-                guard !isNew || sessionState.subscriptions.count < configuration.maxSubscriptions else {
-                    throw tooMany
-                }
+        state.withLock { state in
+            session.state.withLock { sessionState in
                 sessionState.nextGeneration += 1
                 sessionState.subscriptions[channelID] = DeliverySession.Subscription(
                     delivered: start, live: false, checkedAt: head, generation: sessionState.nextGeneration)

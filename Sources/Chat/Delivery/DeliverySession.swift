@@ -15,8 +15,9 @@ public enum DeliveryCloseReason: Sendable, Equatable {
 
 /// What a connection's writer does next.
 public enum DeliveryStep: Sendable {
-    /// Write these frames, in order.
-    case frames(Deque<ByteBuffer>)
+    /// Write these frames, in order; then, with `resumeNext`, ask again for a resume page
+    /// (no wake-up announces one).
+    case frames(Deque<ByteBuffer>, resumeNext: Bool)
     /// Send the close frame this reason calls for.
     case close(DeliveryCloseReason)
     /// Read the next page of a resuming subscription from the log (`DeliveryHub.resume`):

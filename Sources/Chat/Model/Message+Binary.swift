@@ -46,28 +46,6 @@ extension Message {
     }
 
     /// The form before `stored`, still read from older data directories.
-    var binary: [UInt8] {
-        get throws {
-            var writer = BinaryWriter(capacity: 96 + (text?.utf8.count ?? 0))
-            writer.write(id)
-            writer.write(channelId)
-            writer.write(seq)
-            writer.write(senderId)
-            writer.write(text)
-            writer.write(createdAt)
-            writer.write(
-                try metadata.map { value in
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = .sortedKeys
-                    return String(decoding: try encoder.encode(value), as: UTF8.self)
-                })
-            writer.write(editedAt)
-            writer.write(deleted ?? false)
-            writer.write(replyTo)
-            return writer.bytes
-        }
-    }
-
     init(binary: [UInt8]) throws {
         var reader = BinaryReader(binary)
         id = try reader.readString()

@@ -26,25 +26,17 @@ public struct PostedMessage: Sendable, Equatable {
 /// One page of a channel's history.
 public struct MessagePage: Sendable, Equatable {
     /// Oldest first.
-    public var messages: [Message]
+    public var messages: [RenderedMessage]
     /// Continues in the query's direction; nil at the end.
     public var nextCursor: String?
 }
 
 /// A message as the projection stores it: its API JSON, sent as it is.
 public struct RenderedMessage: Sendable, Equatable, JSONWritable {
-    public var seq: UInt64
     /// The message's JSON, exactly as `Message` renders it.
     public var json: [UInt8]
 
     package func write(to json: inout JSONText) {
         json.raw(bytes: self.json)
     }
-}
-
-/// A page of `renderedHistory`.
-public struct RenderedPage: Sendable, Equatable {
-    /// Oldest first.
-    public var messages: [RenderedMessage]
-    public var nextCursor: String?
 }

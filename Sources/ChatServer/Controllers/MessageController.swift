@@ -68,8 +68,7 @@ struct MessageController {
         query.before = try request.integerParameter("before")
         query.after = try request.integerParameter("after")
         query.cursor = request.uri.queryParameters["cursor"].map(String.init)
-        let page = try chat.renderedHistory(
-            of: try context.parameters.require("channelId"), for: user, query: query)
+        let page = try chat.history(of: try context.parameters.require("channelId"), for: user, query: query)
         return JSONResponse(body: PageResponse(messages: page.messages, nextCursor: page.nextCursor))
     }
 

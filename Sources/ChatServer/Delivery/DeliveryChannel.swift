@@ -54,8 +54,10 @@ struct DeliveryChannel: ServerChildChannel, HTTPChannelHandler {
                 },
                 upgradePipelineHandler: { channel, _ in
                     channel.eventLoop.makeCompletedFuture {
+                        // Only an authenticated request is upgraded, so the user is known here.
+                        guard let user = user.value else { throw ChannelError.inappropriateOperationForState }
                         try channel.pipeline.syncOperations.addHandler(
-                            endpoint.connection(for: user.value ?? "", logger: logger))
+                            endpoint.connection(for: user, logger: logger))
                         return .webSocket
                     }
                 })
@@ -95,7 +97,7 @@ struct DeliveryChannel: ServerChildChannel, HTTPChannelHandler {
             switch try await value.negotiated.get() {
             case .webSocket: return  // The connection's handlers serve it from here on.
             case .http(let http): await handleHTTP(asyncChannel: http, logger: logger)
-            case .refused: try await value.channel.close()
+            case .refused: value.channel.close(promise: nil)  // Answered already; usually closed too.
             }
         } catch {
             logger.debug("connection ended before its first request", metadata: ["error": "\(error)"])

@@ -130,8 +130,9 @@ final class DeliveryConnection: ChannelInboundHandler, RemovableChannelHandler {
 
     // MARK: Writing
 
-    /// Writes what the session has next, unless a burst is still on its way. A close goes
-    /// out at once all the same: its frame waits behind the burst, its timeout starts now.
+    /// Writes what the session has next, unless a resume page is being read or the channel is
+    /// not writable. A close goes out at once all the same: its frame waits behind what the
+    /// channel holds, its timeout starts now.
     func drain() {
         guard let context, let session, !closing else { return }
         guard !resuming, context.channel.isWritable else {
@@ -140,10 +141,9 @@ final class DeliveryConnection: ChannelInboundHandler, RemovableChannelHandler {
         }
         switch hub.next(for: session) {
         case .idle: return
-        case .frames(let frames):
+        case .frames(let frames, let resumeNext):
             write(frames, context: context)
-            // What comes next may be a resume page, which nothing else would start.
-            drain()
+            if resumeNext { drain() }
         case .close(let reason): close(because: reason)
         case .resume(let step):
             resuming = true
@@ -232,7 +232,7 @@ final class DeliveryConnection: ChannelInboundHandler, RemovableChannelHandler {
         switch frame.opcode {
         case .text, .binary:
             guard fragments == nil else {
-                return refuse(.protocolError, "a new message inside a fragmented one")
+                return sendClose(.protocolError, reason: "a new message inside a fragmented one")
             }
             if frame.fin {
                 receive(frame.opcode, frame.unmaskedData)
@@ -240,10 +240,13 @@ final class DeliveryConnection: ChannelInboundHandler, RemovableChannelHandler {
                 fragments = (frame.opcode, frame.unmaskedData)
             }
         case .continuation:
-            guard var message = fragments else { return refuse(.protocolError, "a continuation of nothing") }
+            guard var message = fragments else {
+                return sendClose(.protocolError, reason: "a continuation of nothing")
+            }
             var data = frame.unmaskedData
             guard message.data.readableBytes + data.readableBytes <= configuration.maxFrameSize else {
-                return refuse(.messageTooLarge, "message larger than \(configuration.maxFrameSize) bytes")
+                return sendClose(
+                    .messageTooLarge, reason: "message larger than \(configuration.maxFrameSize) bytes")
             }
             message.data.writeBuffer(&data)
             fragments = frame.fin ? nil : message
@@ -258,7 +261,7 @@ final class DeliveryConnection: ChannelInboundHandler, RemovableChannelHandler {
         case .connectionClose:
             answerClose(frame, context: context)
         default:
-            refuse(.protocolError, "unknown opcode")
+            sendClose(.protocolError, reason: "unknown opcode")
         }
     }
 
@@ -276,10 +279,6 @@ final class DeliveryConnection: ChannelInboundHandler, RemovableChannelHandler {
             wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: code))
         )
         .whenComplete { _ in channel.close(promise: nil) }
-    }
-
-    private func refuse(_ code: WebSocketErrorCode, _ reason: String) {
-        sendClose(code, reason: reason)
     }
 
     private func receive(_ opcode: WebSocketOpcode, _ data: ByteBuffer) {

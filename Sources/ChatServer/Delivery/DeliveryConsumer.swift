@@ -12,7 +12,7 @@ struct DeliveryConsumer: RecordHandler {
     let hub: DeliveryHub
 
     func handle(_ record: Record) async throws {
-        hub.fanOut(record, holdingWakes: true)
+        hub.fanOut(record)
     }
 
     /// A batch's frames reach each connection together: one burst, one socket write.
