@@ -7,9 +7,13 @@ public struct ConsumerGroupConfiguration: Sendable {
     /// The most records read per batch; the checkpoint advances after each batch.
     public var batchSize = 256
     /// While records keep coming, the checkpoint is stored at most once per interval (zero:
-    /// after every batch); it is always stored before the group waits for records and when it
-    /// stops. A crash replays at most an interval's records: handlers are idempotent.
+    /// after every batch); it is always stored when a shard goes idle (see below) and when the
+    /// group stops. A crash replays at most an interval's records: handlers are idempotent.
     public var checkpointInterval: Duration = .zero
+    /// How long a caught-up shard waits for more records before it stores its checkpoint
+    /// (zero: at once). Records arriving closer together than this cost no checkpoint sync
+    /// between them; the interval above still bounds what a crash replays.
+    public var idleCheckpointDelay: Duration = .zero
     public var retry = RetryPolicy()
 
     public init(name: String, stream: StreamName) {

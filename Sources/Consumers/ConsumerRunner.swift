@@ -97,12 +97,19 @@ public struct ConsumerRunner: Service {
                 let records = try storage.loadNext(
                     shard, after: after, limit: group.batchSize, maxBytes: 4 << 20)
                 if records.isEmpty {
-                    // Also here: a reset may have cut a batch short of its checkpoint step.
                     await handler.batchHandled()
+                    // Also here: a reset may have cut a batch short of its checkpoint step. A
+                    // steady stream pauses between records: only a shard that stays idle pays a
+                    // sync for its checkpoint.
                     if after != checkpoints.stored {
+                        if try await waitForRecordsOrReset(
+                            shard, after: after, for: group.idleCheckpointDelay)
+                        {
+                            continue
+                        }
                         try await storeCheckpoint(after, shard: shard, in: &checkpoints)
                     }
-                    try await waitForRecordsOrReset(shard, after: after)
+                    _ = try await waitForRecordsOrReset(shard, after: after)
                 } else {
                     state.loaded(records)
                 }
@@ -144,17 +151,33 @@ public struct ConsumerRunner: Service {
         }
     }
 
-    /// Waits for a commit past `after`, or for a reset request, whichever comes first.
-    private func waitForRecordsOrReset(_ shard: ShardKey, after: SequenceNumber) async throws {
+    /// Waits for a commit past `after` or a reset request, for at most `limit` when given.
+    /// Returns whether one came.
+    private func waitForRecordsOrReset(
+        _ shard: ShardKey, after: SequenceNumber, for limit: Duration? = nil
+    ) async throws -> Bool {
+        if limit == .zero { return false }
         do {
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await storage.waitForRecords(shard, after: after) }
-                tasks.addTask { await control.waitForReset(shard.shard) }
-                _ = try await tasks.next()
-                tasks.cancelAll()
+            return try await withThrowingTaskGroup(of: Bool.self) { tasks in
+                tasks.addTask {
+                    try await storage.waitForRecords(shard, after: after)
+                    return true
+                }
+                tasks.addTask {
+                    await control.waitForReset(shard.shard)
+                    return true
+                }
+                if let limit {
+                    tasks.addTask {
+                        try await Task.sleep(for: limit)
+                        return false
+                    }
+                }
+                defer { tasks.cancelAll() }
+                return try await tasks.next() ?? false
             }
         } catch is CancellationError {
-            return
+            return true
         }
     }
 

@@ -55,10 +55,11 @@ final class RecordingHandler: RecordHandler {
     /// Runs the group until `body` returns, then stops it.
     private func running(
         _ storage: LMDBStorage, _ handler: RecordingHandler, checkpointInterval: Duration = .zero,
-        _ body: () async throws -> Void
+        idleCheckpointDelay: Duration = .zero, _ body: () async throws -> Void
     ) async throws {
         var group = group()
         group.checkpointInterval = checkpointInterval
+        group.idleCheckpointDelay = idleCheckpointDelay
         let runner = ConsumerRunner(
             storage: storage, group: group, handler: handler, logger: Logger(label: "test"))
         let task = Task { try await runner.run() }
@@ -81,6 +82,29 @@ final class RecordingHandler: RecordHandler {
                 // idling: everything before the late record is checkpointed.
                 let shard = late.position.shardKey
                 #expect(try storage.checkpoint(group: "test", shard: shard) >= late.seq - 1)
+            }
+            for shard in try storage.descriptor(.chatEvents).shards {
+                #expect(try storage.checkpoint(group: "test", shard: shard) == storage.shardInfo(shard).head)
+            }
+        }
+    }
+
+    @Test func aShardThatIsNeverIdleForTheDelayStoresNoCheckpointUntilItStops() async throws {
+        try await withLog { storage in
+            let handler = RecordingHandler()
+            try await running(
+                storage, handler, checkpointInterval: .seconds(3600), idleCheckpointDelay: .seconds(3600)
+            ) {
+                var iterator = handler.seen.makeAsyncIterator()
+                var last: Record?
+                // One record at a time: the shard catches up and pauses after each of them.
+                for index in 0..<20 {
+                    let record = try await append(storage, "r\(index)", key: "same")
+                    #expect(try #require(await iterator.next()).position == record.position)
+                    last = record
+                }
+                let shard = try #require(last).position.shardKey
+                #expect(try storage.checkpoint(group: "test", shard: shard) == 0)
             }
             for shard in try storage.descriptor(.chatEvents).shards {
                 #expect(try storage.checkpoint(group: "test", shard: shard) == storage.shardInfo(shard).head)

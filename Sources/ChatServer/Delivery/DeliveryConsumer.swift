@@ -26,8 +26,9 @@ struct DeliveryConsumer: RecordHandler {
     ) -> ConsumerRunner {
         var configuration = ConsumerGroupConfiguration(name: group, stream: .chatEvents)
         // Delivery is in memory and a restart has no subscribers to replay to: its checkpoint
-        // needs no write per batch competing with appends for the writer.
+        // needs no write per batch (or per pause) competing with appends for the writer.
         configuration.checkpointInterval = .seconds(1)
+        configuration.idleCheckpointDelay = .milliseconds(100)
         return ConsumerRunner(
             storage: storage, group: configuration,
             handler: DeliveryConsumer(hub: hub), status: status, control: control, logger: logger)

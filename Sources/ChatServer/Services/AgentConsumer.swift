@@ -35,8 +35,9 @@ public struct AgentConsumer: RecordHandler {
         var group = ConsumerGroupConfiguration(name: Self.group, stream: .chatEvents)
         group.retry = retry
         // Replies carry idempotency keys, so a replay after a crash answers nothing twice: the
-        // checkpoint need not cost a sync per batch while messages keep coming.
+        // checkpoint need not cost a sync per batch, nor one per pause, while messages keep coming.
         group.checkpointInterval = .seconds(1)
+        group.idleCheckpointDelay = .milliseconds(100)
         return ConsumerRunner(
             storage: storage, group: group,
             handler: AgentConsumer(agent: AgentHandler(chat: chat, responder: responder), logger: logger),
