@@ -26,9 +26,11 @@ struct APIMiddleware: RouterMiddleware {
             response = render(error, request: request, context: context)
         }
         response.headers[.requestID] = context.requestID
+        // The router names the template it matched (`/v1/channels/{channelId}`), or "NotFound".
+        let route = context.endpointPath.flatMap { $0 == "NotFound" ? nil : $0 } ?? "unmatched"
         metrics.record(
-            method: request.method.rawValue, route: routes.template(for: request.uri.path) ?? "unmatched",
-            status: response.status.code, duration: ContinuousClock.now - started)
+            method: request.method.rawValue, route: route, status: response.status.code,
+            duration: ContinuousClock.now - started)
         return response
     }
 
