@@ -66,9 +66,16 @@ run "chatlog: POST /v1/events (durable ingest, 201 after commit)" -s "$scripts/e
     "http://127.0.0.1:$port/v1/events"
 run "chatlog: GET /v1/channels/{id}/messages?limit=50, alone" -s "$scripts/get.lua" \
     "http://127.0.0.1:$port/v1/channels/$channel/messages?limit=50"
-echo "== chatlog: GET ?limit=50 while 16 connections keep posting"
-wrk -t1 -c16 -d"${seconds}s" -s "$scripts/post.lua" "http://127.0.0.1:$port/v1/channels/$channel/messages" >/dev/null &
-writer=$!
-wrk -t1 -c16 -d"${seconds}s" --latency -s "$scripts/get.lua" "http://127.0.0.1:$port/v1/channels/$channel/messages?limit=50" \
-    | grep -E "Requests/sec|Latency  |  50%|  99%|Non-2xx"
-wait $writer
+# History latency while writes continue: with 4 readers (the 2 cores have room) and with 16
+# (the cores are saturated and the percentiles are mostly queueing). The writers' rate follows.
+for readers in 4 16; do
+    echo "== chatlog: GET ?limit=50 on $readers connections while 16 connections keep posting"
+    wrk -t1 -c16 -d"${seconds}s" -s "$scripts/post.lua" "http://127.0.0.1:$port/v1/channels/$channel/messages" \
+        >"$scripts/writers.txt" &
+    writer=$!
+    wrk -t1 -c"$readers" -d"${seconds}s" --latency -s "$scripts/get.lua" \
+        "http://127.0.0.1:$port/v1/channels/$channel/messages?limit=50" \
+        | grep -E "Requests/sec|Latency  |  50%|  99%|Non-2xx"
+    wait $writer
+    echo "    posts meanwhile: $(grep -E 'Requests/sec' "$scripts/writers.txt")"
+done

@@ -6,14 +6,16 @@ import Testing
 /// `verify` must find each kind of damage a crash, a bug or a bad disk could leave.
 @Suite struct VerifyTests {
     /// Builds a small sound log, lets `damage` change its LMDB files directly, and verifies.
-    private func verifyAfter(_ damage: (Transaction, ShardKey) throws -> Void) async throws -> VerifyReport {
+    private func verifyAfter(
+        records: Int = 5, _ damage: (Transaction, ShardKey) throws -> Void
+    ) async throws -> VerifyReport {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         var shard: ShardKey?
         do {
             let storage = try LMDBStorage(directory: directory.path)
             defer { storage.close() }
-            for index in 0..<5 {
+            for index in 0..<records {
                 shard = try await storage.append(message("c1", "m\(index)", key: "k\(index)")).record.position
                     .shardKey
             }
@@ -56,14 +58,31 @@ import Testing
         #expect(checks.contains("index"))
     }
 
-    @Test func aMissingChannelIndexEntryIsFound() async throws {
-        let report = try await verifyAfter { transaction, _ in
-            let index = try transaction.openDatabase("channel_index")
-            try transaction.delete(
-                index, key: StorageKeys.channelIndex(stream: .chatEvents, channelID: "c1", channelSeq: 4))
+    @Test func aMissingChannelLinkIsFound() async throws {
+        let report = try await verifyAfter { transaction, shard in
+            let links = try transaction.openDatabase(StorageTables.channelLinksName)
+            // Channel c1's records are seqs 1...5 of its shard: without 4's link, 3 is unreachable.
+            #expect(
+                try transaction.delete(
+                    links, key: StorageKeys.channelLink(stream: .chatEvents, shard: shard.shard, seq: 4)))
         }
-        #expect(report.violations.map(\.check).allSatisfy { $0 == "index" })
-        #expect(!report.violations.isEmpty)
+        #expect(report.violations.map(\.check) == ["index"])
+        #expect(report.violations.first?.message.contains("no link") == true)
+    }
+
+    @Test func aMissingAnchorAndAStrayChannelIndexEntryAreFound() async throws {
+        let report = try await verifyAfter(records: 70) { transaction, shard in
+            let index = try transaction.openDatabase("channel_index")
+            #expect(
+                try transaction.delete(
+                    index, key: StorageKeys.channelIndex(stream: .chatEvents, channelID: "c1", channelSeq: 64)
+                ))
+            try transaction.put(
+                index, key: StorageKeys.channelIndex(stream: .chatEvents, channelID: "c1", channelSeq: 3),
+                value: StoredPosition(shard: shard.shard, seq: 5).bytes)
+        }
+        #expect(report.violations.map(\.check) == ["index", "index", "index"])
+        #expect(report.violations.contains { $0.message.contains("no entry for this anchor") })
     }
 
     @Test func aWrongChannelHeadIsFound() async throws {

@@ -85,10 +85,16 @@ extension LMDBStorage {
 
     private static func removeIndexEntries(of record: Record, in context: WriteContext) throws {
         if let channelID = record.channelID, let channelSeq = record.channelSeq {
+            // Only anchors (and records of logs written before the links) have an index entry.
             try context.transaction.delete(
                 context.tables.channelIndex,
                 key: StorageKeys.channelIndex(
                     stream: record.stream, channelID: channelID, channelSeq: channelSeq))
+            if let links = context.tables.channelLinks {
+                try context.transaction.delete(
+                    links,
+                    key: StorageKeys.channelLink(stream: record.stream, shard: record.shard, seq: record.seq))
+            }
         }
         if let key = record.idempotencyKey {
             let storageKey = StorageKeys.idempotency(stream: record.stream, key: key)

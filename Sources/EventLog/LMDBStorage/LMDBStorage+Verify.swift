@@ -29,9 +29,11 @@ struct LogVerifier {
     let tables: StorageTables
     let now: Timestamp
     var report = VerifyReport()
-    /// The last channelSeq seen per stream and channel, and whether the first one seen was 1.
-    private var channelHeads: [String: SequenceNumber] = [:]
-    private var channelRecordCount = 0
+    /// The last record seen per stream and channel ("stream/channel"), and whether it has a
+    /// channel index entry.
+    private var channelHeads:
+        [String: (channelSeq: SequenceNumber, position: StoredPosition, indexed: Bool)] =
+            [:]
     private var heads: [ShardKey: SequenceNumber] = [:]
 
     init(transaction: Transaction, tables: StorageTables, now: Timestamp) {
@@ -92,61 +94,118 @@ struct LogVerifier {
         }
     }
 
+    /// A channel record's sequence, its index entry (required on anchors) and its link to the
+    /// channel's record before it, which the reads walk.
     private mutating func checkChannel(_ record: Record, firstKept: SequenceNumber) throws {
         guard let channelID = record.channelID, let channelSeq = record.channelSeq else { return }
         let channelKey = "\(record.stream)/\(channelID)"
         let location = "channel \(channelKey) seq \(channelSeq) at \(record.position)"
-        if let previous = channelHeads[channelKey] {
-            if channelSeq != previous + 1 {
-                report.add("channel_sequence", location, "expected channel seq \(previous + 1)")
+        let position = StoredPosition(shard: record.shard, seq: record.seq)
+        let previous = channelHeads[channelKey]
+        if let previous {
+            if channelSeq != previous.channelSeq + 1 {
+                report.add("channel_sequence", location, "expected channel seq \(previous.channelSeq + 1)")
             }
         } else if firstKept == 1, channelSeq != 1 {
             report.add(
                 "channel_sequence", location, "the channel's first record has seq \(channelSeq), not 1")
         }
-        channelHeads[channelKey] = channelSeq
-        channelRecordCount += 1
         let indexKey = StorageKeys.channelIndex(
             stream: record.stream, channelID: channelID, channelSeq: channelSeq)
         let stored = try transaction.withValue(tables.channelIndex, key: indexKey) {
             $0.flatMap(StoredPosition.init)
         }
-        if stored?.shard != record.shard || stored?.seq != record.seq {
-            report.add("index", location, "channel index entry is missing or points elsewhere")
+        if let stored, stored != position {
+            report.add("index", location, "channel index entry points to \(stored.shard)/\(stored.seq)")
+        } else if stored == nil, channelSeq % StorageKeys.channelAnchorInterval == 0 {
+            report.add("index", location, "the channel index has no entry for this anchor")
         }
+        let link: SequenceNumber? = try tables.channelLinks.flatMap { links in
+            try transaction.withValue(
+                links,
+                key: StorageKeys.channelLink(stream: record.stream, shard: record.shard, seq: record.seq)
+            ) { $0.map { StorageKeys.readBigEndian($0) } }
+        }
+        if let previous {
+            if let link, link != previous.position.seq || previous.position.shard != record.shard {
+                report.add("index", location, "links to seq \(link), not to the channel's record before it")
+            } else if link == nil, !previous.indexed {
+                report.add(
+                    "index", location,
+                    "no link to the channel's record before it, which has no index entry: reads cannot find it"
+                )
+            }
+        }
+        channelHeads[channelKey] = (channelSeq, position, stored != nil)
     }
 
+    /// Every channel index entry and channel link points to a record that carries it, and every
+    /// channel's head is its last record.
     mutating func checkChannelIndex() throws {
-        var entries = 0
+        var problems: [(String, String)] = []
         try transaction.withCursor(tables.channelIndex) { cursor in
             var entry = try cursor.first()
-            while let (_, value) = entry {
-                entries += 1
-                if StoredPosition(value) == nil {
-                    report.add("index", "channel index", "an entry has a malformed value")
+            while let (key, value) = entry {
+                report.indexEntriesChecked += 1
+                let parts = key.split(separator: 0, maxSplits: 1, omittingEmptySubsequences: false)
+                if parts.count == 2, parts[1].count > 9, let stored = StoredPosition(value) {
+                    let stream = StreamName(String(decoding: parts[0], as: UTF8.self))
+                    let channelID = String(decoding: parts[1].dropLast(9), as: UTF8.self)
+                    let channelSeq: SequenceNumber = StorageKeys.readBigEndian(
+                        UnsafeRawBufferPointer(rebasing: parts[1].suffix(8)))
+                    let record = try? StoredRecords.record(
+                        at: stored.seq, shard: ShardKey(stream: stream, shard: stored.shard), in: transaction,
+                        tables: tables)
+                    if record?.channelID != channelID || record?.channelSeq != channelSeq {
+                        problems.append(
+                            (
+                                "channel \(stream)/\(channelID) seq \(channelSeq)",
+                                "channel index entry points to \(stored.shard)/\(stored.seq), which does not carry it"
+                            ))
+                    }
+                } else {
+                    problems.append(("channel index", "an entry is malformed"))
                 }
                 entry = try cursor.next()
             }
         }
-        report.indexEntriesChecked += entries
-        if entries != channelRecordCount {
-            report.add(
-                "index", "channel index",
-                "\(entries) entries for \(channelRecordCount) channel records: some entries point to no record"
-            )
+        if let links = tables.channelLinks {
+            try transaction.withCursor(links) { cursor in
+                var entry = try cursor.first()
+                while let (key, value) = entry {
+                    report.indexEntriesChecked += 1
+                    let parts = key.split(separator: 0, maxSplits: 1, omittingEmptySubsequences: false)
+                    if parts.count == 2, parts[1].count == 10, value.count == 8 {
+                        let rest = UnsafeRawBufferPointer(rebasing: parts[1])
+                        let shard = ShardKey(
+                            stream: StreamName(String(decoding: parts[0], as: UTF8.self)),
+                            shard: ShardID(StorageKeys.readBigEndian(rest) as UInt16))
+                        let seq: SequenceNumber = StorageKeys.readBigEndian(rest, at: 2)
+                        let record = try? StoredRecords.record(
+                            at: seq, shard: shard, in: transaction, tables: tables)
+                        if record?.channelID == nil {
+                            problems.append(
+                                ("channel link of \(shard)/\(seq)", "there is no channel record there"))
+                        }
+                    } else {
+                        problems.append(("channel links", "an entry is malformed"))
+                    }
+                    entry = try cursor.next()
+                }
+            }
         }
+        for (location, message) in problems { report.add("index", location, message) }
         for (channelKey, last) in channelHeads {
             let separator = channelKey.firstIndex(of: "/")!
             let stream = StreamName(String(channelKey[..<separator]))
             let channelID = String(channelKey[channelKey.index(after: separator)...])
-            let head: SequenceNumber =
-                try transaction.withValue(
-                    tables.channelHeads, key: StorageKeys.channelHead(stream: stream, channelID: channelID)
-                ) { $0.map { StorageKeys.readBigEndian($0) } } ?? 0
-            if head != last {
+            let head = try transaction.withValue(
+                tables.channelHeads, key: StorageKeys.channelHead(stream: stream, channelID: channelID)
+            ) { $0.flatMap(ChannelHead.init) }
+            if head?.channelSeq != last.channelSeq || (head?.position.map { $0 != last.position } ?? false) {
                 report.add(
                     "index", "channel \(channelKey)",
-                    "channel head is \(head) but the last record has seq \(last)")
+                    "channel head is \(head?.channelSeq ?? 0) but the last record has seq \(last.channelSeq)")
             }
         }
         report.channelsChecked = channelHeads.count

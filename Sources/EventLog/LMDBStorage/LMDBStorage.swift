@@ -102,6 +102,8 @@ public final class LMDBStorage: LogStorage {
             StorageTables, [StreamDescriptor], [ShardKey: ShardMeta]
         ) {
             var tables = try StorageTables.open(in: transaction, create: !environment.isReadOnly)
+            tables.channelLinks = try openTable(
+                StorageTables.channelLinksName, in: transaction, readOnly: environment.isReadOnly)
             var stored = try storedStreams(transaction, tables: tables)
             if !environment.isReadOnly {
                 for stream in configuration.streams {
@@ -306,23 +308,67 @@ public final class LMDBStorage: LogStorage {
     ) throws -> [Record] {
         let prefix = StorageKeys.channelIndexPrefix(stream: stream, channelID: channelID)
         return try reading { transaction in
-            try transaction.withCursor(tables.channelIndex) { cursor in
+            let head = try transaction.withValue(
+                tables.channelHeads, key: StorageKeys.channelHead(stream: stream, channelID: channelID)
+            ) { $0.flatMap(ChannelHead.init) }
+            guard let head, head.channelSeq > after, limit > 0 else { return [] }
+            return try transaction.withCursor(tables.channelIndex) { cursor in
                 var records: [Record] = []
-                var entry = try cursor.seek(atLeast: prefix + StorageKeys.bigEndian(after + 1))
-                while let (key, value) = entry, records.count < limit, key.starts(with: prefix),
-                    let stored = StoredPosition(value)
-                {
-                    let shard = ShardKey(stream: stream, shard: stored.shard)
-                    if let record = try StoredRecords.record(
-                        at: stored.seq, shard: shard, in: transaction, tables: tables)
+                var next = after + 1
+                var entry = try cursor.seek(atLeast: prefix + StorageKeys.bigEndian(next))
+                while records.count < limit, next <= head.channelSeq {
+                    // The records from `next` up to the next anchor (or the head), walked back
+                    // through their links from there.
+                    let anchor: SequenceNumber
+                    let position: StoredPosition
+                    if let (key, value) = entry, key.starts(with: prefix), let stored = StoredPosition(value)
                     {
-                        records.append(record)
+                        (anchor, position) = (StorageKeys.readBigEndian(key, at: prefix.count), stored)
+                        entry = try cursor.next()
+                    } else if let stored = head.position {
+                        (anchor, position) = (head.channelSeq, stored)
+                    } else {
+                        break
                     }
-                    entry = try cursor.next()
+                    let shard = ShardKey(stream: stream, shard: position.shard)
+                    for seq in try channelChain(
+                        back: position, for: anchor - next, in: transaction, shard: shard)
+                    {
+                        guard records.count < limit else { break }
+                        // Trimmed records are gone from the front of the chain.
+                        if let record = try StoredRecords.record(
+                            at: seq, shard: shard, in: transaction, tables: tables)
+                        {
+                            records.append(record)
+                        }
+                    }
+                    next = anchor + 1
                 }
                 return records
             }
         }
+    }
+
+    /// The seqs of up to `steps` records of a channel before the one at `position`, and of
+    /// that one, oldest first: fewer where a link is missing (its records are trimmed).
+    private func channelChain(
+        back position: StoredPosition, for steps: SequenceNumber, in transaction: Transaction, shard: ShardKey
+    ) throws -> [SequenceNumber] {
+        var chain = [position.seq]
+        guard let links = tables.channelLinks else { return chain }
+        while chain.count <= steps {
+            let key = StorageKeys.channelLink(
+                stream: shard.stream, shard: shard.shard, seq: chain[chain.count - 1])
+            guard
+                let previous: SequenceNumber = try transaction.withValue(
+                    links, key: key,
+                    {
+                        $0.map { StorageKeys.readBigEndian($0) }
+                    })
+            else { break }
+            chain.append(previous)
+        }
+        return chain.reversed()
     }
 
     /// Runs `body` with read-only access to the projections, in one consistent snapshot.

@@ -35,6 +35,9 @@ struct RecordAppender {
             }
         }
         var meta = context.meta(shard)
+        let channelHead = try request.channelID.map {
+            try self.channelHead(stream: request.stream, channelID: $0)
+        }
         let createdAt = Timestamp(microseconds: max(context.now.microseconds, meta.lastCreatedAt))
         let record = Record(
             id: RecordID(time: createdAt, random: random.next()),
@@ -44,9 +47,7 @@ struct RecordAppender {
             type: request.type,
             partitionKey: request.partitionKey,
             channelID: request.channelID,
-            channelSeq: try request.channelID.map {
-                try nextChannelSeq(stream: request.stream, channelID: $0)
-            },
+            channelSeq: channelHead.map { $0.channelSeq + 1 },
             actor: request.actor,
             createdAt: createdAt,
             idempotencyKey: request.idempotencyKey,
@@ -58,10 +59,8 @@ struct RecordAppender {
                 RecordCodec.encode(record, into: $0)
             }
         }
-        if let channelID = record.channelID, let channelSeq = record.channelSeq {
-            StorageKeys.channelIndex(
-                stream: record.stream, channelID: channelID, channelSeq: channelSeq, into: &key)
-            try put(tables.channelIndex, StoredPosition(shard: record.shard, seq: record.seq))
+        if let channelID = record.channelID, let channelSeq = record.channelSeq, let channelHead {
+            try indexChannelRecord(record, channelID: channelID, channelSeq: channelSeq, after: channelHead)
         }
         if let idempotencyKey = request.idempotencyKey {
             let expiresAt = request.idempotencyTTL.map { createdAt.adding($0) }
@@ -105,19 +104,44 @@ struct RecordAppender {
         return try StoredRecords.record(at: stored.seq, shard: shard, in: transaction, tables: tables)
     }
 
-    private mutating func nextChannelSeq(stream: StreamName, channelID: String) throws -> SequenceNumber {
+    /// The channel's current head, before this record.
+    private mutating func channelHead(stream: StreamName, channelID: String) throws -> ChannelHead {
         StorageKeys.channelHead(stream: stream, channelID: channelID, into: &key)
-        let head: SequenceNumber = try key.withUnsafeBytes { key in
+        return try key.withUnsafeBytes { key in
             try transaction.withValue(tables.channelHeads, key: key) { value in
-                value.map { StorageKeys.readBigEndian($0) } ?? 0
+                guard let value else { return ChannelHead(channelSeq: 0, position: nil) }
+                guard let head = ChannelHead(value) else {
+                    throw EventLogError.storage("the head of channel \(channelID) is malformed")
+                }
+                return head
             }
         }
-        try key.withUnsafeBytes { key in
-            try withUnsafeBytes(of: (head + 1).bigEndian) { value in
-                try transaction.put(tables.channelHeads, key: key, value: value)
+    }
+
+    /// Makes a channel record findable by its channelSeq: the channel's head moves to it, it
+    /// links back to the channel's previous record, and every `channelAnchorInterval`th record
+    /// gets a channel index entry. Only the index entry lands on a page of its own channel:
+    /// links append in seq order and heads are one small entry per channel.
+    private mutating func indexChannelRecord(
+        _ record: Record, channelID: String, channelSeq: SequenceNumber, after previous: ChannelHead
+    ) throws {
+        let position = StoredPosition(shard: record.shard, seq: record.seq)
+        StorageKeys.channelHead(stream: record.stream, channelID: channelID, into: &key)
+        try ChannelHead(channelSeq: channelSeq, position: position).withBytes { value in
+            try key.withUnsafeBytes { key in try transaction.put(tables.channelHeads, key: key, value: value)
             }
         }
-        return head + 1
+        if let before = previous.position, before.shard == record.shard, let links = tables.channelLinks {
+            StorageKeys.channelLink(stream: record.stream, shard: record.shard, seq: record.seq, into: &key)
+            try withUnsafeBytes(of: before.seq.bigEndian) { value in
+                try key.withUnsafeBytes { key in try transaction.put(links, key: key, value: value) }
+            }
+        }
+        if channelSeq % StorageKeys.channelAnchorInterval == 0 {
+            StorageKeys.channelIndex(
+                stream: record.stream, channelID: channelID, channelSeq: channelSeq, into: &key)
+            try put(tables.channelIndex, position)
+        }
     }
 }
 

@@ -37,6 +37,26 @@ enum StorageKeys {
         withUnsafeBytes(of: channelSeq.bigEndian) { buffer.append(contentsOf: $0) }
     }
 
+    /// One channel record in this many has a channel index entry (an anchor); the records
+    /// between anchors are found through their channel links.
+    static let channelAnchorInterval: SequenceNumber = 64
+
+    static func channelLink(stream: StreamName, shard: ShardID, seq: SequenceNumber) -> [UInt8] {
+        var key: [UInt8] = []
+        channelLink(stream: stream, shard: shard, seq: seq, into: &key)
+        return key
+    }
+
+    static func channelLink(
+        stream: StreamName, shard: ShardID, seq: SequenceNumber, into buffer: inout [UInt8]
+    ) {
+        buffer.removeAll(keepingCapacity: true)
+        buffer.append(contentsOf: stream.rawValue.utf8)
+        buffer.append(0)
+        withUnsafeBytes(of: UInt16(shard).bigEndian) { buffer.append(contentsOf: $0) }
+        withUnsafeBytes(of: seq.bigEndian) { buffer.append(contentsOf: $0) }
+    }
+
     static func idempotency(stream: StreamName, key: String, into buffer: inout [UInt8]) {
         channelHead(stream: stream, channelID: key, into: &buffer)
     }
@@ -73,6 +93,42 @@ enum StorageKeys {
     static func readBigEndian<T: FixedWidthInteger>(_ bytes: UnsafeRawBufferPointer, at offset: Int = 0) -> T
     {
         T(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
+    }
+}
+
+/// A channel's head: its last channelSeq and, when the log stored it, where that record is.
+struct ChannelHead: Equatable {
+    var channelSeq: SequenceNumber
+    var position: StoredPosition?
+
+    static let size = 18
+
+    init(channelSeq: SequenceNumber, position: StoredPosition?) {
+        self.channelSeq = channelSeq
+        self.position = position
+    }
+
+    /// Reads 8 bytes (a log written before the channel links) or 18.
+    init?(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count == 8 || bytes.count == Self.size else { return nil }
+        channelSeq = StorageKeys.readBigEndian(bytes)
+        position =
+            bytes.count == Self.size
+            ? StoredPosition(
+                shard: ShardID(StorageKeys.readBigEndian(bytes, at: 8) as UInt16),
+                seq: StorageKeys.readBigEndian(bytes, at: 10))
+            : nil
+    }
+
+    /// Calls `body` with the 18 stored bytes, without allocating.
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        var raw: (UInt64, UInt16, UInt64) = (0, 0, 0)
+        return try withUnsafeMutableBytes(of: &raw) { buffer in
+            buffer.storeBytes(of: channelSeq.bigEndian, toByteOffset: 0, as: UInt64.self)
+            buffer.storeBytes(of: UInt16(position?.shard ?? 0).bigEndian, toByteOffset: 8, as: UInt16.self)
+            buffer.storeBytes(of: (position?.seq ?? 0).bigEndian, toByteOffset: 10, as: UInt64.self)
+            return try body(UnsafeRawBufferPointer(rebasing: buffer[0..<Self.size]))
+        }
     }
 }
 

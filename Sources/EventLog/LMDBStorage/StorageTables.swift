@@ -6,10 +6,16 @@ struct StorageTables: Sendable {
     var streams: Database
     /// Stream + shard → `ShardMeta`.
     var shards: Database
-    /// Stream + channel id → last channelSeq.
+    /// Stream + channel id → the last channelSeq (u64) and where its record is (shard u16,
+    /// seq u64). Logs written before the channel links hold the channelSeq alone.
     var channelHeads: Database
-    /// Stream + channel id + channelSeq → `StoredPosition`.
+    /// Stream + channel id + channelSeq → `StoredPosition`, for every `channelAnchorInterval`th
+    /// record of a channel (every record in logs written before the channel links).
     var channelIndex: Database
+    /// Stream + shard + seq → the seq (u64) of the previous record of the same channel, in the
+    /// same shard. Keys grow with the log, so appends touch only the last page of each shard's
+    /// range. Nil when a read-only log predates the links.
+    var channelLinks: Database?
     /// Stream + idempotency key → `StoredPosition` with expiry.
     var idempotency: Database
     /// Expiry time + idempotency key → nothing; walked to forget expired keys.
@@ -30,6 +36,8 @@ struct StorageTables: Sendable {
         "checkpoints", "dead_letters",
     ]
 
+    static let channelLinksName = "channel_links"
+
     static func recordsName(_ shard: ShardKey) -> String {
         "records/\(shard.stream)/\(shard.shard)"
     }
@@ -40,7 +48,8 @@ struct StorageTables: Sendable {
         let handles = try fixedNames.map { try transaction.openDatabase($0, options: options) }
         return StorageTables(
             streams: handles[0], shards: handles[1], channelHeads: handles[2], channelIndex: handles[3],
-            idempotency: handles[4], idempotencyExpiry: handles[5], checkpoints: handles[6],
+            channelLinks: nil, idempotency: handles[4], idempotencyExpiry: handles[5],
+            checkpoints: handles[6],
             deadLetters: handles[7], records: [:],
             projections: [:])
     }

@@ -1,0 +1,120 @@
+import LMDB
+import Testing
+
+@testable import EventLog
+
+/// A channel's records are found through sparse anchors in the channel index and the links
+/// each record keeps to the one before it: every read position, page size, trim and older
+/// (densely indexed) log must give the same contiguous records.
+@Suite struct ChannelIndexTests {
+    private let perChannel = 150
+    private let channels = ["c1", "c2", "c3"]
+
+    /// Appends `perChannel` records to each channel, interleaved, starting at channelSeq `from`.
+    private func fill(_ storage: LMDBStorage, from: Int = 1) async throws {
+        for index in from...perChannel {
+            for channel in channels { _ = try await storage.append(message(channel, "\(channel)-\(index)")) }
+        }
+    }
+
+    /// Reads every channel from many positions with many page sizes and checks each page.
+    private func expectContiguousReads(_ storage: LMDBStorage, firstKept: [String: Int] = [:]) throws {
+        for channel in channels {
+            let firstKept = firstKept[channel] ?? 1
+            for after in [0, 1, 2, 62, 63, 64, 65, 100, 127, 128, 129, 149, 150] {
+                for limit in [1, 7, 64, 1000] {
+                    let records = try storage.channelRecords(
+                        stream: .chatEvents, channelID: channel, after: SequenceNumber(after), limit: limit)
+                    let first = max(after + 1, firstKept)
+                    let last = min(first + limit - 1, perChannel)
+                    let expected = first <= last ? (first...last).map { SequenceNumber($0) } : []
+                    #expect(
+                        records.map(\.channelSeq!) == expected, "\(channel) after \(after) limit \(limit)")
+                    #expect(records.allSatisfy { $0.channelID == channel })
+                    #expect(records.map(\.payloadText) == expected.map { "{\"text\":\"\(channel)-\($0)\"}" })
+                }
+            }
+        }
+    }
+
+    @Test func readsFromAnyPositionWalkTheLinksBetweenAnchors() async throws {
+        try await withLog { storage, _ in
+            try await fill(storage)
+            try expectContiguousReads(storage)
+            let stats = try storage.statistics()
+            // Two anchors (64 and 128) per channel, not one entry per record.
+            #expect(stats.channelIndexEntries == 2 * channels.count)
+            #expect(try storage.verify().isSound)
+        }
+    }
+
+    @Test func trimmedRecordsAreSkippedAndTheRestStayContiguous() async throws {
+        var configuration = LogConfiguration()
+        configuration.streams = [
+            StreamConfiguration(
+                name: .chatEvents, shardCount: 1,
+                retention: Retention(maxBytesPerShard: 30_000, trimUnprocessed: true))
+        ]
+        try await withLog(configuration: configuration) { storage, _ in
+            try await fill(storage)
+            let report = try await storage.enforceRetention(now: .now())
+            #expect(report.totalTrimmed > 0)
+            // Channels interleave in one shard: each keeps a suffix of its records.
+            var firstKept: [String: Int] = [:]
+            for record in try allRecords(storage, ShardKey(stream: .chatEvents, shard: 0)).reversed() {
+                firstKept[record.channelID!] = Int(record.channelSeq!)
+            }
+            #expect(firstKept.values.allSatisfy { $0 > 1 })
+            try expectContiguousReads(storage, firstKept: firstKept)
+            #expect(try storage.verify().isSound)
+        }
+    }
+
+    @Test func aLogIndexedDenselyBeforeTheLinksReadsAndGrowsSoundly() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        do {
+            let storage = try LMDBStorage(directory: directory.path)
+            try await fill(storage)
+            // Rewrite the log as an older version left it: an index entry for every record,
+            // heads holding the channelSeq alone, and no links.
+            let all = try channels.flatMap { channel in
+                try storage.channelRecords(stream: .chatEvents, channelID: channel, after: 0, limit: 1000)
+            }
+            storage.close()
+            let environment = try Environment(path: LMDBStorage.environmentPath(directory.path))
+            try environment.write { transaction in
+                let index = try transaction.openDatabase("channel_index")
+                let heads = try transaction.openDatabase("channel_heads")
+                try transaction.clear(try transaction.openDatabase(StorageTables.channelLinksName))
+                for record in all {
+                    try transaction.put(
+                        index,
+                        key: StorageKeys.channelIndex(
+                            stream: .chatEvents, channelID: record.channelID!, channelSeq: record.channelSeq!),
+                        value: StoredPosition(shard: record.shard, seq: record.seq).bytes)
+                }
+                for channel in channels {
+                    try transaction.put(
+                        heads, key: StorageKeys.channelHead(stream: .chatEvents, channelID: channel),
+                        value: StorageKeys.bigEndian(UInt64(perChannel)))
+                }
+            }
+            environment.close()
+            let reopened = try LMDBStorage(directory: directory.path)
+            defer { reopened.close() }
+            try expectContiguousReads(reopened)
+            #expect(try reopened.verify().isSound)
+            // New records link to the old ones: reads across the boundary stay contiguous.
+            for index in 1...70 {
+                for channel in channels { _ = try await reopened.append(message(channel, "new-\(index)")) }
+            }
+            for channel in channels {
+                let records = try reopened.channelRecords(
+                    stream: .chatEvents, channelID: channel, after: 140, limit: 1000)
+                #expect(records.map(\.channelSeq!) == (141...220).map { SequenceNumber($0) })
+            }
+            #expect(try reopened.verify().isSound)
+        }
+    }
+}
