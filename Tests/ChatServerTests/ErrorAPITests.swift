@@ -173,6 +173,7 @@ import Testing
             _ = try await server.send(
                 .post, "/v1/channels/\(channel)/messages", as: "alice", json: ["text": "hi"])
             _ = try await server.send(.get, "/v1/nowhere", as: "alice")
+            #expect(try await server.send(.put, "/v1/channels", as: "alice").status == .methodNotAllowed)
             let metrics = try await server.send(.get, "/metrics")
             #expect(metrics.status == .ok)
             #expect(
@@ -185,6 +186,9 @@ import Testing
             #expect(
                 metrics.text.contains(
                     "chatlog_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 1"))
+            #expect(
+                metrics.text.contains(
+                    "chatlog_http_requests_total{method=\"PUT\",route=\"/v1/channels\",status=\"405\"} 1"))
             #expect(metrics.text.contains("chatlog_log_appended_records_total 2"))
             #expect(metrics.text.contains("chatlog_http_request_duration_seconds_bucket"))
             let spec = try await server.send(.get, "/openapi.json")

@@ -117,4 +117,33 @@ import Testing
             #expect(try reopened.verify().isSound)
         }
     }
+
+    @Test func aMalformedChannelHeadRefusesThatChannelsAppendsAndWritesNothing() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        do {
+            let storage = try LMDBStorage(directory: directory.path)
+            try await fill(storage)
+            storage.close()
+        }
+        let environment = try Environment(path: LMDBStorage.environmentPath(directory.path))
+        try environment.write { transaction in
+            try transaction.put(
+                try transaction.openDatabase("channel_heads"),
+                key: StorageKeys.channelHead(stream: .chatEvents, channelID: "c1"), value: [1, 2, 3, 4, 5])
+        }
+        environment.close()
+        let storage = try LMDBStorage(directory: directory.path)
+        defer { storage.close() }
+        let heads = try storage.descriptor(.chatEvents).shards.map { try storage.shardInfo($0).head }
+        await #expect {
+            _ = try await storage.append(message("c1", "refused"))
+        } throws: { error in
+            guard case EventLogError.storage(let reason) = error else { return false }
+            return reason.contains("head of channel c1 is malformed")
+        }
+        #expect(try storage.descriptor(.chatEvents).shards.map { try storage.shardInfo($0).head } == heads)
+        let other = try await storage.append(message("c2", "still taken")).record
+        #expect(other.channelSeq == SequenceNumber(perChannel + 1))
+    }
 }

@@ -26,8 +26,11 @@ struct APIMiddleware: RouterMiddleware {
             response = render(error, request: request, context: context)
         }
         response.headers[.requestID] = context.requestID
-        // The router names the template it matched (`/v1/channels/{channelId}`), or "NotFound".
-        let route = context.endpointPath.flatMap { $0 == "NotFound" ? nil : $0 } ?? "unmatched"
+        // The router names the template it matched (`/v1/channels/{channelId}`), or "NotFound":
+        // then the route table still knows the path when only the method was wrong (a 405).
+        let route =
+            context.endpointPath.flatMap { $0 == "NotFound" ? nil : $0 }
+            ?? routes.template(for: request.uri.path) ?? "unmatched"
         metrics.record(
             method: request.method.rawValue, route: route, status: response.status.code,
             duration: ContinuousClock.now - started)

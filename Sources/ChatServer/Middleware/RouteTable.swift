@@ -1,7 +1,7 @@
 import Synchronization
 
 /// The API's routes as templates (`/v1/channels/{channelId}`), filled as controllers register,
-/// and read for 405 answers and the OpenAPI check.
+/// and read for 405 answers (and their metrics label) and the OpenAPI check.
 public final class RouteTable: Sendable {
     public struct Route: Sendable, Hashable {
         public var method: String
@@ -21,6 +21,11 @@ public final class RouteTable: Sendable {
     }
 
     private let split = Mutex<[(Route, [Substring])]>([])
+
+    /// The template matching a concrete path.
+    func template(for path: String) -> String? {
+        matching(path).first?.path
+    }
 
     /// The methods allowed on a concrete path.
     func methods(for path: String) -> [String] {

@@ -143,57 +143,33 @@ struct LogVerifier {
     /// channel's head is its last record.
     mutating func checkChannelIndex() throws {
         var problems: [(String, String)] = []
-        try transaction.withCursor(tables.channelIndex) { cursor in
-            var entry = try cursor.first()
-            while let (key, value) = entry {
-                report.indexEntriesChecked += 1
-                let parts = key.split(separator: 0, maxSplits: 1, omittingEmptySubsequences: false)
-                if parts.count == 2, parts[1].count > 9, let stored = StoredPosition(value) {
-                    let stream = StreamName(String(decoding: parts[0], as: UTF8.self))
-                    let channelID = String(decoding: parts[1].dropLast(9), as: UTF8.self)
-                    let channelSeq: SequenceNumber = StorageKeys.readBigEndian(
-                        UnsafeRawBufferPointer(rebasing: parts[1].suffix(8)))
-                    let record = try? StoredRecords.record(
-                        at: stored.seq, shard: ShardKey(stream: stream, shard: stored.shard), in: transaction,
-                        tables: tables)
-                    if record?.channelID != channelID || record?.channelSeq != channelSeq {
-                        problems.append(
-                            (
-                                "channel \(stream)/\(channelID) seq \(channelSeq)",
-                                "channel index entry points to \(stored.shard)/\(stored.seq), which does not carry it"
-                            ))
-                    }
-                } else {
-                    problems.append(("channel index", "an entry is malformed"))
-                }
-                entry = try cursor.next()
+        let indexEntries = try forEachEntry(of: tables.channelIndex) { key, value in
+            guard let (stream, channelID, channelSeq) = StorageKeys.parseChannelIndex(key),
+                let stored = StoredPosition(value)
+            else { return problems.append(("channel index", "an entry is malformed")) }
+            let record = try? StoredRecords.record(
+                at: stored.seq, shard: ShardKey(stream: stream, shard: stored.shard), in: transaction,
+                tables: tables)
+            if record?.channelID != channelID || record?.channelSeq != channelSeq {
+                problems.append(
+                    (
+                        "channel \(stream)/\(channelID) seq \(channelSeq)",
+                        "channel index entry points to \(stored.shard)/\(stored.seq), which does not carry it"
+                    ))
             }
         }
-        if let links = tables.channelLinks {
-            try transaction.withCursor(links) { cursor in
-                var entry = try cursor.first()
-                while let (key, value) = entry {
-                    report.indexEntriesChecked += 1
-                    let parts = key.split(separator: 0, maxSplits: 1, omittingEmptySubsequences: false)
-                    if parts.count == 2, parts[1].count == 10, value.count == 8 {
-                        let rest = UnsafeRawBufferPointer(rebasing: parts[1])
-                        let shard = ShardKey(
-                            stream: StreamName(String(decoding: parts[0], as: UTF8.self)),
-                            shard: ShardID(StorageKeys.readBigEndian(rest) as UInt16))
-                        let seq: SequenceNumber = StorageKeys.readBigEndian(rest, at: 2)
-                        let record = try? StoredRecords.record(
-                            at: seq, shard: shard, in: transaction, tables: tables)
-                        if record?.channelID == nil {
-                            problems.append(
-                                ("channel link of \(shard)/\(seq)", "there is no channel record there"))
-                        }
-                    } else {
-                        problems.append(("channel links", "an entry is malformed"))
-                    }
-                    entry = try cursor.next()
+        let linkEntries = try tables.channelLinks.map { links in
+            try forEachEntry(of: links) { key, value in
+                guard let (shard, seq) = StorageKeys.parseChannelLink(key), value.count == 8 else {
+                    return problems.append(("channel links", "an entry is malformed"))
+                }
+                let record = try? StoredRecords.record(at: seq, shard: shard, in: transaction, tables: tables)
+                if record?.channelID == nil {
+                    problems.append(("channel link of \(shard)/\(seq)", "there is no channel record there"))
                 }
             }
         }
+        report.indexEntriesChecked += indexEntries + (linkEntries ?? 0)
         for (location, message) in problems { report.add("index", location, message) }
         for (channelKey, last) in channelHeads {
             let separator = channelKey.firstIndex(of: "/")!
@@ -211,35 +187,42 @@ struct LogVerifier {
         report.channelsChecked = channelHeads.count
     }
 
-    mutating func checkIdempotencyIndex() throws {
-        var problems: [(String, String)] = []
-        var checked = 0
-        try transaction.withCursor(tables.idempotency) { cursor in
+    /// Calls `body` with every entry of `database`; returns how many there were.
+    private func forEachEntry(
+        of database: Database, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void
+    ) throws -> Int {
+        var count = 0
+        try transaction.withCursor(database) { cursor in
             var entry = try cursor.first()
             while let (key, value) = entry {
-                checked += 1
-                let parts = key.split(separator: 0, maxSplits: 1, omittingEmptySubsequences: false)
-                let stream = StreamName(String(decoding: parts[0], as: UTF8.self))
-                let idempotencyKey = parts.count == 2 ? String(decoding: parts[1], as: UTF8.self) : ""
-                if let stored = StoredPosition(value) {
-                    let shard = ShardKey(stream: stream, shard: stored.shard)
-                    let record =
-                        (try? StoredRecords.record(
-                            at: stored.seq, shard: shard, in: transaction, tables: tables)) ?? nil
-                    if record?.idempotencyKey != idempotencyKey {
-                        problems.append(
-                            (
-                                "idempotency key \(idempotencyKey)",
-                                "points to \(shard)/\(stored.seq), which does not carry it"
-                            ))
-                    }
-                } else {
-                    problems.append(("idempotency key \(idempotencyKey)", "malformed entry"))
-                }
+                count += 1
+                try body(key, value)
                 entry = try cursor.next()
             }
         }
-        report.indexEntriesChecked += checked
+        return count
+    }
+
+    mutating func checkIdempotencyIndex() throws {
+        var problems: [(String, String)] = []
+        report.indexEntriesChecked += try forEachEntry(of: tables.idempotency) { key, value in
+            let parts = key.split(separator: 0, maxSplits: 1, omittingEmptySubsequences: false)
+            let stream = StreamName(String(decoding: parts[0], as: UTF8.self))
+            let idempotencyKey = parts.count == 2 ? String(decoding: parts[1], as: UTF8.self) : ""
+            guard let stored = StoredPosition(value) else {
+                return problems.append(("idempotency key \(idempotencyKey)", "malformed entry"))
+            }
+            let shard = ShardKey(stream: stream, shard: stored.shard)
+            let record = try? StoredRecords.record(
+                at: stored.seq, shard: shard, in: transaction, tables: tables)
+            if record?.idempotencyKey != idempotencyKey {
+                problems.append(
+                    (
+                        "idempotency key \(idempotencyKey)",
+                        "points to \(shard)/\(stored.seq), which does not carry it"
+                    ))
+            }
+        }
         for (location, message) in problems { report.add("index", location, message) }
     }
 

@@ -35,19 +35,21 @@ struct RecordAppender {
             }
         }
         var meta = context.meta(shard)
-        let channelHead = try request.channelID.map {
-            try self.channelHead(stream: request.stream, channelID: $0)
+        let seq = meta.head + 1
+        let previousHead = try request.channelID.map {
+            try advanceChannelHead(
+                stream: request.stream, channelID: $0, to: StoredPosition(shard: shard.shard, seq: seq))
         }
         let createdAt = Timestamp(microseconds: max(context.now.microseconds, meta.lastCreatedAt))
         let record = Record(
             id: RecordID(time: createdAt, random: random.next()),
             stream: request.stream,
             shard: shard.shard,
-            seq: meta.head + 1,
+            seq: seq,
             type: request.type,
             partitionKey: request.partitionKey,
             channelID: request.channelID,
-            channelSeq: channelHead.map { $0.channelSeq + 1 },
+            channelSeq: previousHead.map { $0.channelSeq + 1 },
             actor: request.actor,
             createdAt: createdAt,
             idempotencyKey: request.idempotencyKey,
@@ -59,8 +61,8 @@ struct RecordAppender {
                 RecordCodec.encode(record, into: $0)
             }
         }
-        if let channelID = record.channelID, let channelSeq = record.channelSeq, let channelHead {
-            try indexChannelRecord(record, channelID: channelID, channelSeq: channelSeq, after: channelHead)
+        if let channelID = request.channelID, let previousHead {
+            try linkChannelRecord(record, channelID: channelID, after: previousHead)
         }
         if let idempotencyKey = request.idempotencyKey {
             let expiresAt = request.idempotencyTTL.map { createdAt.adding($0) }
@@ -104,43 +106,45 @@ struct RecordAppender {
         return try StoredRecords.record(at: stored.seq, shard: shard, in: transaction, tables: tables)
     }
 
-    /// The channel's current head, before this record.
-    private mutating func channelHead(stream: StreamName, channelID: String) throws -> ChannelHead {
+    /// Moves a channel's head to the record about to be written at `position`, and returns
+    /// the head before it: the record's channelSeq follows that one.
+    private mutating func advanceChannelHead(
+        stream: StreamName, channelID: String, to position: StoredPosition
+    ) throws -> ChannelHead {
         StorageKeys.channelHead(stream: stream, channelID: channelID, into: &key)
         return try key.withUnsafeBytes { key in
-            try transaction.withValue(tables.channelHeads, key: key) { value in
+            let previous = try transaction.withValue(tables.channelHeads, key: key) { value in
                 guard let value else { return ChannelHead(channelSeq: 0, position: nil) }
                 guard let head = ChannelHead(value) else {
                     throw EventLogError.storage("the head of channel \(channelID) is malformed")
                 }
                 return head
             }
+            try ChannelHead(channelSeq: previous.channelSeq + 1, position: position).withBytes { value in
+                try transaction.put(tables.channelHeads, key: key, value: value)
+            }
+            return previous
         }
     }
 
-    /// Makes a channel record findable by its channelSeq: the channel's head moves to it, it
-    /// links back to the channel's previous record, and every `channelAnchorInterval`th record
-    /// gets a channel index entry. Only the index entry lands on a page of its own channel:
-    /// links append in seq order and heads are one small entry per channel.
-    private mutating func indexChannelRecord(
-        _ record: Record, channelID: String, channelSeq: SequenceNumber, after previous: ChannelHead
+    /// Makes a channel record findable by its channelSeq: it links back to the channel's
+    /// previous record, and every `channelAnchorInterval`th record gets a channel index entry.
+    /// Only the index entry lands on a page of its own channel: links append in seq order and
+    /// the head is one small entry per channel.
+    private mutating func linkChannelRecord(
+        _ record: Record, channelID: String, after previous: ChannelHead
     ) throws {
-        let position = StoredPosition(shard: record.shard, seq: record.seq)
-        StorageKeys.channelHead(stream: record.stream, channelID: channelID, into: &key)
-        try ChannelHead(channelSeq: channelSeq, position: position).withBytes { value in
-            try key.withUnsafeBytes { key in try transaction.put(tables.channelHeads, key: key, value: value)
-            }
-        }
         if let before = previous.position, before.shard == record.shard, let links = tables.channelLinks {
             StorageKeys.channelLink(stream: record.stream, shard: record.shard, seq: record.seq, into: &key)
             try withUnsafeBytes(of: before.seq.bigEndian) { value in
                 try key.withUnsafeBytes { key in try transaction.put(links, key: key, value: value) }
             }
         }
+        let channelSeq = previous.channelSeq + 1
         if channelSeq % StorageKeys.channelAnchorInterval == 0 {
             StorageKeys.channelIndex(
                 stream: record.stream, channelID: channelID, channelSeq: channelSeq, into: &key)
-            try put(tables.channelIndex, position)
+            try put(tables.channelIndex, StoredPosition(shard: record.shard, seq: record.seq))
         }
     }
 }

@@ -57,6 +57,29 @@ enum StorageKeys {
         withUnsafeBytes(of: seq.bigEndian) { buffer.append(contentsOf: $0) }
     }
 
+    /// Splits a channel index key into stream, channel id and channelSeq.
+    static func parseChannelIndex(_ key: UnsafeRawBufferPointer) -> (StreamName, String, SequenceNumber)? {
+        let parts = key.split(separator: 0, maxSplits: 1, omittingEmptySubsequences: false)
+        // The channel id, its NUL separator and the 8-byte channelSeq.
+        guard parts.count == 2, parts[1].count > 9, parts[1].dropLast(8).last == 0 else { return nil }
+        return (
+            StreamName(String(decoding: parts[0], as: UTF8.self)),
+            String(decoding: parts[1].dropLast(9), as: UTF8.self),
+            readBigEndian(UnsafeRawBufferPointer(rebasing: parts[1].suffix(8)))
+        )
+    }
+
+    /// Splits a channel link key into the shard and the seq of the record it belongs to.
+    static func parseChannelLink(_ key: UnsafeRawBufferPointer) -> (ShardKey, SequenceNumber)? {
+        let parts = key.split(separator: 0, maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[1].count == 10 else { return nil }
+        let rest = UnsafeRawBufferPointer(rebasing: parts[1])
+        let shard = ShardKey(
+            stream: StreamName(String(decoding: parts[0], as: UTF8.self)),
+            shard: ShardID(readBigEndian(rest) as UInt16))
+        return (shard, readBigEndian(rest, at: 2))
+    }
+
     static func idempotency(stream: StreamName, key: String, into buffer: inout [UInt8]) {
         channelHead(stream: stream, channelID: key, into: &buffer)
     }
