@@ -1,4 +1,5 @@
 import CLMDB
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -15,6 +16,11 @@ public final class Environment: @unchecked Sendable {
     private let gate = ReadWriteGate()
     // Guarded by `gate`: read under shared, written under exclusive.
     private var isClosed = false
+    /// Read transactions kept reset between reads, so that a read renews one instead of
+    /// allocating (and zeroing) a transaction sized for every possible database and taking a
+    /// reader slot under LMDB's lock.
+    private let idleReaders = Mutex<[ReadHandle]>([])
+    private static let maxIdleReaders = 32
 
     /// The directory holding `data.mdb` and `lock.mdb`.
     public let path: String
@@ -62,7 +68,10 @@ public final class Environment: @unchecked Sendable {
     }
 
     deinit {
-        if !isClosed { mdb_env_close(handle) }
+        if !isClosed {
+            abortIdleReaders()
+            mdb_env_close(handle)
+        }
     }
 
     /// Closes the environment once no transaction of this process is active; later
@@ -71,14 +80,82 @@ public final class Environment: @unchecked Sendable {
         gate.exclusive {
             if !isClosed {
                 isClosed = true
+                abortIdleReaders()
                 mdb_env_close(handle)
             }
         }
     }
 
+    private func abortIdleReaders() {
+        idleReaders.withLock { idle in
+            for reader in idle { mdb_txn_abort(reader.handle) }
+            idle.removeAll()
+        }
+    }
+
     /// Runs `body` in a read-only transaction that sees one consistent snapshot.
     public func read<R>(_ body: (Transaction) throws -> R) throws -> R {
-        try run(flags: UInt32(MDB_RDONLY), body)
+        while true {
+            let outcome: R? = try gate.shared {
+                guard !isClosed else { throw LMDBError.closed }
+                let reader: ReadHandle
+                if let idle = renewIdleReader() {
+                    reader = idle
+                } else if let txn = try begin(flags: UInt32(MDB_RDONLY)) {
+                    reader = ReadHandle(handle: txn)
+                } else {
+                    return nil
+                }
+                let result: R
+                do {
+                    result = try body(Transaction(handle: reader.handle, isReadOnly: true, reader: reader))
+                } catch {
+                    if reader.openedDatabase { mdb_txn_abort(reader.handle) } else { keepIdle(reader) }
+                    throw error
+                }
+                if reader.openedDatabase {
+                    // Committing is what keeps database handles opened inside a read
+                    // transaction for the environment's lifetime; it frees the transaction.
+                    try check(mdb_txn_commit(reader.handle))
+                } else {
+                    keepIdle(reader)
+                }
+                return result
+            }
+            if let outcome { return outcome }
+            try adoptMapSizeOfOtherProcess()
+        }
+    }
+
+    /// An idle read transaction renewed onto the latest snapshot; nil when none is idle or it
+    /// cannot be renewed (a fresh one then reports why, or that the map grew).
+    private func renewIdleReader() -> ReadHandle? {
+        guard let reader = idleReaders.withLock({ $0.popLast() }) else { return nil }
+        guard mdb_txn_renew(reader.handle) == MDB_SUCCESS else {
+            mdb_txn_abort(reader.handle)
+            return nil
+        }
+        return reader
+    }
+
+    private func keepIdle(_ reader: ReadHandle) {
+        mdb_txn_reset(reader.handle)
+        let kept = idleReaders.withLock { idle in
+            guard idle.count < Self.maxIdleReaders else { return false }
+            idle.append(reader)
+            return true
+        }
+        if !kept { mdb_txn_abort(reader.handle) }
+    }
+
+    /// Begins a transaction; nil when another process grew the map (adopt its size and retry).
+    private func begin(flags: UInt32) throws(LMDBError) -> OpaquePointer? {
+        var txn: OpaquePointer?
+        let rc = mdb_txn_begin(handle, nil, flags, &txn)
+        if rc == MDB_MAP_RESIZED { return nil }
+        try check(rc)
+        guard let txn else { throw LMDBError(code: 12 /* ENOMEM */) }
+        return txn
     }
 
     /// Runs `body` in a write transaction and commits it; a thrown error aborts it.
@@ -86,28 +163,17 @@ public final class Environment: @unchecked Sendable {
     /// LMDB allows one writer at a time: this blocks while another writer (of this or another
     /// process) holds the write lock, so call it from a thread that may block.
     public func write<R>(_ body: (Transaction) throws -> R) throws -> R {
-        try run(flags: 0, body)
-    }
-
-    private func run<R>(flags: UInt32, _ body: (Transaction) throws -> R) throws -> R {
         while true {
             let outcome: R? = try gate.shared {
                 guard !isClosed else { throw LMDBError.closed }
-                var txn: OpaquePointer?
-                let rc = mdb_txn_begin(handle, nil, flags, &txn)
-                if rc == MDB_MAP_RESIZED { return nil }
-                try check(rc)
-                guard let txn else { throw LMDBError(code: 12) }
-                let transaction = Transaction(handle: txn, isReadOnly: flags != 0)
+                guard let txn = try begin(flags: 0) else { return nil }
                 let result: R
                 do {
-                    result = try body(transaction)
+                    result = try body(Transaction(handle: txn, isReadOnly: false))
                 } catch {
                     mdb_txn_abort(txn)
                     throw error
                 }
-                // Read-only transactions commit too: that is what keeps database handles
-                // opened inside them for the environment's lifetime.
                 try check(mdb_txn_commit(txn))
                 return result
             }
@@ -190,5 +256,18 @@ public final class Environment: @unchecked Sendable {
             maxReaders: Int(envInfo.me_maxreaders),
             readers: Int(envInfo.me_numreaders)
         )
+    }
+}
+
+/// A read transaction handle that outlives one read: kept reset between reads, it holds its
+/// reader slot but no snapshot. Used by one read at a time.
+final class ReadHandle: @unchecked Sendable {
+    // Safe: the pool hands a handle to one read at a time, and only that read touches it.
+    let handle: OpaquePointer
+    /// Set when a database was opened in the current read: it must then commit, not reset.
+    var openedDatabase = false
+
+    init(handle: OpaquePointer) {
+        self.handle = handle
     }
 }

@@ -8,15 +8,19 @@ public struct Transaction {
     let handle: OpaquePointer
     /// Whether the transaction may not write.
     public let isReadOnly: Bool
+    /// The reusable handle of a read transaction.
+    private let reader: ReadHandle?
 
-    init(handle: OpaquePointer, isReadOnly: Bool) {
+    init(handle: OpaquePointer, isReadOnly: Bool, reader: ReadHandle? = nil) {
         self.handle = handle
         self.isReadOnly = isReadOnly
+        self.reader = reader
     }
 
     /// Opens a named database. Without `.create` a missing database throws `isNotFound`.
     public func openDatabase(_ name: String, options: Database.Options = []) throws(LMDBError) -> Database {
         var dbi: MDB_dbi = 0
+        reader?.openedDatabase = true
         try check(mdb_dbi_open(handle, name, options.rawValue, &dbi))
         return Database(handle: dbi)
     }

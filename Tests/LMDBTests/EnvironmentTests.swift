@@ -88,6 +88,46 @@ import Testing
         }
     }
 
+    @Test func reusedReadTransactionsSeeTheLatestCommit() throws {
+        struct Refused: Error {}
+        try withEnvironment { environment in
+            let database = try environment.write { try $0.openDatabase("t", options: .create) }
+            for value in UInt8(1)...40 {
+                try environment.write { try $0.put(database, key: [1], value: [value]) }
+                #expect(try environment.read { try $0.get(database, key: [1]) } == [value])
+                // A read that throws hands its transaction back too.
+                #expect(throws: Refused.self) { try environment.read { _ in throw Refused() } }
+            }
+            // More reads at once than are kept idle: each sees the same snapshot.
+            let values = try environment.read { outer in
+                try (0..<40).map { _ in
+                    try environment.read { inner in try inner.get(database, key: [1]) }
+                } + [try outer.get(database, key: [1])]
+            }
+            #expect(values == Array(repeating: [40], count: 41))
+            #expect(try environment.read { try $0.get(database, key: [1]) } == [40])
+        }
+    }
+
+    @Test func aDatabaseOpenedInAReadStaysOpenForLaterReads() throws {
+        let path = NSTemporaryDirectory() + "lmdb-test-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let writer = try Environment(path: path)
+        try writer.write { transaction in
+            try transaction.put(try transaction.openDatabase("t", options: .create), key: [1], value: [7])
+        }
+        writer.close()
+        var options = Environment.Options()
+        options.readOnly = true
+        let reader = try Environment(path: path, options: options)
+        defer { reader.close() }
+        let database = try reader.read { try $0.openDatabase("t") }
+        for _ in 0..<3 {
+            #expect(try reader.read { try $0.get(database, key: [1]) } == [7])
+        }
+    }
+
     @Test func aClosedEnvironmentRefusesTransactions() throws {
         try withEnvironment { environment in
             environment.close()
