@@ -14,6 +14,9 @@ public struct ConsumerGroupConfiguration: Sendable {
     /// (zero: at once). Records arriving closer together than this cost no checkpoint sync
     /// between them; the interval above still bounds what a crash replays.
     public var idleCheckpointDelay: Duration = .zero
+    /// How soon an idle shard tries again to store a checkpoint the full log refused:
+    /// retention cannot trim past the stale one, so waiting for new records could wait forever.
+    public var refusedCheckpointRetryDelay: Duration = .seconds(1)
     public var retry = RetryPolicy()
 
     public init(name: String, stream: StreamName) {

@@ -109,7 +109,9 @@ public struct ConsumerRunner: Service {
                         }
                         try await storeCheckpoint(after, shard: shard, in: &checkpoints)
                     }
-                    _ = try await waitForRecordsOrReset(shard, after: after)
+                    let refused = after != checkpoints.stored
+                    _ = try await waitForRecordsOrReset(
+                        shard, after: after, for: refused ? group.refusedCheckpointRetryDelay : nil)
                 } else {
                     state.loaded(records)
                 }
@@ -136,7 +138,8 @@ public struct ConsumerRunner: Service {
 
     /// Stores a checkpoint. A full map refuses it without stopping the group: the records are
     /// handled, the older checkpoint stands (a restart would hand them over again, which
-    /// handlers already tolerate), and a later batch stores it once retention has made room.
+    /// handlers already tolerate), and a later batch, or the idle shard's retry, stores it once
+    /// there is room again.
     private func storeCheckpoint(
         _ seq: SequenceNumber, shard: ShardKey, in checkpoints: inout CheckpointWriter
     ) async throws {
@@ -144,7 +147,10 @@ public struct ConsumerRunner: Service {
             try await storage.setCheckpoint(seq, group: group.name, shard: shard)
             checkpoints.didStore(seq)
         } catch EventLogError.storageFull(let reason) {
-            status.update(shard.shard) { $0.lastError = "checkpoint not stored: storage full: \(reason)" }
+            status.update(shard.shard) {
+                $0.lastError = "checkpoint not stored: storage full: \(reason)"
+                $0.checkpointsRefused += 1
+            }
             logger.warning(
                 "checkpoint not stored: storage full",
                 metadata: ["group": "\(group.name)", "shard": "\(shard)", "checkpoint": "\(seq)"])

@@ -7,6 +7,8 @@ public final class ConsumerStatus: Sendable {
         public var processed: UInt64 = 0
         public var retries: UInt64 = 0
         public var deadLettered: UInt64 = 0
+        /// Checkpoints the full log refused (each is tried again later).
+        public var checkpointsRefused: UInt64 = 0
         public var lastError: String?
         /// Attempts on the record currently failing (0 when none is).
         public var failingAttempts = 0

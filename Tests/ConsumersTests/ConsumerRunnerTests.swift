@@ -26,10 +26,12 @@ final class RecordingHandler: RecordHandler {
 }
 
 @Suite struct ConsumerRunnerTests {
-    private func withLog(_ body: (LMDBStorage) async throws -> Void) async throws {
+    private func withLog(
+        configuration: LogConfiguration = LogConfiguration(), _ body: (LMDBStorage) async throws -> Void
+    ) async throws {
         let directory = NSTemporaryDirectory() + "chatlog-consumers-" + UUID().uuidString.lowercased()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        var configuration = LogConfiguration()
+        var configuration = configuration
         configuration.streams = [StreamConfiguration(name: .chatEvents, shardCount: 2)]
         let storage = try LMDBStorage(directory: directory, configuration: configuration)
         defer { storage.close() }
@@ -55,13 +57,15 @@ final class RecordingHandler: RecordHandler {
     /// Runs the group until `body` returns, then stops it.
     private func running(
         _ storage: LMDBStorage, _ handler: RecordingHandler, checkpointInterval: Duration = .zero,
-        idleCheckpointDelay: Duration = .zero, _ body: () async throws -> Void
+        idleCheckpointDelay: Duration = .zero, status: ConsumerStatus = ConsumerStatus(),
+        _ body: () async throws -> Void
     ) async throws {
         var group = group()
         group.checkpointInterval = checkpointInterval
         group.idleCheckpointDelay = idleCheckpointDelay
+        group.refusedCheckpointRetryDelay = .milliseconds(10)
         let runner = ConsumerRunner(
-            storage: storage, group: group, handler: handler, logger: Logger(label: "test"))
+            storage: storage, group: group, handler: handler, status: status, logger: Logger(label: "test"))
         let task = Task { try await runner.run() }
         defer { task.cancel() }
         try await body()
@@ -109,6 +113,71 @@ final class RecordingHandler: RecordHandler {
             for shard in try storage.descriptor(.chatEvents).shards {
                 #expect(try storage.checkpoint(group: "test", shard: shard) == storage.shardInfo(shard).head)
             }
+        }
+    }
+
+    @Test func anIdleShardStoresARefusedCheckpointOnceTheLogHasRoomAgain() async throws {
+        var configuration = LogConfiguration()
+        configuration.initialMapSize = 1 << 20
+        configuration.maxMapSize = 1 << 20
+        try await withLog(configuration: configuration) { storage in
+            let shards = try storage.descriptor(.chatEvents).shards
+            for shard in shards { try await storage.setCheckpoint(0, group: "test", shard: shard) }
+            // A reader holding its snapshot keeps LMDB from reusing any page freed after it, so
+            // the map fills for good: first with records, then with checkpoint writes.
+            let snapshot = HeldSnapshot(storage)
+            // Released on every path: closing the log waits for its readers.
+            defer { snapshot.release() }
+            await snapshot.held()
+            var appended = 0
+            while true {
+                do {
+                    _ = try await append(storage, String(repeating: "x", count: 900), key: "k\(appended)")
+                    appended += 1
+                } catch EventLogError.storageFull {
+                    break
+                }
+            }
+            while true {
+                do {
+                    try await storage.setCheckpoint(0, group: "test", shard: shards[0])
+                } catch EventLogError.storageFull {
+                    break
+                }
+            }
+            let handler = RecordingHandler()
+            let status = ConsumerStatus()
+            try await running(storage, handler, status: status) {
+                var iterator = handler.seen.makeAsyncIterator()
+                for _ in 0..<appended { _ = try #require(await iterator.next()) }
+                // Each shard refuses at most its last batch's checkpoint and the idle one after
+                // all is handled; more refusals are the idle shards trying again.
+                let refusedOnceHandled = status.refusals
+                try await eventually("the idle shards try their checkpoints again") {
+                    status.refusals >= refusedOnceHandled + UInt64(2 * shards.count + 1)
+                }
+                for shard in shards { #expect(try storage.checkpoint(group: "test", shard: shard) == 0) }
+                snapshot.release()
+                try await eventually("the checkpoints reach the heads once there is room") {
+                    try shards.allSatisfy { shard in
+                        try storage.checkpoint(group: "test", shard: shard) == storage.shardInfo(shard).head
+                    }
+                }
+            }
+            #expect(appended > 0)
+        }
+    }
+
+    /// Waits (polling: nothing announces a stored checkpoint) until `condition` holds, for at
+    /// most 10 s.
+    private func eventually(_ what: Comment, _ condition: () throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try !condition() {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("not within 10 s: \(what)")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(5))
         }
     }
 
@@ -235,5 +304,36 @@ final class RecordingHandler: RecordHandler {
         waiter.cancel()
         await waiter.value
         #expect(control.takeReset(0) == nil)
+    }
+}
+
+extension ConsumerStatus {
+    fileprivate var refusals: UInt64 { snapshot.values.reduce(0) { $0 + $1.checkpointsRefused } }
+}
+
+/// A read transaction held open on a thread of its own until released.
+private final class HeldSnapshot: Sendable {
+    private let gate = DispatchSemaphore(value: 0)
+    private let holding: AsyncStream<Void>
+
+    init(_ storage: LMDBStorage) {
+        let (holding, started) = AsyncStream<Void>.makeStream()
+        self.holding = holding
+        let gate = gate
+        Thread.detachNewThread {
+            try? storage.readProjections { _ in
+                started.yield()
+                gate.wait()
+            }
+            started.finish()
+        }
+    }
+
+    func held() async {
+        for await _ in holding { return }
+    }
+
+    func release() {
+        gate.signal()
     }
 }

@@ -69,6 +69,7 @@ struct AdminController {
                                 object.field("processed", status?.processed ?? 0)
                                 object.field("retries", status?.retries ?? 0)
                                 object.field("failingAttempts", UInt64(status?.failingAttempts ?? 0))
+                                object.field("checkpointsRefused", status?.checkpointsRefused ?? 0)
                                 object.field("lastError", status?.lastError, includeNull: true)
                             }
                         }

@@ -4,7 +4,8 @@ import Prometheus
 import Synchronization
 
 /// Consumer groups in Prometheus: lag per group and shard (records and age of the oldest
-/// unprocessed record), and processed records, retries and dead letters per group.
+/// unprocessed record), and processed records, retries, dead letters and refused checkpoints
+/// per group.
 final class ConsumerMetrics: Sendable {
     private let storage: LMDBStorage
     private let registry: PrometheusCollectorRegistry
@@ -60,6 +61,8 @@ final class ConsumerMetrics: Sendable {
                 Double(shards.reduce(0) { $0 + $1.retries }))
             gauge("dead_letters", "Records dead-lettered since start", labels).set(
                 Double(shards.reduce(0) { $0 + $1.deadLettered }))
+            gauge("checkpoints_refused", "Checkpoints the full log refused since start", labels).set(
+                Double(shards.reduce(0) { $0 + $1.checkpointsRefused }))
         }
     }
 }
