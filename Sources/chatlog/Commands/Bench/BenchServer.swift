@@ -61,6 +61,26 @@ final class BenchServer {
             * 1024
     }
 
+    /// The CPU time the server has used (user and system), from /proc.
+    var cpuTime: Duration {
+        guard
+            let stat = try? String(
+                contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+            let fields = stat.split(separator: ")").last?.split(separator: " "),
+            fields.count > 12, let user = Int(fields[11]), let system = Int(fields[12])
+        else { return .zero }
+        // Fields 14 and 15 of the whole line: utime and stime, in clock ticks.
+        return .milliseconds((user + system) * 1000 / sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// The CPU time this process (the benchmark's clients) has used.
+    static var ownCPUTime: Duration {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return .seconds(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + .microseconds(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec)
+    }
+
     func stop() {
         process.terminate()
         process.waitUntilExit()

@@ -48,6 +48,7 @@ extension WebSocketBenchCommand {
             ]))
 
         let started = ContinuousClock.now
+        let (serverCPU, clientCPU) = (server.cpuTime, BenchServer.ownCPUTime)
         try await withThrowingTaskGroup(of: Void.self) { posts in
             for index in 0..<messages {
                 posts.addTask { try await api.post("fan-out \(index)", in: channel) }
@@ -58,6 +59,9 @@ extension WebSocketBenchCommand {
         for await _ in allDelivered { break }
         let elapsed = (ContinuousClock.now - started) / .seconds(1)
         let rate = Double(target) / elapsed
+        // CPU per delivery is steadier than the rate on a machine whose speed drifts.
+        let serverMicroseconds = (server.cpuTime - serverCPU) / .microseconds(1) / Double(target)
+        let clientMicroseconds = (BenchServer.ownCPUTime - clientCPU) / .microseconds(1) / Double(target)
         report.add(
             String(
                 format:
@@ -68,7 +72,13 @@ extension WebSocketBenchCommand {
                 ("messages", .int(Int64(messages))), ("subscribers", .int(Int64(subscribers))),
                 ("deliveries", .int(Int64(target))), ("seconds", .double(elapsed)),
                 ("deliveriesPerSecond", .double(rate.rounded())),
+                ("serverCPUMicrosecondsPerDelivery", .double((serverMicroseconds * 100).rounded() / 100)),
+                ("clientCPUMicrosecondsPerDelivery", .double((clientMicroseconds * 100).rounded() / 100)),
             ]))
+        report.note(
+            String(
+                format: "          CPU per delivery: server %.2f µs, the bench's clients %.2f µs",
+                serverMicroseconds, clientMicroseconds))
         for socket in sockets { socket.close(promise: nil) }
     }
 }
