@@ -21,8 +21,10 @@ extension DeliveryHub {
         var overflowed = 0
         state.withLock { state in
             state.fannedOut[channelID] = max(state.fannedOut[channelID] ?? 0, seq)
-            guard let frame, let subscribers = state.channels[channelID] else { return }
-            for (id, session) in subscribers {
+            guard let frame, let index = state.channels.index(forKey: channelID) else { return }
+            // The channel id the sessions' tables hold (see `subscribe`).
+            let (channelID, subscribers) = state.channels[index]
+            for session in subscribers.values {
                 let ends = removed.map { $0 == nil || $0 == session.user } ?? false
                 switch session.offer(
                     frame, channelID: channelID, seq: seq, endsMembership: ends, limits: configuration,
@@ -32,7 +34,7 @@ extension DeliveryHub {
                 case .ignored: break
                 case .ended:
                     queued += 1
-                    state.channels[channelID]?[id] = nil
+                    state.channels[channelID]?[session.id] = nil
                 case .overflowed: overflowed += 1
                 }
             }

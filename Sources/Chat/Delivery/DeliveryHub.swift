@@ -203,6 +203,10 @@ public final class DeliveryHub: Sendable {
             await registryWrite { try await $0.subscribed(session, to: channelID) }
         }
         state.withLock { state in
+            // One String instance per channel, shared by the hub and its sessions: the fan-out's
+            // lookup in each subscriber's table then compares keys by identity, not by bytes.
+            let channelID =
+                state.channels.index(forKey: channelID).map { state.channels.keys[$0] } ?? channelID
             session.state.withLock { sessionState in
                 sessionState.nextGeneration += 1
                 sessionState.subscriptions[channelID] = DeliverySession.Subscription(
