@@ -89,6 +89,9 @@ struct WebSocketBenchCommand: AsyncParsableCommand {
         }
         BenchWebSocketClient.send(Self.subscribeFrame(channel), on: socket)
         for await _ in subscribed { break }
+        let poster = try await BenchHTTPClient(port: api.port, count: 64)
+        let path = "/v1/channels/\(channel)/messages"
+        let authorization = [("Authorization", "Bearer \(api.token)")]
         let interval = Duration.seconds(1) / rate
         let start = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { posts in
@@ -100,7 +103,9 @@ struct WebSocketBenchCommand: AsyncParsableCommand {
                     posts.addTask {
                         let sent = DispatchTime.now().uptimeNanoseconds
                         timings.sent(index, at: sent)
-                        try await api.post("\(index)", in: channel, timeout: .minutes(10))
+                        let status = try await poster.post(
+                            path, body: "{\"text\":\"\(index)\"}", headers: authorization)
+                        guard status == 201 else { throw BenchFailure("POST \(path) answered \(status)") }
                         timings.answered(after: DispatchTime.now().uptimeNanoseconds - sent)
                     }
                     next += 1
@@ -112,6 +117,7 @@ struct WebSocketBenchCommand: AsyncParsableCommand {
         let answered = (ContinuousClock.now - start) / .seconds(1)
         for await _ in done { break }
         try await socket.close()
+        await poster.close()
         let histogram = timings.histogram
         let posts = timings.postHistogram
         let commits = timings.commitHistogram
