@@ -70,69 +70,73 @@ import Testing
         }
     }
 
-    @Test func aLogIndexedDenselyBeforeTheLinksReadsAndGrowsSoundly() async throws {
+    /// A filled log, closed and then changed directly in LMDB by `edit`, which also gets every
+    /// record of the channels; returns its directory.
+    private func filledLog(
+        editedBy edit: (Transaction, [Record]) throws -> Void
+    ) async throws -> TemporaryDirectory {
         let directory = try TemporaryDirectory()
-        defer { directory.remove() }
         do {
             let storage = try LMDBStorage(directory: directory.path)
             try await fill(storage)
-            // Rewrite the log as an older version left it: an index entry for every record,
-            // heads holding the channelSeq alone, and no links.
             let all = try channels.flatMap { channel in
                 try storage.channelRecords(stream: .chatEvents, channelID: channel, after: 0, limit: 1000)
             }
             storage.close()
             let environment = try Environment(path: LMDBStorage.environmentPath(directory.path))
-            try environment.write { transaction in
-                let index = try transaction.openDatabase("channel_index")
-                let heads = try transaction.openDatabase("channel_heads")
-                try transaction.clear(try transaction.openDatabase(StorageTables.channelLinksName))
-                for record in all {
-                    try transaction.put(
-                        index,
-                        key: StorageKeys.channelIndex(
-                            stream: .chatEvents, channelID: record.channelID!, channelSeq: record.channelSeq!),
-                        value: StoredPosition(shard: record.shard, seq: record.seq).bytes)
-                }
-                for channel in channels {
-                    try transaction.put(
-                        heads, key: StorageKeys.channelHead(stream: .chatEvents, channelID: channel),
-                        value: StorageKeys.bigEndian(UInt64(perChannel)))
-                }
-            }
-            environment.close()
-            let reopened = try LMDBStorage(directory: directory.path)
-            defer { reopened.close() }
-            try expectContiguousReads(reopened)
-            #expect(try reopened.verify().isSound)
-            // New records link to the old ones: reads across the boundary stay contiguous.
-            for index in 1...70 {
-                for channel in channels { _ = try await reopened.append(message(channel, "new-\(index)")) }
-            }
-            for channel in channels {
-                let records = try reopened.channelRecords(
-                    stream: .chatEvents, channelID: channel, after: 140, limit: 1000)
-                #expect(records.map(\.channelSeq!) == (141...220).map { SequenceNumber($0) })
-            }
-            #expect(try reopened.verify().isSound)
+            defer { environment.close() }
+            try environment.write { try edit($0, all) }
+            return directory
+        } catch {
+            directory.remove()
+            throw error
         }
     }
 
-    @Test func aMalformedChannelHeadRefusesThatChannelsAppendsAndWritesNothing() async throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        do {
-            let storage = try LMDBStorage(directory: directory.path)
-            try await fill(storage)
-            storage.close()
+    @Test func aLogIndexedDenselyBeforeTheLinksReadsAndGrowsSoundly() async throws {
+        // Rewritten as an older version left it: an index entry for every record, heads holding
+        // the channelSeq alone, and no links.
+        let directory = try await filledLog { transaction, all in
+            let index = try transaction.openDatabase("channel_index")
+            let heads = try transaction.openDatabase("channel_heads")
+            try transaction.clear(try transaction.openDatabase(StorageTables.channelLinksName))
+            for record in all {
+                try transaction.put(
+                    index,
+                    key: StorageKeys.channelIndex(
+                        stream: .chatEvents, channelID: record.channelID!, channelSeq: record.channelSeq!),
+                    value: StoredPosition(shard: record.shard, seq: record.seq).bytes)
+            }
+            for channel in channels {
+                try transaction.put(
+                    heads, key: StorageKeys.channelHead(stream: .chatEvents, channelID: channel),
+                    value: StorageKeys.bigEndian(UInt64(perChannel)))
+            }
         }
-        let environment = try Environment(path: LMDBStorage.environmentPath(directory.path))
-        try environment.write { transaction in
+        defer { directory.remove() }
+        let reopened = try LMDBStorage(directory: directory.path)
+        defer { reopened.close() }
+        try expectContiguousReads(reopened)
+        #expect(try reopened.verify().isSound)
+        // New records link to the old ones: reads across the boundary stay contiguous.
+        for index in 1...70 {
+            for channel in channels { _ = try await reopened.append(message(channel, "new-\(index)")) }
+        }
+        for channel in channels {
+            let records = try reopened.channelRecords(
+                stream: .chatEvents, channelID: channel, after: 140, limit: 1000)
+            #expect(records.map(\.channelSeq!) == (141...220).map { SequenceNumber($0) })
+        }
+        #expect(try reopened.verify().isSound)
+    }
+
+    @Test func aMalformedChannelHeadRefusesThatChannelsAppendsAndWritesNothing() async throws {
+        let directory = try await filledLog { transaction, _ in
             try transaction.put(
                 try transaction.openDatabase("channel_heads"),
                 key: StorageKeys.channelHead(stream: .chatEvents, channelID: "c1"), value: [1, 2, 3, 4, 5])
         }
-        environment.close()
+        defer { directory.remove() }
         let storage = try LMDBStorage(directory: directory.path)
         defer { storage.close() }
         let heads = try storage.descriptor(.chatEvents).shards.map { try storage.shardInfo($0).head }

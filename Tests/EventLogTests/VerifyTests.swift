@@ -95,6 +95,19 @@ import Testing
         #expect(report.violations.map(\.check) == ["index"])
     }
 
+    @Test func aChannelHeadPointingAtAnotherRecordIsFound() async throws {
+        let report = try await verifyAfter { transaction, shard in
+            let heads = try transaction.openDatabase("channel_heads")
+            // The right channelSeq, but not where c1's last record is (seq 5 of its shard).
+            let head = ChannelHead(channelSeq: 5, position: StoredPosition(shard: shard.shard, seq: 3))
+            try transaction.put(
+                heads, key: StorageKeys.channelHead(stream: .chatEvents, channelID: "c1"),
+                value: head.withBytes { Array($0) })
+        }
+        #expect(report.violations.map(\.check) == ["index"])
+        #expect(report.violations.first?.message.contains("channel head points to") == true)
+    }
+
     @Test func aCheckpointPastTheHeadIsFound() async throws {
         let report = try await verifyAfter { transaction, shard in
             let checkpoints = try transaction.openDatabase("checkpoints")

@@ -178,10 +178,15 @@ struct LogVerifier {
             let head = try transaction.withValue(
                 tables.channelHeads, key: StorageKeys.channelHead(stream: stream, channelID: channelID)
             ) { $0.flatMap(ChannelHead.init) }
-            if head?.channelSeq != last.channelSeq || (head?.position.map { $0 != last.position } ?? false) {
+            if head?.channelSeq != last.channelSeq {
                 report.add(
                     "index", "channel \(channelKey)",
                     "channel head is \(head?.channelSeq ?? 0) but the last record has seq \(last.channelSeq)")
+            } else if let position = head?.position, position != last.position {
+                report.add(
+                    "index", "channel \(channelKey)",
+                    "channel head points to \(position.shard)/\(position.seq), but the last record is at \(last.position.shard)/\(last.position.seq)"
+                )
             }
         }
         report.channelsChecked = channelHeads.count

@@ -356,16 +356,14 @@ public final class LMDBStorage: LogStorage {
     ) throws -> [SequenceNumber] {
         var chain = [position.seq]
         guard let links = tables.channelLinks else { return chain }
+        var key: [UInt8] = []
         while chain.count <= steps {
-            let key = StorageKeys.channelLink(
-                stream: shard.stream, shard: shard.shard, seq: chain[chain.count - 1])
-            guard
-                let previous: SequenceNumber = try transaction.withValue(
-                    links, key: key,
-                    {
-                        $0.map { StorageKeys.readBigEndian($0) }
-                    })
-            else { break }
+            StorageKeys.channelLink(
+                stream: shard.stream, shard: shard.shard, seq: chain[chain.count - 1], into: &key)
+            let previous: SequenceNumber? = try transaction.withValue(links, key: key) {
+                $0.map { StorageKeys.readBigEndian($0) }
+            }
+            guard let previous else { break }
             chain.append(previous)
         }
         return chain.reversed()

@@ -73,14 +73,6 @@ final class BenchServer {
         return .milliseconds((user + system) * 1000 / sysconf(Int32(_SC_CLK_TCK)))
     }
 
-    /// The CPU time this process (the benchmark's clients) has used.
-    static var ownCPUTime: Duration {
-        var usage = rusage()
-        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-        return .seconds(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
-            + .microseconds(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec)
-    }
-
     func stop() {
         process.terminate()
         process.waitUntilExit()

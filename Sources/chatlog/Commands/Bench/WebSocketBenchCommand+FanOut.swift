@@ -48,7 +48,7 @@ extension WebSocketBenchCommand {
             ]))
 
         let started = ContinuousClock.now
-        let (serverCPU, clientCPU) = (server.cpuTime, BenchServer.ownCPUTime)
+        let (serverCPU, clientCPU) = (server.cpuTime, Self.ownCPUTime)
         try await withThrowingTaskGroup(of: Void.self) { posts in
             for index in 0..<messages {
                 posts.addTask { try await api.post("fan-out \(index)", in: channel) }
@@ -61,7 +61,7 @@ extension WebSocketBenchCommand {
         let rate = Double(target) / elapsed
         // CPU per delivery is steadier than the rate on a machine whose speed drifts.
         let serverMicroseconds = (server.cpuTime - serverCPU) / .microseconds(1) / Double(target)
-        let clientMicroseconds = (BenchServer.ownCPUTime - clientCPU) / .microseconds(1) / Double(target)
+        let clientMicroseconds = (Self.ownCPUTime - clientCPU) / .microseconds(1) / Double(target)
         report.add(
             String(
                 format:
@@ -80,6 +80,14 @@ extension WebSocketBenchCommand {
                 format: "          CPU per delivery: server %.2f µs, the bench's clients %.2f µs",
                 serverMicroseconds, clientMicroseconds))
         for socket in sockets { socket.close(promise: nil) }
+    }
+
+    /// The CPU time this process, the benchmark's clients, has used.
+    private static var ownCPUTime: Duration {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return .seconds(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + .microseconds(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec)
     }
 }
 
@@ -135,11 +143,8 @@ struct BenchAPI: Sendable {
         return channel
     }
 
-    /// Posts a message; `timeout` bounds its wait for a pooled connection too, which an
-    /// offered rate beyond the server's makes long.
-    func post(_ text: String, in channel: String, timeout: TimeAmount = .seconds(30)) async throws {
-        _ = try await request(
-            "/v1/channels/\(channel)/messages", body: "{\"text\":\"\(text)\"}", timeout: timeout)
+    func post(_ text: String, in channel: String) async throws {
+        _ = try await request("/v1/channels/\(channel)/messages", body: "{\"text\":\"\(text)\"}")
     }
 
     /// Any call: the status and the body as JSON (an object; empty when there is none).
@@ -161,10 +166,8 @@ struct BenchAPI: Sendable {
         return (Int(response.status.code), json)
     }
 
-    private func request(_ path: String, body: String, timeout: TimeAmount = .seconds(30)) async throws
-        -> [String: Any]
-    {
-        let (status, json) = try await call(.POST, path, body: body, timeout: timeout)
+    private func request(_ path: String, body: String) async throws -> [String: Any] {
+        let (status, json) = try await call(.POST, path, body: body)
         guard status == 201 else { throw BenchFailure("POST \(path) answered \(status): \(json)") }
         return json
     }
