@@ -55,10 +55,37 @@ import Testing
     @Test func readinessIsReportedInTheEnvelope() async throws {
         try await TestServer.run { server in
             server.dependencies.readiness.set(false)
-            expectError(try await server.send(.get, "/v1/ready"), .serviceUnavailable, "not_ready")
+            let starting = expectError(
+                try await server.send(.get, "/v1/ready"), .serviceUnavailable, "not_ready")
+            #expect((starting["error"]?["details"] as? [String: Any])?["waitingFor"] as? String == "listener")
             #expect(try await server.send(.get, "/v1/health").status == .ok)
             server.dependencies.readiness.set(true)
             #expect(try await server.send(.get, "/v1/ready").status == .ok)
+        }
+    }
+
+    @Test func readinessWaitsForEveryShardOfARequiredConsumerGroup() async throws {
+        try await TestServer.run { server in
+            let dependencies = server.dependencies
+            let shards = try dependencies.storage.descriptor(.chatEvents).shards.count
+            dependencies.readiness.require(group: "agent", status: dependencies.agentStatus, shards: shards)
+            let waiting = expectError(
+                try await server.send(.get, "/v1/ready"), .serviceUnavailable, "not_ready")
+            #expect((waiting["error"]?["details"] as? [String: Any])?["waitingFor"] as? String == "agent")
+
+            let agent = Task { try await TestServer.agentRunner(dependencies).run() }
+            // Nothing announces that the last shard started: poll, with a deadline.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while try await server.send(.get, "/v1/ready").status != .ok, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            #expect(dependencies.agentStatus.snapshot.values.count(where: \.running) == shards)
+            #expect(try await server.send(.get, "/v1/ready").status == .ok)
+
+            // A group that stops makes the server unready again.
+            agent.cancel()
+            try await agent.value
+            expectError(try await server.send(.get, "/v1/ready"), .serviceUnavailable, "not_ready")
         }
     }
 }

@@ -1,15 +1,43 @@
 import Chat
+import Consumers
 import EventLog
 import Hummingbird
 import Prometheus
 import Synchronization
 
-/// Whether the server may take traffic: false until the log is open and the services run.
+/// Whether the server may take traffic: once it listens with the log open (`set`), and every
+/// consumer group it was told to wait for runs on all of its shards.
 public final class Readiness: Sendable {
+    private struct Group {
+        let name: String
+        let status: ConsumerStatus
+        let shards: Int
+    }
+
     private let ready = Atomic<Bool>(false)
+    private let groups = Mutex<[Group]>([])
+
     public init() {}
-    public var isReady: Bool { ready.load(ordering: .acquiring) }
+
+    public var isReady: Bool { waitingFor.isEmpty }
+
+    /// What the server still waits for: "listener", then the names of groups not yet running.
+    public var waitingFor: [String] {
+        guard ready.load(ordering: .acquiring) else { return ["listener"] }
+        return groups.withLock { groups in
+            groups.filter { group in
+                group.status.snapshot.values.count(where: \.running) < group.shards
+            }.map(\.name)
+        }
+    }
+
     public func set(_ value: Bool) { ready.store(value, ordering: .releasing) }
+
+    /// Makes readiness wait until the group runs on all `shards` of its stream; a shard that
+    /// stops (or fails) makes the server unready again.
+    public func require(group name: String, status: ConsumerStatus, shards: Int) {
+        groups.withLock { $0.append(Group(name: name, status: status, shards: shards)) }
+    }
 }
 
 /// `/v1/health`, `/v1/ready`, `/metrics` and `/openapi.json`, none of which need credentials.
@@ -31,9 +59,11 @@ struct OperationsController {
     func addRoutes(to router: Router<ChatRequestContext>, table: RouteTable) {
         router.get("v1/health") { _, _ in JSONResponse(body: Status(status: "ok")) }
         router.get("v1/ready") { _, _ in
-            guard readiness.isReady else {
+            let waitingFor = readiness.waitingFor
+            guard waitingFor.isEmpty else {
                 throw APIError(
-                    .serviceUnavailable, code: "not_ready", message: "the server is starting or stopping")
+                    .serviceUnavailable, code: "not_ready", message: "the server is starting or stopping",
+                    details: ["waitingFor": waitingFor.joined(separator: ", ")])
             }
             return JSONResponse(body: Status(status: "ready"))
         }

@@ -58,6 +58,10 @@ public struct ChatServerRunner: Sendable {
         let responder: any Responder =
             server.agent.openAI.map { OpenAIResponder(configuration: $0) } ?? BuiltInResponder()
         let readiness = dependencies.readiness
+        let shards = try dependencies.storage.descriptor(.chatEvents).shards.count
+        for group in dependencies.liveGroups {
+            readiness.require(group: group.name, status: group.status, shards: shards)
+        }
         let logger = logger
         let application = ChatServer.makeApplication(dependencies, configuration: server, logger: logger) {
             port in
