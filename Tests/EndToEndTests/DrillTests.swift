@@ -62,6 +62,10 @@ import Testing
 
         let backedUp = try await runChatlog(["backup", "--data-dir", directory.path, backup.path + "/b"])
         #expect(backedUp.status == 0, "\(backedUp.error)")
+        // The copy runs on a thread of its own: its failure still reaches the command's exit.
+        let again = try await runChatlog(["backup", "--data-dir", directory.path, backup.path + "/b"])
+        #expect(again.status != 0)
+        #expect(again.error.contains("not empty"), "\(again.error)")
         // The rebuild needs the writer: refused while the server holds the log.
         let refused = try await runChatlog(["projections", "rebuild", "--data-dir", directory.path])
         #expect(refused.status != 0)
@@ -76,7 +80,9 @@ import Testing
         let target = restored.path + "/data"
         let restore = try await runChatlog(["restore", "--data-dir", target, backup.path + "/b"])
         #expect(restore.status == 0, "\(restore.error)")
-        #expect(try await runChatlog(["restore", "--data-dir", target, backup.path + "/b"]).status != 0)
+        let overwrite = try await runChatlog(["restore", "--data-dir", target, backup.path + "/b"])
+        #expect(overwrite.status != 0)
+        #expect(overwrite.error.contains("already holds a log"), "\(overwrite.error)")
         let storage = try LMDBStorage(directory: target, readOnly: true)
         defer { storage.close() }
         #expect(try storage.channelHead(stream: .chatEvents, channelID: channel) == 1)

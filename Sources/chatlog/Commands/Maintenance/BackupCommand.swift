@@ -37,7 +37,11 @@ struct BackupCommand: AsyncParsableCommand {
         let heads = try storage.streams.flatMap(\.shards).reduce(UInt64(0)) {
             $0 + (try storage.shardInfo($1).head)
         }
-        try storage.backup(to: directory)
+        let expected = try storage.statistics().usedBytes
+        try await FileCopyProgress.run(
+            "backing up", target: LMDBStorage.environmentPath(directory) + "/data.mdb",
+            expectedBytes: expected
+        ) { [directory] in try storage.backup(to: directory) }
         let files = try DataDirectoryFiles.copy(from: settings.dataDirectory, to: directory)
         let size =
             (try? FileManager.default.attributesOfItem(
@@ -70,7 +74,10 @@ struct RestoreCommand: AsyncParsableCommand {
             )
         }
         try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: source, toPath: target + "/data.mdb")
+        let size = (try? FileManager.default.attributesOfItem(atPath: source))?[.size] as? Int ?? 0
+        try await FileCopyProgress.run("restoring", target: target + "/data.mdb", expectedBytes: size) {
+            try FileManager.default.copyItem(atPath: source, toPath: target + "/data.mdb")
+        }
         let files = try DataDirectoryFiles.copy(from: backup, to: settings.dataDirectory)
         let storage = try LMDBStorage(
             directory: settings.dataDirectory, configuration: settings.log, readOnly: true)
