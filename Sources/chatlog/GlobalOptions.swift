@@ -14,6 +14,16 @@ struct GlobalOptions: ParsableArguments {
             .load()
     }
 
+    /// The settings of a command that writes an existing log: a mistyped --data-dir is an
+    /// error, never a new, empty log.
+    func settingsOfExistingLog() async throws -> Settings {
+        let settings = try await settings()
+        guard LMDBStorage.exists(directory: settings.dataDirectory) else {
+            throw EventLogError.notFound(settings.dataDirectory)
+        }
+        return settings
+    }
+
     /// Opens the log for reading; works beside a running server.
     func openLogReadOnly() async throws -> (LMDBStorage, Settings) {
         let settings = try await settings()

@@ -2,6 +2,7 @@ import ChatServer
 import Crypto
 import Foundation
 import JWTKit
+import Synchronization
 import Testing
 
 @Suite struct AuthTests {
@@ -50,6 +51,28 @@ import Testing
         #expect(try APIKeyStore(directory: directory).revoke(id: key.id))
         #expect(try store.authenticate(secret) == nil)
         #expect(try !store.revoke(id: key.id))
+    }
+
+    @Test func keyChangesFromTwoProcessesAtOnceLoseNothing() throws {
+        let directory = NSTemporaryDirectory() + "chatlog-keys-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // Two stores on one directory stand for the server and `chatlog apikey` beside it.
+        let stores = [APIKeyStore(directory: directory), APIKeyStore(directory: directory)]
+        let failures = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 40) { index in
+            do {
+                let store = stores[index % 2]
+                let (key, _) = try store.create(name: "key \(index)")
+                if index % 4 == 0 { #expect(try store.remove(id: key.id)) }
+            } catch {
+                failures.withLock { $0 += 1 }
+            }
+        }
+        #expect(failures.withLock { $0 } == 0)
+        let names = Set(try APIKeyStore(directory: directory).keys().map(\.name))
+        #expect(names == Set((0..<40).filter { $0 % 4 != 0 }.map { "key \($0)" }))
+        #expect(try !stores[0].remove(id: "no-such-key"))
     }
 
     @Test func readinessIsReportedInTheEnvelope() async throws {

@@ -1,4 +1,9 @@
 import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// The `chatlog` binary built beside this test bundle (or `CHATLOG_BINARY`).
 let chatlogBinary: String = {
@@ -20,6 +25,37 @@ func runChatlog(_ arguments: [String], environment: [String: String] = [:]) asyn
     let output = await child.readToEnd()
     let status = await child.waitForExit()
     return CommandResult(status: status, output: output, error: child.standardError())
+}
+
+/// Starts `chatlog serve` in `directory` on a free port; returns it and its base URL
+/// (`http://host:port`) once it listens.
+func startServer(in directory: TemporaryDirectory) async throws -> (ChildProcess, String) {
+    let server = try ChildProcess(["serve", "--data-dir", directory.path, "--port", "0"])
+    while let line = await server.nextLine() {
+        if let range = line.range(of: "http://") {
+            return (server, String(line[range.lowerBound...].prefix { $0 != " " }))
+        }
+    }
+    throw CocoaError(.fileReadUnknown)
+}
+
+/// A token for `user` from `chatlog token`, which signs with the data directory's secret.
+func developmentToken(_ user: String, in directory: TemporaryDirectory) async throws -> String {
+    let printed = try await runChatlog(["token", "--data-dir", directory.path, "--user", user]).output
+    return try #require(printed.split(separator: "\n").last.map(String.init))
+}
+
+/// Creates a channel on the server at `base` and returns its id.
+func createChannel(_ name: String, at base: String, token: String) async throws -> String {
+    var request = URLRequest(url: URL(string: base + "/v1/channels")!)
+    request.httpMethod = "POST"
+    request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+    request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+    request.httpBody = try JSONSerialization.data(withJSONObject: ["name": name])
+    let (data, _) = try await URLSession.shared.data(for: request)
+    let body = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+    return try #require(
+        (body?["channel"] as? [String: Any])?["id"] as? String, "\(String(decoding: data, as: UTF8.self))")
 }
 
 /// A running `chatlog` child whose standard output is read line by line.

@@ -45,12 +45,67 @@ import Testing
         let unknown = try await runChatlog(["consumers", "describe", "nobody"] + data)
         #expect(unknown.status != 0)
         #expect(unknown.error.contains("no consumer group named 'nobody'"))
+        // A mistyped data directory is an error for the commands that write, never a new log.
+        let mistyped = directory.path + "/typo"
+        for command in [["consumers", "reset", "replayer", "--latest"], ["consumers", "dlq", "redrive"]] {
+            let refused = try await runChatlog(command + ["--data-dir", mistyped])
+            #expect(refused.status == 1)
+            #expect(refused.error.contains("no chatlog data directory"), "\(refused.error)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: mistyped))
         let twoChoices = try await runChatlog(
             ["consumers", "reset", "replayer", "--latest", "--trim-horizon"] + data)
         #expect(twoChoices.status != 0)
         #expect(
             try json(try await runChatlog(["consumers", "dlq", "list", "--json"] + data).output)[
                 "deadLetters"] as? [Any] != nil)
+    }
+
+    @Test func resetAndRedriveBesideARunningServerGoThroughItsAdminAPI() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (server, base) = try await startServer(in: directory)
+        let data = ["--data-dir", directory.path]
+        _ = try await createChannel(
+            "one record", at: base, token: try await developmentToken("alice", in: directory))
+
+        // The server holds the log for writing: the command moves the checkpoints through it.
+        let latest = try await runChatlog(["consumers", "reset", "replayer", "--latest"] + data)
+        #expect(latest.status == 0, "\(latest.error)")
+        #expect(latest.output.contains("reset by the running server"), "\(latest.output)")
+        func replayerShards() async throws -> [[String: Any]] {
+            let listed = try json(try await runChatlog(["consumers", "list", "--json"] + data).output)
+            let group = (listed["groups"] as? [[String: Any]])?.first { $0["name"] as? String == "replayer" }
+            return try #require(group?["shards"] as? [[String: Any]])
+        }
+        let caughtUp = try await replayerShards()
+        #expect(caughtUp.count == 4)
+        #expect(caughtUp.allSatisfy { $0["checkpoint"] as? Int == $0["head"] as? Int })
+        let written = try #require(caughtUp.first { ($0["head"] as? Int ?? 0) > 0 }?["shard"] as? Int)
+        let back = try await runChatlog(
+            ["consumers", "reset", "replayer", "--to-seq", "0", "--shard", "\(written)"] + data)
+        #expect(back.status == 0, "\(back.error)")
+        #expect(
+            try await replayerShards().first { $0["shard"] as? Int == written }?["checkpoint"] as? Int == 0)
+        let redrive = try await runChatlog(["consumers", "dlq", "redrive"] + data)
+        #expect(redrive.status == 0, "\(redrive.error)")
+        #expect(redrive.output.contains("no dead letters"))
+        let otherStream = try await runChatlog(
+            ["consumers", "reset", "replayer", "--latest", "--stream", "triggers"] + data)
+        #expect(otherStream.status == 1)
+        #expect(otherStream.error.contains("chat_events only"), "\(otherStream.error)")
+        // The API keys the commands made for themselves are gone again.
+        let keys = try json(try await runChatlog(["apikey", "list", "--json"] + data).output)
+        #expect((keys["keys"] as? [Any])?.isEmpty == true, "\(keys)")
+
+        server.kill(SIGTERM)
+        _ = await server.readToEnd()
+        #expect(await server.waitForExit() == 0)
+        #expect(!FileManager.default.fileExists(atPath: directory.path + "/server.json"))
+        // Stopped, the log is the command's own to write again.
+        let offline = try await runChatlog(["consumers", "reset", "replayer", "--latest"] + data)
+        #expect(offline.status == 0, "\(offline.error)")
+        #expect(!offline.output.contains("running server"))
     }
 
     @Test func redriveHandsTheAgentsDeadLettersBackAndClearsThem() async throws {

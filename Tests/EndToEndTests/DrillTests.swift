@@ -2,10 +2,6 @@ import EventLog
 import Foundation
 import Testing
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// The recovery drills and maintenance commands, run as users run them.
 @Suite struct DrillTests {
     private func json(_ result: CommandResult) throws -> [String: Any] {
@@ -39,26 +35,9 @@ import Testing
         defer { backup.remove() }
         let restored = try TemporaryDirectory()
         defer { restored.remove() }
-        let server = try ChildProcess(["serve", "--data-dir", directory.path, "--port", "0"])
-        var base = ""
-        while let line = await server.nextLine() {
-            if let range = line.range(of: "http://") {
-                base = String(line[range.lowerBound...].prefix { $0 != " " })
-                break
-            }
-        }
-        let token = try await runChatlog(["token", "--data-dir", directory.path, "--user", "alice"]).output
-            .split(separator: "\n").last.map(String.init)!
-        var request = URLRequest(url: URL(string: base + "/v1/channels")!)
-        request.httpMethod = "POST"
-        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data("{\"name\":\"kept\"}".utf8)
-        let (data, _) = try await URLSession.shared.data(for: request)
-        let channel = try #require(
-            ((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["channel"] as? [String: Any])?[
-                "id"]
-                as? String)
+        let (server, base) = try await startServer(in: directory)
+        let channel = try await createChannel(
+            "kept", at: base, token: try await developmentToken("alice", in: directory))
 
         let backedUp = try await runChatlog(["backup", "--data-dir", directory.path, backup.path + "/b"])
         #expect(backedUp.status == 0, "\(backedUp.error)")

@@ -8,18 +8,6 @@ import Testing
 
 /// `chatlog serve` as users run it: a child process on a free port.
 @Suite struct ServeTests {
-    /// Starts `serve` on a free port and returns the process and its base URL.
-    private func start(_ directory: TemporaryDirectory) async throws -> (ChildProcess, String) {
-        let server = try ChildProcess(["serve", "--data-dir", directory.path, "--port", "0"])
-        while let line = await server.nextLine() {
-            if let range = line.range(of: "http://") {
-                let url = String(line[range.lowerBound...].prefix { $0 != " " })
-                return (server, url)
-            }
-        }
-        throw CocoaError(.fileReadUnknown)
-    }
-
     private func request(_ url: String, method: String = "GET", token: String? = nil, body: String? = nil)
         async throws
         -> (Int, [String: Any])
@@ -39,7 +27,7 @@ import Testing
     @Test func serveNeedsNoSetUpStopsOnSIGTERMAndKeepsItsDataAcrossSIGKILL() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        var (server, url) = try await start(directory)
+        var (server, url) = try await startServer(in: directory)
         #expect(try await request(url + "/v1/health").0 == 200)
         #expect(try await request(url + "/v1/ready").0 == 200)
         // `chatlog token` signs with the secret the server generated in the data directory.
@@ -63,7 +51,7 @@ import Testing
         _ = await server.readToEnd()
         #expect(await server.waitForExit() == SIGKILL)
 
-        (server, url) = try await start(directory)
+        (server, url) = try await startServer(in: directory)
         let (status, page) = try await request(url + "/v1/channels/\(channel)/messages", token: token)
         #expect(status == 200)
         #expect((page["messages"] as? [[String: Any]])?.map { $0["text"] as? String } == ["kept"])
@@ -76,7 +64,7 @@ import Testing
     @Test func theAgentResumesFromItsCheckpointAfterSIGKILLWithoutLossOrDuplicates() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        var (server, url) = try await start(directory)
+        var (server, url) = try await startServer(in: directory)
         let token = try await runChatlog(["token", "--data-dir", directory.path, "--user", "alice"]).output
             .split(separator: "\n").last.map(String.init)!
         let (_, created) = try await request(
@@ -93,7 +81,7 @@ import Testing
         _ = await server.readToEnd()
         _ = await server.waitForExit()
 
-        (server, url) = try await start(directory)
+        (server, url) = try await startServer(in: directory)
         // The channel is one shard and the agent works through it in order: once this last
         // message has its reply, every earlier one has been handled.
         let (status, _) = try await request(

@@ -12,14 +12,8 @@ import Testing
 /// WebSocket delivery across a SIGKILL of the real `chatlog serve`.
 @Suite struct WebSocketRestartTests {
     private func start(_ directory: TemporaryDirectory) async throws -> (ChildProcess, Int) {
-        let server = try ChildProcess(["serve", "--data-dir", directory.path, "--port", "0"])
-        while let line = await server.nextLine() {
-            if let range = line.range(of: "http://127.0.0.1:") {
-                let port = Int(line[range.upperBound...].prefix { $0.isNumber })!
-                return (server, port)
-            }
-        }
-        throw CocoaError(.fileReadUnknown)
+        let (server, base) = try await startServer(in: directory)
+        return (server, try #require(URL(string: base)?.port))
     }
 
     private func post(_ port: Int, _ path: String, token: String, body: String) async throws -> [String: Any]

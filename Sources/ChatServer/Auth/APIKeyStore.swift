@@ -64,17 +64,44 @@ public final class APIKeyStore: Sendable {
         let key = Key(
             id: UUID().uuidString.lowercased(), name: name, hash: Self.hash(secret),
             createdAt: ISO8601DateFormatter().string(from: now))
-        try save(try keys() + [key])
+        try update { $0.append(key) }
         return (key, secret)
     }
 
     /// Revokes a key by id; false when there is none.
     public func revoke(id: String, now: Date = Date()) throws -> Bool {
-        var keys = try keys()
-        guard let index = keys.firstIndex(where: { $0.id == id && $0.revokedAt == nil }) else { return false }
-        keys[index].revokedAt = ISO8601DateFormatter().string(from: now)
+        try update { keys in
+            guard let index = keys.firstIndex(where: { $0.id == id && $0.revokedAt == nil }) else {
+                return false
+            }
+            keys[index].revokedAt = ISO8601DateFormatter().string(from: now)
+            return true
+        }
+    }
+
+    /// Forgets a key entirely (a temporary one the command line made for itself); false when
+    /// there is none.
+    public func remove(id: String) throws -> Bool {
+        try update { keys in
+            guard let index = keys.firstIndex(where: { $0.id == id }) else { return false }
+            keys.remove(at: index)
+            return true
+        }
+    }
+
+    /// A read-modify-write of the file under an exclusive lock, so that two processes changing
+    /// keys at once (the command line beside a server, say) never lose each other's change.
+    private func update<Result>(_ change: (inout [Key]) throws -> Result) throws -> Result {
+        let descriptor = open(path + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        defer { close(descriptor) }
+        while flock(descriptor, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        }
+        var keys = try snapshot().keys
+        let result = try change(&keys)
         try save(keys)
-        return true
+        return result
     }
 
     private func save(_ keys: [Key]) throws {

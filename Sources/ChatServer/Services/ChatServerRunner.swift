@@ -63,8 +63,16 @@ public struct ChatServerRunner: Sendable {
             readiness.require(group: group.name, status: group.status, shards: shards)
         }
         let logger = logger
+        let (dataDirectory, host) = (dataDirectory, server.host)
         let application = ChatServer.makeApplication(dependencies, configuration: server, logger: logger) {
             port in
+            do {
+                try ServerAddressFile.write(host: host, port: port, directory: dataDirectory)
+            } catch {
+                logger.warning(
+                    "cannot record the server's address; the command line cannot reach it",
+                    metadata: ["error": "\(error)"])
+            }
             readiness.set(true)
             logger.info("chatlog listening", metadata: ["port": "\(port)", "data": "\(dataDirectory)"])
             await onListening(port)
@@ -90,6 +98,7 @@ public struct ChatServerRunner: Sendable {
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
+        defer { ServerAddressFile.remove(directory: dataDirectory) }
         try await group.run()
     }
 }

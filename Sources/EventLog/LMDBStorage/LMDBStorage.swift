@@ -24,6 +24,11 @@ public final class LMDBStorage: LogStorage {
         directory + "/log"
     }
 
+    /// Whether `directory` holds a log.
+    public static func exists(directory: String) -> Bool {
+        FileManager.default.fileExists(atPath: environmentPath(directory) + "/data.mdb")
+    }
+
     /// Opens the log in `directory`, creating it unless `readOnly`.
     ///
     /// Read-only opens work beside a running server (LMDB readers never block the writer).
@@ -35,9 +40,7 @@ public final class LMDBStorage: LogStorage {
     ) throws {
         let path = Self.environmentPath(directory)
         if readOnly {
-            guard FileManager.default.fileExists(atPath: path + "/data.mdb") else {
-                throw EventLogError.notFound(directory)
-            }
+            guard Self.exists(directory: directory) else { throw EventLogError.notFound(directory) }
         } else {
             do {
                 try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)

@@ -20,13 +20,19 @@ struct LogBenchCommand: AsyncParsableCommand {
     var dataDir: String?
     @Flag(help: "Print the figures as one JSON object on standard output.") var json = false
 
-    func run() async throws {
-        let levels = try appenders.split(separator: ",").map { text in
+    func validate() throws { _ = try levels() }
+
+    private func levels() throws -> [Int] {
+        try appenders.split(separator: ",").map { text in
             guard let value = Int(text.trimmingCharacters(in: .whitespaces)), value > 0 else {
                 throw ValidationError("--appenders takes positive numbers separated by commas")
             }
             return value
         }
+    }
+
+    func run() async throws {
+        let levels = try levels()
         let root = dataDir ?? NSTemporaryDirectory() + "chatlog-bench-" + UUID().uuidString.lowercased()
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { if dataDir == nil { try? FileManager.default.removeItem(atPath: root) } }

@@ -45,6 +45,17 @@ struct WebSocketBenchCommand: AsyncParsableCommand {
         try await http.shutdown()
     }
 
+    func validate() throws { _ = try levels() }
+
+    private func levels() throws -> [Int] {
+        try rates.split(separator: ",").map { text in
+            guard let rate = Int(text), rate > 0 else {
+                throw ValidationError("--rates takes positive numbers separated by commas")
+            }
+            return rate
+        }
+    }
+
     private func measure(_ server: BenchServer, http: HTTPClient) async throws {
         let api = BenchAPI(
             http: http, port: server.port,
@@ -53,13 +64,7 @@ struct WebSocketBenchCommand: AsyncParsableCommand {
         report.note(
             "chatlog bench ws: \(buildConfiguration) build, \(ProcessInfo.processInfo.activeProcessorCount) cores, server in a child process, clients in this one"
         )
-        let levels = try rates.split(separator: ",").map { text in
-            guard let rate = Int(text), rate > 0 else {
-                throw ValidationError("--rates takes positive numbers separated by commas")
-            }
-            return rate
-        }
-        for rate in levels {
+        for rate in try levels() {
             try await latency(api, rate: rate, into: &report)
         }
         try await fanOut(api, server: server, into: &report)

@@ -102,7 +102,7 @@ struct ConsumersDescribeCommand: AsyncParsableCommand {
         let (storage, _) = try await global.openLogReadOnly()
         defer { storage.close() }
         guard let shards = try GroupShard.all(in: storage).first(where: { $0.0 == group })?.1 else {
-            throw ValidationError("no consumer group named '\(group)' has a checkpoint")
+            throw CommandFailure("no consumer group named '\(group)' has a checkpoint")
         }
         let letters = try storage.deadLetters(group: group)
         let now = Timestamp.now()

@@ -6,8 +6,11 @@ struct ConsumersResetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reset",
         abstract: "Move a group's checkpoint so it reprocesses (or skips) records.",
-        discussion:
-            "--to-seq N sets the checkpoint to N (processing resumes at N + 1); 0 means from the start.")
+        discussion: """
+            --to-seq N sets the checkpoint to N (processing resumes at N + 1); 0 means from the start. \
+            Beside a running server the reset goes through its admin API, and the running group takes \
+            it at once.
+            """)
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The group.") var group: String
@@ -36,16 +39,14 @@ struct ConsumersResetCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let settings = try await global.settings()
+        let settings = try await global.settingsOfExistingLog()
         let storage: LMDBStorage
         do {
             storage = try LMDBStorage(
                 directory: settings.dataDirectory, configuration: settings.log, readOnly: dryRun)
         } catch EventLogError.locked {
-            throw ValidationError(
-                "a running server holds the log: reset through it instead, e.g. curl -X POST "
-                    + "http://127.0.0.1:8080/v1/admin/consumers/\(group)/reset -H 'X-API-Key: KEY' "
-                    + "-H 'content-type: application/json' -d '{\"toSeq\": 0}'")
+            try await resetThroughServer(settings.dataDirectory)
+            return
         }
         defer { storage.close() }
         let checkpoints = try storage.checkpoints().filter { $0.group == group }
@@ -55,7 +56,7 @@ struct ConsumersResetCommand: AsyncParsableCommand {
         }
         if let stream { shards = shards.filter { $0.stream.rawValue == stream } }
         if let shard { shards = shards.filter { $0.shard == shard } }
-        guard !shards.isEmpty else { throw ValidationError("no checkpoints of group '\(group)' match") }
+        guard !shards.isEmpty else { throw CommandFailure("no checkpoints of group '\(group)' match") }
         var table = Table("STREAM", "SHARD", "FROM", "TO", "TO REPROCESS")
         for key in shards {
             let info = try storage.shardInfo(key)
@@ -65,5 +66,28 @@ struct ConsumersResetCommand: AsyncParsableCommand {
             if !dryRun { try await storage.setCheckpoint(target, group: group, shard: key) }
         }
         Console.out((dryRun ? "dry run, nothing changed:\n" : "") + table.text)
+    }
+
+    /// The server holds the log for writing: it moves the checkpoint, and the running group
+    /// takes the new position at once.
+    private func resetThroughServer(_ directory: String) async throws {
+        if let stream, stream != StreamName.chatEvents.rawValue {
+            throw CommandFailure("a running server resets its groups on \(StreamName.chatEvents) only")
+        }
+        let server = try RunningServer.locate(directory: directory)
+        var body: [String: Any] = [:]
+        if let toSeq { body["toSeq"] = toSeq }
+        if let toTime { body["toTime"] = toTime }
+        if trimHorizon { body["trimHorizon"] = true }
+        if latest { body["latest"] = true }
+        if let shard { body["shard"] = shard }
+        let answer = try await server.post("/v1/admin/consumers/\(group)/reset", body: body)
+        var table = Table("STREAM", "SHARD", "FROM", "TO", "TO REPROCESS")
+        for move in answer["shards"] as? [[String: Any]] ?? [] {
+            table.add(
+                "\(move["stream"] ?? "?")", "\(move["shard"] ?? "?")", "\(move["from"] ?? "?")",
+                "\(move["to"] ?? "?")", "\(move["toReprocess"] ?? "?")")
+        }
+        Console.out("reset by \(server.description):\n" + table.text)
     }
 }

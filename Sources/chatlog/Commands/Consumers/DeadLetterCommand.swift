@@ -12,16 +12,34 @@ struct DeadLetterCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract:
                 "Hand the agent group's dead letters to its handler again; those that succeed leave the list.",
-            discussion: "Writes: run it on a stopped data directory. Uses the configured responder.")
+            discussion: """
+                Uses the configured responder on a stopped data directory; beside a running server, \
+                the server re-drives them through its admin API.
+                """)
         @OptionGroup var global: GlobalOptions
         @Option(help: "The group (the built-in agent group).") var group: String = "agent"
 
-        func run() async throws {
+        func validate() throws {
             guard group == AgentConsumer.group else {
-                throw ValidationError(
-                    "only the built-in '\(AgentConsumer.group)' group can be re-driven from the command line")
+                throw ValidationError("only the built-in '\(AgentConsumer.group)' group can be re-driven")
             }
-            let settings = try await global.settings()
+        }
+
+        func run() async throws {
+            let settings = try await global.settingsOfExistingLog()
+            let (redriven, failed): ([String], [(String, String)])
+            do {
+                (redriven, failed) = try await redriveHere(settings)
+            } catch EventLogError.locked {
+                (redriven, failed) = try await redriveThroughServer(settings.dataDirectory)
+            }
+            var table = Table("POSITION", "RESULT")
+            for position in redriven { table.add(position, "handled; removed") }
+            for (position, error) in failed { table.add(position, "left in the list: \(error)") }
+            Console.out(table.rows.isEmpty ? "no dead letters for group \(group)" : table.text)
+        }
+
+        private func redriveHere(_ settings: Settings) async throws -> ([String], [(String, String)]) {
             let storage = try LMDBStorage(
                 directory: settings.dataDirectory, configuration: settings.log,
                 projections: ChatServer.projections)
@@ -31,10 +49,18 @@ struct DeadLetterCommand: AsyncParsableCommand {
             let agent = AgentHandler(
                 chat: ChatService(log: storage, configuration: settings.chat), responder: responder)
             let (redriven, failed) = try await AgentConsumer.redrive(storage: storage, agent: agent)
-            var table = Table("POSITION", "RESULT")
-            for position in redriven { table.add(position.description, "handled; removed") }
-            for (position, error) in failed { table.add(position.description, "left in the list: \(error)") }
-            Console.out(table.rows.isEmpty ? "no dead letters for group \(group)" : table.text)
+            return (redriven.map(\.description), failed.map { ($0.0.description, "\($0.1)") })
+        }
+
+        private func redriveThroughServer(_ directory: String) async throws -> ([String], [(String, String)])
+        {
+            let server = try RunningServer.locate(directory: directory)
+            let answer = try await server.post("/v1/admin/consumers/\(group)/dlq/redrive", body: [:])
+            Console.error("re-driven by \(server.description)")
+            let failed = (answer["failed"] as? [[String: Any]] ?? []).map {
+                ($0["position"] as? String ?? "?", $0["error"] as? String ?? "?")
+            }
+            return (answer["redriven"] as? [String] ?? [], failed)
         }
     }
 

@@ -45,6 +45,10 @@ struct LogGetRecordsCommand: AsyncParsableCommand {
         }
     }
 
+    func validate() throws {
+        if token == nil { _ = try iteratorType() }
+    }
+
     private func iteratorType() throws -> ShardIteratorType {
         func requireSeq() throws -> UInt64 {
             guard let seq else { throw ValidationError("--iterator \(iterator) needs --seq") }

@@ -65,11 +65,11 @@ struct RestoreCommand: AsyncParsableCommand {
         let settings = try await global.settings()
         let source = LMDBStorage.environmentPath(backup) + "/data.mdb"
         guard FileManager.default.fileExists(atPath: source) else {
-            throw ValidationError("\(backup) is not a chatlog backup: \(source) is missing")
+            throw CommandFailure("\(backup) is not a chatlog backup: \(source) is missing")
         }
         let target = LMDBStorage.environmentPath(settings.dataDirectory)
-        guard !FileManager.default.fileExists(atPath: target + "/data.mdb") else {
-            throw ValidationError(
+        guard !LMDBStorage.exists(directory: settings.dataDirectory) else {
+            throw CommandFailure(
                 "\(settings.dataDirectory) already holds a log: restore into a new data directory (--data-dir)"
             )
         }

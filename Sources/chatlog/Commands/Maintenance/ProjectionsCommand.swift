@@ -21,7 +21,7 @@ struct ProjectionsCommand: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let settings = try await global.settings()
+            let settings = try await global.settingsOfExistingLog()
             let storage = try LMDBStorage(
                 directory: settings.dataDirectory, configuration: settings.log,
                 projections: ChatServer.projections)

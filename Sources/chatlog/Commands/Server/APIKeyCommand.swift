@@ -59,7 +59,7 @@ struct APIKeyCommand: AsyncParsableCommand {
         func run() async throws {
             let settings = try await global.settings()
             guard try APIKeyStore(directory: settings.dataDirectory).revoke(id: id) else {
-                throw ValidationError("no live API key with id \(id)")
+                throw CommandFailure("no live API key with id \(id)")
             }
             Console.out("revoked \(id)")
         }
