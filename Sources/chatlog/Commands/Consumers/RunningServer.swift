@@ -13,10 +13,12 @@ struct RunningServer {
 
     /// The server named by `server.json`; an error that says what to do when there is none.
     static func locate(directory: String) throws -> RunningServer {
-        guard let address = ServerAddressFile.read(directory: directory) else {
+        // A file left by a killed server names a process that is gone.
+        guard let address = ServerAddressFile.read(directory: directory), kill(address.pid, 0) == 0 else {
             throw CommandFailure(
                 "another process holds the log of \(directory) for writing, and it is not a server this "
-                    + "command can reach (no server.json): stop it and run the command again")
+                    + "command can reach (server.json names no running process): stop it and run the command again"
+            )
         }
         return RunningServer(address: address, directory: directory)
     }
