@@ -60,7 +60,7 @@ import Testing
             #expect(agent["running"] as? Bool == true)
             #expect(
                 (agent["shards"] as? [[String: Any]])?.allSatisfy {
-                    $0["lastError"] is NSNull && $0["lag"] is Int
+                    $0["lastError"] is NSNull && $0["lag"] is Int && $0["running"] as? Bool == true
                 }
                     == true)
             let records = try server.storage.channelRecords(

@@ -94,6 +94,14 @@ import Testing
             ["consumers", "reset", "replayer", "--latest", "--stream", "triggers"] + data)
         #expect(otherStream.status == 1)
         #expect(otherStream.error.contains("chat_events only"), "\(otherStream.error)")
+        // Beside the server, describe also says whether the group runs on each shard.
+        let described = try json(
+            try await runChatlog(["consumers", "describe", "agent", "--json"] + data).output)
+        #expect(described["serverAnswered"] as? Bool == true)
+        let agentShards = try #require(described["shards"] as? [[String: Any]])
+        #expect(agentShards.count == 4)
+        #expect(
+            agentShards.allSatisfy { $0["running"] as? Bool == true && $0["failingAttempts"] as? Int == 0 })
         // The API keys the commands made for themselves are gone again.
         let keys = try json(try await runChatlog(["apikey", "list", "--json"] + data).output)
         #expect((keys["keys"] as? [Any])?.isEmpty == true, "\(keys)")
@@ -106,6 +114,11 @@ import Testing
         let offline = try await runChatlog(["consumers", "reset", "replayer", "--latest"] + data)
         #expect(offline.status == 0, "\(offline.error)")
         #expect(!offline.output.contains("running server"))
+        let stopped = try json(
+            try await runChatlog(["consumers", "describe", "agent", "--json"] + data).output)
+        #expect(stopped["serverAnswered"] as? Bool == false)
+        #expect(
+            (stopped["shards"] as? [[String: Any]])?.allSatisfy { $0["running"] as? Bool == false } == true)
     }
 
     @Test func redriveHandsTheAgentsDeadLettersBackAndClearsThem() async throws {

@@ -66,6 +66,7 @@ struct AdminController {
                                 object.field("checkpoint", shard.from)
                                 object.field("head", shard.head)
                                 object.field("lag", shard.head > shard.from ? shard.head - shard.from : 0)
+                                object.field("running", status?.running ?? false)
                                 object.field("processed", status?.processed ?? 0)
                                 object.field("retries", status?.retries ?? 0)
                                 object.field("failingAttempts", UInt64(status?.failingAttempts ?? 0))

@@ -92,24 +92,54 @@ struct ConsumersListCommand: AsyncParsableCommand {
 struct ConsumersDescribeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "describe",
-        abstract: "Why is a group behind? Checkpoint, head, lag, oldest unprocessed age, dead letters.")
+        abstract: "Why is a group behind? Checkpoint, head, lag, oldest unprocessed age, dead letters.",
+        discussion: """
+            Beside a running server it also asks the server (through its admin API) whether the group \
+            runs on each shard, and what it retries right now.
+            """)
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The group.") var group: String
     @OptionGroup var output: OutputOptions
 
+    /// What the server says of the group's shards, keyed by shard number; nil when no server
+    /// runs (or it cannot be asked, which is said on standard error).
+    private func liveShards(_ directory: String) async -> [Int: [String: Any]]? {
+        guard let server = RunningServer.ifRunning(directory: directory) else { return nil }
+        do {
+            let groups = try await server.get("/v1/admin/consumers")["groups"] as? [[String: Any]] ?? []
+            let shards = groups.first { $0["name"] as? String == group }?["shards"] as? [[String: Any]] ?? []
+            return Dictionary(
+                shards.compactMap { shard in (shard["shard"] as? Int).map { ($0, shard) } },
+                uniquingKeysWith: { first, _ in first })
+        } catch {
+            Console.error("could not ask \(server.description) about the group: \(error)")
+            return nil
+        }
+    }
+
     func run() async throws {
-        let (storage, _) = try await global.openLogReadOnly()
+        let (storage, settings) = try await global.openLogReadOnly()
         defer { storage.close() }
         guard let shards = try GroupShard.all(in: storage).first(where: { $0.0 == group })?.1 else {
             throw CommandFailure("no consumer group named '\(group)' has a checkpoint")
         }
         let letters = try storage.deadLetters(group: group)
+        let live = await liveShards(settings.dataDirectory)
         let now = Timestamp.now()
         var table = Table(
-            "STREAM", "SHARD", "CHECKPOINT", "HEAD", "LAG", "OLDEST UNPROCESSED", "DEAD LETTERS")
+            "STREAM", "SHARD", "CHECKPOINT", "HEAD", "LAG", "OLDEST UNPROCESSED", "DEAD LETTERS", "RUNNING",
+            "FAILING")
         var json: [JSONValue] = []
+        var failing: [String] = []
         for shard in shards {
+            // The server runs its groups on chat_events; it knows nothing of other streams.
+            let status = shard.shard.stream == .chatEvents ? live?[Int(shard.shard.shard)] : nil
+            let running = status?["running"] as? Bool
+            let attempts = status?["failingAttempts"] as? Int ?? 0
+            if attempts > 0, let error = status?["lastError"] as? String {
+                failing.append("\(shard.shard): attempt \(attempts) failed: \(error)")
+            }
             let oldest = try storage.loadNext(shard.shard, after: shard.checkpoint, limit: 1, maxBytes: 1)
                 .first?.createdAt
             let age = oldest.map { Double(now.microseconds - $0.microseconds) / 1_000_000 }
@@ -117,7 +147,9 @@ struct ConsumersDescribeCommand: AsyncParsableCommand {
             table.add(
                 shard.shard.stream.rawValue, "\(shard.shard.shard)", "\(shard.checkpoint)", "\(shard.head)",
                 "\(shard.lag)",
-                age.map { String(format: "%.1f s ago", $0) } ?? "-", "\(dead)")
+                age.map { String(format: "%.1f s ago", $0) } ?? "-", "\(dead)",
+                live == nil ? "no server" : running == true ? "yes" : "no",
+                attempts > 0 ? "\(attempts) attempts" : "-")
             json.append(
                 .object([
                     ("stream", .string(shard.shard.stream.rawValue)),
@@ -126,18 +158,22 @@ struct ConsumersDescribeCommand: AsyncParsableCommand {
                     ("lag", .uint(shard.lag)),
                     ("oldestUnprocessedAgeSeconds", age.map(JSONValue.double) ?? .null),
                     ("deadLetters", .int(Int64(dead))),
+                    ("running", live == nil ? .bool(false) : .bool(running == true)),
+                    ("failingAttempts", .int(Int64(attempts))),
                 ]))
         }
         let lastError = letters.max { $0.failedAt < $1.failedAt }
         if output.json {
             Console.out(
                 JSONValue.object([
-                    ("name", .string(group)), ("shards", .array(json)),
+                    ("name", .string(group)), ("serverAnswered", .bool(live != nil)),
+                    ("shards", .array(json)),
                     ("deadLetters", .int(Int64(letters.count))),
                     ("lastError", .optional(lastError?.error)),
                 ]).text)
         } else {
             Console.out("group \(group): \(letters.count) dead letters\n\n\(table.text)")
+            for line in failing { Console.out("failing now on \(line)") }
             if let lastError {
                 Console.out(
                     "\nlast dead letter: \(lastError.position) after \(lastError.attempts) attempts: \(lastError.error)"

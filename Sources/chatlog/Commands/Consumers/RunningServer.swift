@@ -3,6 +3,7 @@ import ChatServer
 import EventLog
 import Foundation
 import NIOCore
+import NIOHTTP1
 
 /// The server that holds a data directory's log, reached through its admin API when a command
 /// must write while it runs. Whoever may write the data directory may create API keys in it, so
@@ -11,16 +12,24 @@ struct RunningServer {
     let address: ServerAddress
     let directory: String
 
-    /// The server named by `server.json`; an error that says what to do when there is none.
-    static func locate(directory: String) throws -> RunningServer {
-        // A file left by a killed server names a process that is gone.
+    /// The server that `server.json` names, if it runs: a file left by a killed server names a
+    /// process that is gone.
+    static func ifRunning(directory: String) -> RunningServer? {
         guard let address = ServerAddressFile.read(directory: directory), kill(address.pid, 0) == 0 else {
+            return nil
+        }
+        return RunningServer(address: address, directory: directory)
+    }
+
+    /// The server that holds the log; an error that says what to do when there is none.
+    static func locate(directory: String) throws -> RunningServer {
+        guard let server = ifRunning(directory: directory) else {
             throw CommandFailure(
                 "another process holds the log of \(directory) for writing, and it is not a server this "
                     + "command can reach (server.json names no running process): stop it and run the command again"
             )
         }
-        return RunningServer(address: address, directory: directory)
+        return server
     }
 
     var description: String { "the running server (pid \(address.pid), port \(address.port))" }
@@ -28,15 +37,28 @@ struct RunningServer {
     /// POSTs `body` to an admin path and returns the JSON answer; an error answer is thrown with
     /// the server's own message.
     func post(_ path: String, body: [String: Any]) async throws -> [String: Any] {
+        try await call(.POST, path, body: body)
+    }
+
+    /// GETs an admin path and returns the JSON answer.
+    func get(_ path: String) async throws -> [String: Any] {
+        try await call(.GET, path, body: nil)
+    }
+
+    private func call(_ method: HTTPMethod, _ path: String, body: [String: Any]?) async throws -> [String:
+        Any]
+    {
         let keys = APIKeyStore(directory: directory)
         let (key, secret) = try keys.create(name: "chatlog command line (temporary)")
         defer { _ = try? keys.remove(id: key.id) }
         let host = address.connectHost.contains(":") ? "[\(address.connectHost)]" : address.connectHost
         var request = HTTPClientRequest(url: "http://\(host):\(address.port)\(path)")
-        request.method = .POST
+        request.method = method
         request.headers.add(name: "X-API-Key", value: secret)
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
+        }
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
         let answer: (status: UInt, json: [String: Any])
         do {
