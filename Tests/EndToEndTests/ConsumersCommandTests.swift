@@ -121,6 +121,28 @@ import Testing
             (stopped["shards"] as? [[String: Any]])?.allSatisfy { $0["running"] as? Bool == false } == true)
     }
 
+    @Test func aWriterThatIsNotARunningServerIsNamedNotCalled() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        // This test process holds the log for writing, and it serves no admin API.
+        let storage = try LMDBStorage(directory: directory.path)
+        defer { storage.close() }
+        let reset = ["consumers", "reset", "replayer", "--latest", "--data-dir", directory.path]
+        let noFile = try await runChatlog(reset)
+        #expect(noFile.status == 1)
+        #expect(noFile.error.contains("another process holds the log"), "\(noFile.error)")
+
+        // A server.json left by a killed server names a process that is gone.
+        let finished = try ChildProcess(["--help"])
+        _ = await finished.readToEnd()
+        _ = await finished.waitForExit()
+        let stale = "{\"pid\":\(finished.process.processIdentifier),\"host\":\"127.0.0.1\",\"port\":1}"
+        try Data(stale.utf8).write(to: URL(fileURLWithPath: directory.path + "/server.json"))
+        let staleFile = try await runChatlog(reset)
+        #expect(staleFile.status == 1)
+        #expect(staleFile.error.contains("another process holds the log"), "\(staleFile.error)")
+    }
+
     @Test func redriveHandsTheAgentsDeadLettersBackAndClearsThem() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -19,8 +19,6 @@ public final class Readiness: Sendable {
 
     public init() {}
 
-    public var isReady: Bool { waitingFor.isEmpty }
-
     /// What the server still waits for: "listener", then the names of groups not yet running.
     public var waitingFor: [String] {
         guard ready.load(ordering: .acquiring) else { return ["listener"] }

@@ -158,7 +158,7 @@ struct ConsumersDescribeCommand: AsyncParsableCommand {
                     ("lag", .uint(shard.lag)),
                     ("oldestUnprocessedAgeSeconds", age.map(JSONValue.double) ?? .null),
                     ("deadLetters", .int(Int64(dead))),
-                    ("running", live == nil ? .bool(false) : .bool(running == true)),
+                    ("running", .bool(running == true)),
                     ("failingAttempts", .int(Int64(attempts))),
                 ]))
         }

@@ -64,7 +64,7 @@ struct RestoreCommand: AsyncParsableCommand {
     func run() async throws {
         let settings = try await global.settings()
         let source = LMDBStorage.environmentPath(backup) + "/data.mdb"
-        guard FileManager.default.fileExists(atPath: source) else {
+        guard LMDBStorage.exists(directory: backup) else {
             throw CommandFailure("\(backup) is not a chatlog backup: \(source) is missing")
         }
         let target = LMDBStorage.environmentPath(settings.dataDirectory)
