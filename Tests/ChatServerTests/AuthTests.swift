@@ -64,15 +64,31 @@ import Testing
             do {
                 let store = stores[index % 2]
                 let (key, _) = try store.create(name: "key \(index)")
-                if index % 4 == 0 { #expect(try store.remove(id: key.id)) }
+                if index % 4 == 0 { #expect(try store.revoke(id: key.id)) }
             } catch {
                 failures.withLock { $0 += 1 }
             }
         }
         #expect(failures.withLock { $0 } == 0)
-        let names = Set(try APIKeyStore(directory: directory).keys().map(\.name))
-        #expect(names == Set((0..<40).filter { $0 % 4 != 0 }.map { "key \($0)" }))
-        #expect(try !stores[0].remove(id: "no-such-key"))
+        let keys = try APIKeyStore(directory: directory).keys()
+        #expect(Set(keys.map(\.name)) == Set((0..<40).map { "key \($0)" }))
+        let live = Set(keys.filter { $0.revokedAt == nil }.map(\.name))
+        #expect(live == Set((0..<40).filter { $0 % 4 != 0 }.map { "key \($0)" }))
+    }
+
+    @Test func aProcessKeyWorksOnlyInItsProcessAndIsNeverWritten() throws {
+        let directory = NSTemporaryDirectory() + "chatlog-keys-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = APIKeyStore(directory: directory)
+        let secret = store.createProcessKey(id: "command-line")
+        #expect(try store.authenticate(secret) == "command-line")
+        #expect(try store.keys().isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: directory + "/apikeys.json"))
+        // Another process (another store) does not know it, and the file's keys still work.
+        #expect(try APIKeyStore(directory: directory).authenticate(secret) == nil)
+        let (key, fileSecret) = try APIKeyStore(directory: directory).create(name: "ingest")
+        #expect(try store.authenticate(fileSecret) == key.id)
     }
 
     @Test func readinessIsReportedInTheEnvelope() async throws {

@@ -94,7 +94,22 @@ import Testing
             ["consumers", "reset", "replayer", "--latest", "--stream", "triggers"] + data)
         #expect(otherStream.status == 1)
         #expect(otherStream.error.contains("chat_events only"), "\(otherStream.error)")
-        // Beside the server, describe also says whether the group runs on each shard.
+        // Beside the server, list and describe also say whether each group runs on each shard.
+        let listed = try json(try await runChatlog(["consumers", "list", "--json"] + data).output)
+        #expect(listed["serverAnswered"] as? Bool == true)
+        let runningOf = Dictionary(
+            (listed["groups"] as? [[String: Any]] ?? []).map { group in
+                (
+                    group["name"] as? String ?? "",
+                    (group["shards"] as? [[String: Any]] ?? []).map { $0["running"] as? Bool == true }
+                )
+            }, uniquingKeysWith: { first, _ in first })
+        #expect(runningOf["agent"] == [true, true, true, true])
+        #expect(runningOf["delivery"] == [true, true, true, true])
+        #expect(runningOf["replayer"] == [false, false, false, false])
+        let table = try await runChatlog(["consumers", "list"] + data).output
+        #expect(table.contains("RUNNING"))
+        #expect(table.split(separator: "\n").contains { $0.hasPrefix("agent") && $0.hasSuffix("yes") })
         let described = try json(
             try await runChatlog(["consumers", "describe", "agent", "--json"] + data).output)
         #expect(described["serverAnswered"] as? Bool == true)
@@ -102,9 +117,13 @@ import Testing
         #expect(agentShards.count == 4)
         #expect(
             agentShards.allSatisfy { $0["running"] as? Bool == true && $0["failingAttempts"] as? Int == 0 })
-        // The API keys the commands made for themselves are gone again.
+        // The commands used the server's own key: no key was ever written, and the file that
+        // holds that key is its owner's alone.
         let keys = try json(try await runChatlog(["apikey", "list", "--json"] + data).output)
         #expect((keys["keys"] as? [Any])?.isEmpty == true, "\(keys)")
+        #expect(!FileManager.default.fileExists(atPath: directory.path + "/apikeys.json"))
+        let addressFile = try FileManager.default.attributesOfItem(atPath: directory.path + "/server.json")
+        #expect((addressFile[.posixPermissions] as? Int).map { $0 & 0o077 } == 0)
 
         server.kill(SIGTERM)
         _ = await server.readToEnd()
@@ -114,6 +133,8 @@ import Testing
         let offline = try await runChatlog(["consumers", "reset", "replayer", "--latest"] + data)
         #expect(offline.status == 0, "\(offline.error)")
         #expect(!offline.output.contains("running server"))
+        let listedStopped = try json(try await runChatlog(["consumers", "list", "--json"] + data).output)
+        #expect(listedStopped["serverAnswered"] as? Bool == false)
         let stopped = try json(
             try await runChatlog(["consumers", "describe", "agent", "--json"] + data).output)
         #expect(stopped["serverAnswered"] as? Bool == false)
@@ -136,7 +157,8 @@ import Testing
         let finished = try ChildProcess(["--help"])
         _ = await finished.readToEnd()
         _ = await finished.waitForExit()
-        let stale = "{\"pid\":\(finished.process.processIdentifier),\"host\":\"127.0.0.1\",\"port\":1}"
+        let stale =
+            "{\"pid\":\(finished.process.processIdentifier),\"host\":\"127.0.0.1\",\"port\":1,\"adminKey\":\"clk_x\"}"
         try Data(stale.utf8).write(to: URL(fileURLWithPath: directory.path + "/server.json"))
         let staleFile = try await runChatlog(reset)
         #expect(staleFile.status == 1)

@@ -4,6 +4,9 @@ import Synchronization
 
 /// Service API keys, stored hashed (SHA-256) in `DIR/apikeys.json`. The server re-reads the
 /// file when it changes, so a key created with `chatlog apikey create` works at once.
+///
+/// A process may also hold keys of its own, never written to the file, which live as long as
+/// the process: the server's key for the command line (see `ServerAddress.adminKey`).
 public final class APIKeyStore: Sendable {
     public struct Key: Codable, Sendable, Equatable {
         public var id: String
@@ -25,6 +28,8 @@ public final class APIKeyStore: Sendable {
 
     private let path: String
     private let cache = Mutex(Snapshot())
+    /// This process's own keys: hashes → ids.
+    private let processKeys = Mutex<[String: String]>([:])
 
     public init(directory: String) {
         path = directory + "/apikeys.json"
@@ -55,17 +60,30 @@ public final class APIKeyStore: Sendable {
 
     /// The id of the live key matching `secret`.
     public func authenticate(_ secret: String) throws -> String? {
-        try snapshot().live[Self.hash(secret)]
+        let hash = Self.hash(secret)
+        if let id = processKeys.withLock({ $0[hash] }) { return id }
+        return try snapshot().live[hash]
     }
 
     /// Creates a key; returns its record and the secret, which is shown only now.
     public func create(name: String, now: Date = Date()) throws -> (Key, String) {
-        let secret = "clk_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        let secret = Self.newSecret()
         let key = Key(
             id: UUID().uuidString.lowercased(), name: name, hash: Self.hash(secret),
             createdAt: ISO8601DateFormatter().string(from: now))
         try update { $0.append(key) }
         return (key, secret)
+    }
+
+    /// Creates a key that only this process knows and that ends with it; returns its secret.
+    public func createProcessKey(id: String) -> String {
+        let secret = Self.newSecret()
+        processKeys.withLock { $0[Self.hash(secret)] = id }
+        return secret
+    }
+
+    private static func newSecret() -> String {
+        "clk_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
     }
 
     /// Revokes a key by id; false when there is none.
@@ -75,16 +93,6 @@ public final class APIKeyStore: Sendable {
                 return false
             }
             keys[index].revokedAt = ISO8601DateFormatter().string(from: now)
-            return true
-        }
-    }
-
-    /// Forgets a key entirely (a temporary one the command line made for itself); false when
-    /// there is none.
-    public func remove(id: String) throws -> Bool {
-        try update { keys in
-            guard let index = keys.firstIndex(where: { $0.id == id }) else { return false }
-            keys.remove(at: index)
             return true
         }
     }

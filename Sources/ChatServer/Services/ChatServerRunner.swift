@@ -64,10 +64,12 @@ public struct ChatServerRunner: Sendable {
         }
         let logger = logger
         let (dataDirectory, host) = (dataDirectory, server.host)
+        let adminKey = dependencies.apiKeys.createProcessKey(id: "chatlog-command-line")
         let application = ChatServer.makeApplication(dependencies, configuration: server, logger: logger) {
             port in
             do {
-                try ServerAddressFile.write(host: host, port: port, directory: dataDirectory)
+                try ServerAddressFile.write(
+                    host: host, port: port, adminKey: adminKey, directory: dataDirectory)
             } catch {
                 logger.warning(
                     "cannot record the server's address; the command line cannot reach it",

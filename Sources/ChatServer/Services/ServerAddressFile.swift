@@ -1,12 +1,16 @@
 import Foundation
 
-/// Where a running server listens, kept in `server.json` in its data directory while it runs.
-/// The command line reads it to reach the server's admin API for the writes the server's hold
-/// on the log keeps it from making itself (`consumers reset`, `consumers dlq redrive`).
+/// Where a running server listens, kept in `server.json` (mode 0600) in its data directory while
+/// it runs. The command line reads it to reach the server's admin API for the writes the
+/// server's hold on the log keeps it from making itself (`consumers reset`, `consumers dlq
+/// redrive`), and to ask what the server's consumer groups are doing.
 public struct ServerAddress: Codable, Sendable, Equatable {
     public var pid: Int32
     public var host: String
     public var port: Int
+    /// An API key that this server process alone accepts and that ends with it. Only the file's
+    /// owner can read it, and the owner can create keys in the directory anyway.
+    public var adminKey: String
 
     /// The host to connect to: a server listening on every interface is reached on loopback.
     public var connectHost: String {
@@ -23,10 +27,20 @@ public enum ServerAddressFile {
 
     static func path(_ directory: String) -> String { directory + "/" + name }
 
-    /// Records where this process listens; a file left by a killed server is replaced.
-    static func write(host: String, port: Int, directory: String) throws {
-        let address = ServerAddress(pid: getpid(), host: host, port: port)
-        try JSONEncoder().encode(address).write(to: URL(fileURLWithPath: path(directory)), options: .atomic)
+    /// Records where this process listens; a file left by a killed server is replaced. The file
+    /// is readable by its owner alone from the moment it exists, as it holds a key.
+    static func write(host: String, port: Int, adminKey: String, directory: String) throws {
+        let address = ServerAddress(pid: getpid(), host: host, port: port, adminKey: adminKey)
+        let data = try JSONEncoder().encode(address)
+        let temporary = path(directory) + ".tmp-\(getpid())"
+        let descriptor = open(temporary, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        let written = data.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
+        close(descriptor)
+        guard written == data.count, rename(temporary, path(directory)) == 0 else {
+            unlink(temporary)
+            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+        }
     }
 
     /// The address a server recorded, if the file is there and readable.

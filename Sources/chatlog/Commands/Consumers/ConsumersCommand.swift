@@ -8,8 +8,9 @@ struct ConsumersCommand: AsyncParsableCommand {
         abstract: "Inspect and move consumer groups: checkpoints, lag, dead letters.",
         discussion: """
             A checkpoint is the last sequence number a group has fully processed (0: nothing yet); \
-            processing resumes at checkpoint + 1. list, describe and dlq list read; they work beside a \
-            running server. reset writes: run it on a stopped data directory.
+            processing resumes at checkpoint + 1. Every command works beside a running server: list and \
+            describe also ask it whether each group runs, and reset and dlq redrive go through its \
+            admin API.
             """,
         subcommands: [
             ConsumersListCommand.self, ConsumersDescribeCommand.self, ConsumersResetCommand.self,
@@ -23,6 +24,17 @@ struct GroupShard {
     var checkpoint: SequenceNumber
     var head: SequenceNumber
     var lag: UInt64 { head > checkpoint ? head - checkpoint : 0 }
+
+    /// What the server said of this shard of its group, if it runs the group there: it runs
+    /// its groups on chat_events only.
+    func live(_ group: [Int: [String: Any]]?) -> [String: Any]? {
+        shard.stream == .chatEvents ? group?[Int(shard.shard)] : nil
+    }
+
+    /// The RUNNING column: whether the server runs the group on this shard.
+    static func runningColumn(serverAnswered: Bool, _ status: [String: Any]?) -> String {
+        serverAnswered ? (status?["running"] as? Bool == true ? "yes" : "no") : "no server"
+    }
 
     /// Every stored group's shards, by group name.
     static func all(in storage: LMDBStorage) throws -> [(String, [GroupShard])] {
@@ -41,18 +53,22 @@ struct GroupShard {
 
 struct ConsumersListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "Groups, with checkpoint, head and lag per shard.")
+        commandName: "list",
+        abstract: "Groups, with checkpoint, head and lag per shard.",
+        discussion: "Beside a running server it also says whether the server runs each group on each shard.")
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let (storage, _) = try await global.openLogReadOnly()
+        let (storage, settings) = try await global.openLogReadOnly()
         defer { storage.close() }
         let groups = try GroupShard.all(in: storage)
+        let live = await RunningServer.consumerGroups(directory: settings.dataDirectory)
         if output.json {
             Console.out(
                 JSONValue.object([
+                    ("serverAnswered", .bool(live != nil)),
                     (
                         "groups",
                         .array(
@@ -68,20 +84,26 @@ struct ConsumersListCommand: AsyncParsableCommand {
                                                     ("shard", .int(Int64($0.shard.shard))),
                                                     ("checkpoint", .uint($0.checkpoint)),
                                                     ("head", .uint($0.head)), ("lag", .uint($0.lag)),
+                                                    (
+                                                        "running",
+                                                        .bool(
+                                                            $0.live(live?[name])?["running"] as? Bool == true)
+                                                    ),
                                                 ])
                                             })
                                     ),
                                 ])
-                            })
-                    )
+                            }),
+                    ),
                 ]).text)
         } else {
-            var table = Table("GROUP", "STREAM", "SHARD", "CHECKPOINT", "HEAD", "LAG")
+            var table = Table("GROUP", "STREAM", "SHARD", "CHECKPOINT", "HEAD", "LAG", "RUNNING")
             for (name, shards) in groups {
                 for shard in shards {
                     table.add(
                         name, shard.shard.stream.rawValue, "\(shard.shard.shard)", "\(shard.checkpoint)",
-                        "\(shard.head)", "\(shard.lag)")
+                        "\(shard.head)", "\(shard.lag)",
+                        GroupShard.runningColumn(serverAnswered: live != nil, shard.live(live?[name])))
                 }
             }
             Console.out(table.text)
@@ -102,22 +124,6 @@ struct ConsumersDescribeCommand: AsyncParsableCommand {
     @Argument(help: "The group.") var group: String
     @OptionGroup var output: OutputOptions
 
-    /// What the server says of the group's shards, keyed by shard number; nil when no server
-    /// runs (or it cannot be asked, which is said on standard error).
-    private func liveShards(_ directory: String) async -> [Int: [String: Any]]? {
-        guard let server = RunningServer.ifRunning(directory: directory) else { return nil }
-        do {
-            let groups = try await server.get("/v1/admin/consumers")["groups"] as? [[String: Any]] ?? []
-            let shards = groups.first { $0["name"] as? String == group }?["shards"] as? [[String: Any]] ?? []
-            return Dictionary(
-                shards.compactMap { shard in (shard["shard"] as? Int).map { ($0, shard) } },
-                uniquingKeysWith: { first, _ in first })
-        } catch {
-            Console.error("could not ask \(server.description) about the group: \(error)")
-            return nil
-        }
-    }
-
     func run() async throws {
         let (storage, settings) = try await global.openLogReadOnly()
         defer { storage.close() }
@@ -125,7 +131,10 @@ struct ConsumersDescribeCommand: AsyncParsableCommand {
             throw CommandFailure("no consumer group named '\(group)' has a checkpoint")
         }
         let letters = try storage.deadLetters(group: group)
-        let live = await liveShards(settings.dataDirectory)
+        // What the server says of the group's shards; empty when it does not run the group.
+        let live = await RunningServer.consumerGroups(directory: settings.dataDirectory).map {
+            $0[group] ?? [:]
+        }
         let now = Timestamp.now()
         var table = Table(
             "STREAM", "SHARD", "CHECKPOINT", "HEAD", "LAG", "OLDEST UNPROCESSED", "DEAD LETTERS", "RUNNING",
@@ -133,9 +142,7 @@ struct ConsumersDescribeCommand: AsyncParsableCommand {
         var json: [JSONValue] = []
         var failing: [String] = []
         for shard in shards {
-            // The server runs its groups on chat_events; it knows nothing of other streams.
-            let status = shard.shard.stream == .chatEvents ? live?[Int(shard.shard.shard)] : nil
-            let running = status?["running"] as? Bool
+            let status = shard.live(live)
             let attempts = status?["failingAttempts"] as? Int ?? 0
             if attempts > 0, let error = status?["lastError"] as? String {
                 failing.append("\(shard.shard): attempt \(attempts) failed: \(error)")
@@ -148,7 +155,7 @@ struct ConsumersDescribeCommand: AsyncParsableCommand {
                 shard.shard.stream.rawValue, "\(shard.shard.shard)", "\(shard.checkpoint)", "\(shard.head)",
                 "\(shard.lag)",
                 age.map { String(format: "%.1f s ago", $0) } ?? "-", "\(dead)",
-                live == nil ? "no server" : running == true ? "yes" : "no",
+                GroupShard.runningColumn(serverAnswered: live != nil, status),
                 attempts > 0 ? "\(attempts) attempts" : "-")
             json.append(
                 .object([
@@ -158,7 +165,7 @@ struct ConsumersDescribeCommand: AsyncParsableCommand {
                     ("lag", .uint(shard.lag)),
                     ("oldestUnprocessedAgeSeconds", age.map(JSONValue.double) ?? .null),
                     ("deadLetters", .int(Int64(dead))),
-                    ("running", .bool(running == true)),
+                    ("running", .bool(status?["running"] as? Bool == true)),
                     ("failingAttempts", .int(Int64(attempts))),
                 ]))
         }

@@ -6,11 +6,10 @@ import NIOCore
 import NIOHTTP1
 
 /// The server that holds a data directory's log, reached through its admin API when a command
-/// must write while it runs. Whoever may write the data directory may create API keys in it, so
-/// the command creates one for its call and removes it afterwards.
+/// must write while it runs, with the key the server left for the command line in
+/// `server.json`: nothing is written, so nothing is left behind if the command is killed.
 struct RunningServer {
     let address: ServerAddress
-    let directory: String
 
     /// The server that `server.json` names, if it runs: a file left by a killed server names a
     /// process that is gone.
@@ -18,7 +17,7 @@ struct RunningServer {
         guard let address = ServerAddressFile.read(directory: directory), kill(address.pid, 0) == 0 else {
             return nil
         }
-        return RunningServer(address: address, directory: directory)
+        return RunningServer(address: address)
     }
 
     /// The server that holds the log; an error that says what to do when there is none.
@@ -34,6 +33,27 @@ struct RunningServer {
 
     var description: String { "the running server (pid \(address.pid), port \(address.port))" }
 
+    /// What a server holding `directory` says of each consumer group it runs: the group's shards
+    /// by shard number. Nil when no server runs, or when it cannot be asked (said on standard
+    /// error: the caller goes on with what the log alone tells).
+    static func consumerGroups(directory: String) async -> [String: [Int: [String: Any]]]? {
+        guard let server = ifRunning(directory: directory) else { return nil }
+        do {
+            let groups = try await server.get("/v1/admin/consumers")["groups"] as? [[String: Any]] ?? []
+            return Dictionary(
+                groups.compactMap { group in
+                    guard let name = group["name"] as? String else { return nil }
+                    let shards = (group["shards"] as? [[String: Any]] ?? []).compactMap { shard in
+                        (shard["shard"] as? Int).map { ($0, shard) }
+                    }
+                    return (name, Dictionary(shards, uniquingKeysWith: { first, _ in first }))
+                }, uniquingKeysWith: { first, _ in first })
+        } catch {
+            Console.error("could not ask \(server.description) about its consumer groups: \(error)")
+            return nil
+        }
+    }
+
     /// POSTs `body` to an admin path and returns the JSON answer; an error answer is thrown with
     /// the server's own message.
     func post(_ path: String, body: [String: Any]) async throws -> [String: Any] {
@@ -48,13 +68,10 @@ struct RunningServer {
     private func call(_ method: HTTPMethod, _ path: String, body: [String: Any]?) async throws -> [String:
         Any]
     {
-        let keys = APIKeyStore(directory: directory)
-        let (key, secret) = try keys.create(name: "chatlog command line (temporary)")
-        defer { _ = try? keys.remove(id: key.id) }
         let host = address.connectHost.contains(":") ? "[\(address.connectHost)]" : address.connectHost
         var request = HTTPClientRequest(url: "http://\(host):\(address.port)\(path)")
         request.method = method
-        request.headers.add(name: "X-API-Key", value: secret)
+        request.headers.add(name: "X-API-Key", value: address.adminKey)
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
