@@ -17,6 +17,9 @@ public struct Transaction {
         self.reader = reader
     }
 
+    /// The id of the transaction: for a read, that of the last commit it sees.
+    public var id: Int { Int(mdb_txn_id(handle)) }
+
     /// Opens a named database. Without `.create` a missing database throws `isNotFound`.
     public func openDatabase(_ name: String, options: Database.Options = []) throws(LMDBError) -> Database {
         var dbi: MDB_dbi = 0

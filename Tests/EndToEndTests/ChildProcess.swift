@@ -86,6 +86,17 @@ final class ChildProcess: @unchecked Sendable {
         }
     }
 
+    /// The next line, or nil when none comes within `limit`: the child is then killed, so a
+    /// test waiting for output that never comes fails instead of hanging.
+    func nextLine(within limit: Duration) async -> String? {
+        let watchdog = Task {
+            try await Task.sleep(for: limit)
+            self.kill()
+        }
+        defer { watchdog.cancel() }
+        return await nextLine()
+    }
+
     private func blockingNextLine() -> String? {
         while true {
             if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {

@@ -95,6 +95,46 @@ import Testing
         _ = await writer.waitForExit()
     }
 
+    @Test func tailFollowPrintsWhatAnotherProcessAppends() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        // This test process writes the log; the command follows it from another process.
+        let storage = try LMDBStorage(directory: directory.path)
+        defer { storage.close() }
+        func append(_ texts: [String]) async throws {
+            _ = try await storage.append(
+                texts.map {
+                    .channel(
+                        "followed", type: "message.created", actor: "test",
+                        payload: Array("{\"text\":\"\($0)\"}".utf8))
+                })
+        }
+        func text(_ line: String?) throws -> String? {
+            let record = try json(try #require(line, "tail --follow printed nothing more"))
+            return (record["payload"] as? [String: Any])?["text"] as? String
+        }
+        try await append(["older", "newest"])
+        let tail = try ChildProcess([
+            "log", "tail", "--follow", "--json", "-n", "1", "--data-dir", directory.path,
+        ])
+        defer { tail.kill() }
+        #expect(try text(await tail.nextLine(within: .seconds(30))) == "newest")
+        try await append(["one"])
+        #expect(try text(await tail.nextLine(within: .seconds(30))) == "one")
+        // More than one read's worth in one commit: all of it is printed, in order.
+        let burst = (0..<2500).map { "burst \($0)" }
+        try await append(burst)
+        for expected in burst {
+            guard try text(await tail.nextLine(within: .seconds(30))) == expected else {
+                Issue.record("tail --follow lost or reordered \(expected)")
+                break
+            }
+        }
+        tail.kill(SIGINT)
+        #expect(await tail.readToEnd().isEmpty)
+        _ = await tail.waitForExit()
+    }
+
     @Test func errorsAreClearMessagesNotCrashes() async throws {
         let missing = try await runChatlog(["log", "streams", "--data-dir", "/nonexistent/chatlog"])
         #expect(missing.status == 1)

@@ -18,6 +18,13 @@ public struct StorageStatistics: Sendable {
 }
 
 extension LMDBStorage {
+    /// The id of the last commit a read sees now: it changes whenever any process commits to
+    /// this log. A reader in another process, which no commit wake-up reaches, checks it before
+    /// it reads. (The meta page shows a commit a moment before reads see it: not that one.)
+    public func lastCommittedTransaction() throws -> Int {
+        try reading { $0.id }
+    }
+
     public func statistics() throws -> StorageStatistics {
         let info = environment.info
         let counts = try reading { transaction in

@@ -23,6 +23,10 @@ struct LogTailCommand: AsyncParsableCommand {
                 try storage.validate(key)
                 return [key]
             } ?? descriptor.shards
+        // Watching before the first read, and its transaction taken before it: a commit during
+        // it is read at once.
+        let watcher = follow ? CommitWatcher(storage: storage) : nil
+        var seenTransaction = try storage.lastCommittedTransaction()
         var positions: [ShardKey: SequenceNumber] = [:]
         var recent: [Record] = []
         for shard in shards {
@@ -32,9 +36,14 @@ struct LogTailCommand: AsyncParsableCommand {
             positions[shard] = info.head
         }
         print(recent.sorted { ($0.createdAt, $0.seq) < ($1.createdAt, $1.seq) }.suffix(lines))
-        guard follow else { return }
-        // Another process writes, so no commit wake-up reaches this one: poll, cheaply.
+        guard let watcher else { return }
+        // After each commit of the writer (another process), read until a read finds nothing.
         while !Task.isCancelled {
+            let transaction = try storage.lastCommittedTransaction()
+            if transaction == seenTransaction {
+                _ = try await watcher.next(after: seenTransaction, timeout: .seconds(1))
+                continue
+            }
             var fresh: [Record] = []
             for shard in shards {
                 let records = try storage.loadNext(
@@ -42,11 +51,8 @@ struct LogTailCommand: AsyncParsableCommand {
                 if let last = records.last { positions[shard] = last.seq }
                 fresh += records
             }
-            if fresh.isEmpty {
-                try await Task.sleep(for: .milliseconds(100))
-            } else {
-                print(fresh.sorted { ($0.createdAt, $0.seq) < ($1.createdAt, $1.seq) })
-            }
+            if fresh.isEmpty { seenTransaction = transaction }
+            print(fresh.sorted { ($0.createdAt, $0.seq) < ($1.createdAt, $1.seq) })
         }
     }
 
