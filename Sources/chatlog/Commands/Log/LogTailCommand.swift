@@ -39,11 +39,8 @@ struct LogTailCommand: AsyncParsableCommand {
         guard let watcher else { return }
         // After each commit of the writer (another process), read until a read finds nothing.
         while !Task.isCancelled {
-            let transaction = try storage.lastCommittedTransaction()
-            if transaction == seenTransaction {
-                _ = try await watcher.next(after: seenTransaction, timeout: .seconds(1))
-                continue
-            }
+            let transaction = try await watcher.next(after: seenTransaction, timeout: .seconds(1))
+            guard transaction != seenTransaction else { continue }
             var fresh: [Record] = []
             for shard in shards {
                 let records = try storage.loadNext(
