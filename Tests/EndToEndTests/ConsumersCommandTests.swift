@@ -29,6 +29,18 @@ import Testing
 
         let dryRun = try await runChatlog(["consumers", "reset", "replayer", "--latest", "--dry-run"] + data)
         #expect(dryRun.output.contains("dry run"))
+        let dryRunJSON = try json(
+            try await runChatlog(
+                ["consumers", "reset", "replayer", "--latest", "--dry-run", "--json"] + data
+            ).output)
+        #expect(dryRunJSON["dryRun"] as? Bool == true)
+        #expect(dryRunJSON["byServer"] as? Bool == false)
+        let moves = try #require(dryRunJSON["shards"] as? [[String: Any]])
+        #expect(moves.count == 4)
+        #expect(moves.reduce(0) { $0 + ($1["toReprocess"] as? Int ?? 0) } == 0)
+        // From the start to the head of each shard: the 40 records skipped, had it not been a dry run.
+        #expect(moves.allSatisfy { $0["from"] as? Int == 0 })
+        #expect(moves.reduce(0) { $0 + ($1["to"] as? Int ?? 0) } == 40)
         let stillBehind = try json(
             try await runChatlog(["consumers", "describe", "replayer", "--json"] + data).output)
         #expect(
@@ -73,6 +85,16 @@ import Testing
         let latest = try await runChatlog(["consumers", "reset", "replayer", "--latest"] + data)
         #expect(latest.status == 0, "\(latest.error)")
         #expect(latest.output.contains("reset by the running server"), "\(latest.output)")
+        let scripted = try json(
+            try await runChatlog(["consumers", "reset", "replayer", "--latest", "--json"] + data).output)
+        #expect(scripted["byServer"] as? Bool == true)
+        #expect(scripted["dryRun"] as? Bool == false)
+        let scriptedShards = try #require(scripted["shards"] as? [[String: Any]])
+        #expect(scriptedShards.count == 4)
+        #expect(
+            scriptedShards.allSatisfy {
+                $0["from"] as? Int == $0["to"] as? Int && $0["toReprocess"] as? Int == 0
+            })
         func replayerShards() async throws -> [[String: Any]] {
             let listed = try json(try await runChatlog(["consumers", "list", "--json"] + data).output)
             let group = (listed["groups"] as? [[String: Any]])?.first { $0["name"] as? String == "replayer" }

@@ -21,6 +21,7 @@ struct ConsumersResetCommand: AsyncParsableCommand {
     @Option(help: "Only this shard.") var shard: Int?
     @Option(help: "The stream (default: every stream the group has a checkpoint on).") var stream: String?
     @Flag(help: "Show what would be reprocessed without changing anything.") var dryRun = false
+    @OptionGroup var output: OutputOptions
 
     func validate() throws {
         let choices = [toSeq != nil, toTime != nil, trimHorizon, latest].filter { $0 }.count
@@ -57,15 +58,52 @@ struct ConsumersResetCommand: AsyncParsableCommand {
         if let stream { shards = shards.filter { $0.stream.rawValue == stream } }
         if let shard { shards = shards.filter { $0.shard == shard } }
         guard !shards.isEmpty else { throw CommandFailure("no checkpoints of group '\(group)' match") }
-        var table = Table("STREAM", "SHARD", "FROM", "TO", "TO REPROCESS")
+        var moves: [Move] = []
         for key in shards {
             let info = try storage.shardInfo(key)
             let current = try storage.checkpoint(group: group, shard: key)
             let target = try resetTarget().checkpoint(on: key, in: storage)
-            table.add(key.stream.rawValue, "\(key.shard)", "\(current)", "\(target)", "\(info.head - target)")
+            moves.append(
+                Move(
+                    stream: key.stream.rawValue, shard: Int(key.shard), from: current, to: target,
+                    toReprocess: info.head - target))
             if !dryRun { try await storage.setCheckpoint(target, group: group, shard: key) }
         }
-        Console.out((dryRun ? "dry run, nothing changed:\n" : "") + table.text)
+        report(moves, by: nil)
+    }
+
+    /// One shard's checkpoint move.
+    private struct Move {
+        var stream: String
+        var shard: Int
+        var from: UInt64
+        var to: UInt64
+        var toReprocess: UInt64
+    }
+
+    private func report(_ moves: [Move], by server: RunningServer?) {
+        if output.json {
+            let shards = moves.map { move -> JSONValue in
+                .object([
+                    ("stream", .string(move.stream)), ("shard", .int(Int64(move.shard))),
+                    ("from", .uint(move.from)),
+                    ("to", .uint(move.to)), ("toReprocess", .uint(move.toReprocess)),
+                ])
+            }
+            Console.out(
+                JSONValue.object([
+                    ("group", .string(group)), ("dryRun", .bool(dryRun)), ("byServer", .bool(server != nil)),
+                    ("shards", .array(shards)),
+                ]).text)
+            return
+        }
+        var table = Table("STREAM", "SHARD", "FROM", "TO", "TO REPROCESS")
+        for move in moves {
+            table.add(move.stream, "\(move.shard)", "\(move.from)", "\(move.to)", "\(move.toReprocess)")
+        }
+        let heading =
+            server.map { "reset by \($0.description):\n" } ?? (dryRun ? "dry run, nothing changed:\n" : "")
+        Console.out(heading + table.text)
     }
 
     /// The server holds the log for writing: it moves the checkpoint, and the running group
@@ -82,12 +120,16 @@ struct ConsumersResetCommand: AsyncParsableCommand {
         if latest { body["latest"] = true }
         if let shard { body["shard"] = shard }
         let answer = try await server.post("/v1/admin/consumers/\(group)/reset", body: body)
-        var table = Table("STREAM", "SHARD", "FROM", "TO", "TO REPROCESS")
-        for move in answer["shards"] as? [[String: Any]] ?? [] {
-            table.add(
-                "\(move["stream"] ?? "?")", "\(move["shard"] ?? "?")", "\(move["from"] ?? "?")",
-                "\(move["to"] ?? "?")", "\(move["toReprocess"] ?? "?")")
+        let moves = try (answer["shards"] as? [[String: Any]] ?? []).map { move in
+            guard let stream = move["stream"] as? String, let shard = move["shard"] as? Int,
+                let from = move["from"] as? UInt64, let to = move["to"] as? UInt64,
+                let toReprocess = move["toReprocess"] as? UInt64
+            else {
+                throw CommandFailure(
+                    "\(server.description) answered a reset this command cannot read: \(move)")
+            }
+            return Move(stream: stream, shard: shard, from: from, to: to, toReprocess: toReprocess)
         }
-        Console.out("reset by \(server.description):\n" + table.text)
+        report(moves, by: server)
     }
 }
