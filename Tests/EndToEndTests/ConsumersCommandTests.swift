@@ -112,6 +112,11 @@ import Testing
         let redrive = try await runChatlog(["consumers", "dlq", "redrive"] + data)
         #expect(redrive.status == 0, "\(redrive.error)")
         #expect(redrive.output.contains("no dead letters"))
+        let redriveJSON = try json(
+            try await runChatlog(["consumers", "dlq", "redrive", "--json"] + data).output)
+        #expect(redriveJSON["byServer"] as? Bool == true)
+        #expect((redriveJSON["redriven"] as? [Any])?.isEmpty == true)
+        #expect((redriveJSON["failed"] as? [Any])?.isEmpty == true)
         let otherStream = try await runChatlog(
             ["consumers", "reset", "replayer", "--latest", "--stream", "triggers"] + data)
         #expect(otherStream.status == 1)
@@ -207,9 +212,14 @@ import Testing
                     attempts: 5, failedAt: .now()))
             return (channel.id, posted.message.id)
         }()
-        let redrive = try await runChatlog(["consumers", "dlq", "redrive", "--data-dir", directory.path])
+        let redrive = try await runChatlog([
+            "consumers", "dlq", "redrive", "--json", "--data-dir", directory.path,
+        ])
         #expect(redrive.status == 0, "\(redrive.error)")
-        #expect(redrive.output.contains("handled; removed"))
+        let result = try json(redrive.output)
+        #expect(result["byServer"] as? Bool == false)
+        #expect((result["redriven"] as? [String])?.count == 1)
+        #expect((result["failed"] as? [Any])?.isEmpty == true)
         let storage = try LMDBStorage(directory: directory.path, projections: [ChatProjection()])
         defer { storage.close() }
         #expect(try storage.deadLetters(group: "agent").isEmpty)

@@ -18,6 +18,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
                 """)
         @OptionGroup var global: GlobalOptions
         @Option(help: "The group (the built-in agent group).") var group: String = "agent"
+        @OptionGroup var output: OutputOptions
 
         func validate() throws {
             guard group == AgentConsumer.group else {
@@ -28,10 +29,23 @@ struct DeadLetterCommand: AsyncParsableCommand {
         func run() async throws {
             let settings = try await global.settingsOfExistingLog()
             let (redriven, failed): ([String], [(String, String)])
+            var byServer = false
             do {
                 (redriven, failed) = try await redriveHere(settings)
             } catch EventLogError.locked {
                 (redriven, failed) = try await redriveThroughServer(settings.dataDirectory)
+                byServer = true
+            }
+            if output.json {
+                let failures = failed.map { position, error -> JSONValue in
+                    .object([("position", .string(position)), ("error", .string(error))])
+                }
+                Console.out(
+                    JSONValue.object([
+                        ("group", .string(group)), ("byServer", .bool(byServer)),
+                        ("redriven", .array(redriven.map(JSONValue.string))), ("failed", .array(failures)),
+                    ]).text)
+                return
             }
             var table = Table("POSITION", "RESULT")
             for position in redriven { table.add(position, "handled; removed") }
@@ -57,10 +71,17 @@ struct DeadLetterCommand: AsyncParsableCommand {
             let server = try RunningServer.locate(directory: directory)
             let answer = try await server.post("/v1/admin/consumers/\(group)/dlq/redrive", body: [:])
             Console.error("re-driven by \(server.description)")
-            let failed = (answer["failed"] as? [[String: Any]] ?? []).map {
-                ($0["position"] as? String ?? "?", $0["error"] as? String ?? "?")
+            let unreadable = CommandFailure(
+                "\(server.description) answered a re-drive this command cannot read")
+            let failed = try (answer["failed"] as? [[String: Any]] ?? []).map { failure in
+                guard let position = failure["position"] as? String, let error = failure["error"] as? String
+                else {
+                    throw unreadable
+                }
+                return (position, error)
             }
-            return (answer["redriven"] as? [String] ?? [], failed)
+            guard let redriven = answer["redriven"] as? [String] else { throw unreadable }
+            return (redriven, failed)
         }
     }
 
