@@ -39,8 +39,15 @@ import Testing
         let channel = try await createChannel(
             "kept", at: base, token: try await developmentToken("alice", in: directory))
 
-        let backedUp = try await runChatlog(["backup", "--data-dir", directory.path, backup.path + "/b"])
+        let backedUp = try await runChatlog([
+            "backup", "--data-dir", directory.path, backup.path + "/b", "--json",
+        ])
         #expect(backedUp.status == 0, "\(backedUp.error)")
+        let backupReport = try json(backedUp)
+        // The channel's creation is the one record.
+        #expect(backupReport["shardHeadSum"] as? Int == 1)
+        #expect((backupReport["bytes"] as? Int ?? 0) > 0)
+        #expect(backupReport["files"] as? [String] == ["jwt-secret"])
         // The copy runs on a thread of its own: its failure still reaches the command's exit.
         let again = try await runChatlog(["backup", "--data-dir", directory.path, backup.path + "/b"])
         #expect(again.status != 0)
@@ -57,8 +64,9 @@ import Testing
         #expect(try json(rebuilt)["identical"] as? Bool == true)
 
         let target = restored.path + "/data"
-        let restore = try await runChatlog(["restore", "--data-dir", target, backup.path + "/b"])
+        let restore = try await runChatlog(["restore", "--data-dir", target, backup.path + "/b", "--json"])
         #expect(restore.status == 0, "\(restore.error)")
+        #expect(try json(restore)["recordsVerified"] as? Int == 1)
         let overwrite = try await runChatlog(["restore", "--data-dir", target, backup.path + "/b"])
         #expect(overwrite.status != 0)
         #expect(overwrite.error.contains("already holds a log"), "\(overwrite.error)")

@@ -29,6 +29,7 @@ struct BackupCommand: AsyncParsableCommand {
             """)
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Where to write the backup.") var directory: String
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let (storage, settings) = try await global.openLogReadOnly()
@@ -46,10 +47,21 @@ struct BackupCommand: AsyncParsableCommand {
         let size =
             (try? FileManager.default.attributesOfItem(
                 atPath: LMDBStorage.environmentPath(directory) + "/data.mdb"))?[.size] as? Int ?? 0
+        let seconds = (ContinuousClock.now - started) / .seconds(1)
+        if output.json {
+            Console.out(
+                JSONValue.object([
+                    ("dataDirectory", .string(settings.dataDirectory)), ("backup", .string(directory)),
+                    ("shardHeadSum", .uint(heads)), ("bytes", .int(Int64(size))),
+                    ("seconds", .double(seconds)),
+                    ("files", .array(files.map(JSONValue.string))),
+                ]).text)
+            return
+        }
         Console.out(
             String(
                 format: "backed up %@ (shard heads summing to %llu) to %@ in %.2f s: %.1f MiB compacted%@",
-                settings.dataDirectory, heads, directory, (ContinuousClock.now - started) / .seconds(1),
+                settings.dataDirectory, heads, directory, seconds,
                 Double(size) / 1_048_576, files.isEmpty ? "" : ", with " + files.joined(separator: " and ")))
     }
 }
@@ -60,6 +72,7 @@ struct RestoreCommand: AsyncParsableCommand {
         discussion: "Copies the backup into --data-dir (which must hold no log yet), then verifies it.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "A directory written by `chatlog backup`.") var backup: String
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let settings = try await global.settings()
@@ -86,6 +99,15 @@ struct RestoreCommand: AsyncParsableCommand {
         guard report.isSound else {
             for violation in report.violations { Console.error("VIOLATION \(violation)") }
             throw ExitCode(1)
+        }
+        if output.json {
+            Console.out(
+                JSONValue.object([
+                    ("backup", .string(backup)), ("dataDirectory", .string(settings.dataDirectory)),
+                    ("recordsVerified", .uint(UInt64(report.recordsChecked))),
+                    ("files", .array(files.map(JSONValue.string))),
+                ]).text)
+            return
         }
         Console.out(
             "restored \(backup) into \(settings.dataDirectory): \(report.recordsChecked) records verified"
