@@ -36,10 +36,16 @@ public enum ServerAddressFile {
         let descriptor = open(temporary, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         let written = data.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
+        let writeError = errno
         close(descriptor)
-        guard written == data.count, rename(temporary, path(directory)) == 0 else {
+        guard written == data.count else {
             unlink(temporary)
-            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+            throw POSIXError(POSIXErrorCode(rawValue: written < 0 ? writeError : ENOSPC) ?? .EIO)
+        }
+        guard rename(temporary, path(directory)) == 0 else {
+            let renameError = errno
+            unlink(temporary)
+            throw POSIXError(POSIXErrorCode(rawValue: renameError) ?? .EIO)
         }
     }
 
