@@ -26,8 +26,17 @@ import Testing
                 json: ["message": "again", "conversationId": conversation])
             #expect(second.body["conversationId"] as? String == conversation)
             #expect((second["reply"]?["text"] as? String)?.contains("message 2") == true)
+            // Scrapes bring the counters up to the group's totals; they never add a total twice.
+            _ = try await server.send(.get, "/metrics")
             let metrics = try await server.send(.get, "/metrics").text
-            #expect(metrics.contains("chatlog_consumer_processed_records{group=\"agent\"}"))
+            func value(_ series: String) -> Double? {
+                metrics.split(separator: "\n").first { $0.hasPrefix(series + " ") }
+                    .flatMap { Double($0.split(separator: " ").last ?? "") }
+            }
+            #expect(metrics.contains("# TYPE chatlog_consumer_processed_records_total counter"))
+            let processed = try #require(value("chatlog_consumer_processed_records_total{group=\"agent\"}"))
+            let appended = try #require(value("chatlog_log_appended_records_total"))
+            #expect(processed >= 1 && processed <= appended, "\(processed) of \(appended)")
             #expect(metrics.contains("chatlog_consumer_lag_records{group=\"agent\",stream=\"chat_events\""))
         }
     }

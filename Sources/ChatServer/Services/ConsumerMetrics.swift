@@ -4,13 +4,15 @@ import Prometheus
 import Synchronization
 
 /// Consumer groups in Prometheus: lag per group and shard (records and age of the oldest
-/// unprocessed record), and processed records, retries, dead letters and refused checkpoints
-/// per group.
+/// unprocessed record) as gauges, and processed records, retries, dead letters and refused
+/// checkpoints per group as counters.
 final class ConsumerMetrics: Sendable {
     private let storage: LMDBStorage
     private let registry: PrometheusCollectorRegistry
     private let groups: [(name: String, status: ConsumerStatus)]
     private let gauges = Mutex<[String: Gauge]>([:])
+    /// Each counter, with the total it was brought up to at the last scrape.
+    private let counters = Mutex<[String: (counter: Counter, total: UInt64)]>([:])
 
     init(
         storage: LMDBStorage, registry: PrometheusCollectorRegistry,
@@ -35,7 +37,26 @@ final class ConsumerMetrics: Sendable {
         }
     }
 
-    /// Refreshes the gauges (called on each scrape).
+    /// Brings a group's counter (named `…_total`) up to the total the group reports.
+    private func count(_ name: String, _ help: String, group: String, total: UInt64) {
+        counters.withLock { counters in
+            let key = name + "/" + group
+            let entry =
+                counters[key]
+                ?? (
+                    registry.makeCounter(
+                        descriptor: .init(
+                            namespace: "chatlog", subsystem: "consumer", metricName: name, unitName: "total",
+                            helpText: help),
+                        labels: [("group", group)]), 0
+                )
+            // A total below the last one started again from zero.
+            entry.counter.increment(by: Int64(total >= entry.total ? total - entry.total : total))
+            counters[key] = (entry.counter, total)
+        }
+    }
+
+    /// Refreshes the gauges and counters (called on each scrape).
     func update() {
         let checkpoints = (try? storage.checkpoints()) ?? []
         let now = Timestamp.now()
@@ -54,15 +75,16 @@ final class ConsumerMetrics: Sendable {
         }
         for (name, status) in groups {
             let shards = status.snapshot.values
-            let labels = [("group", name)]
-            gauge("processed_records", "Records handled since start", labels).set(
-                Double(shards.reduce(0) { $0 + $1.processed }))
-            gauge("retries", "Handler retries since start", labels).set(
-                Double(shards.reduce(0) { $0 + $1.retries }))
-            gauge("dead_letters", "Records dead-lettered since start", labels).set(
-                Double(shards.reduce(0) { $0 + $1.deadLettered }))
-            gauge("checkpoints_refused", "Checkpoints the full log refused since start", labels).set(
-                Double(shards.reduce(0) { $0 + $1.checkpointsRefused }))
+            count(
+                "processed_records", "Records the group handled", group: name,
+                total: shards.reduce(0) { $0 + $1.processed })
+            count("retries", "Handler retries", group: name, total: shards.reduce(0) { $0 + $1.retries })
+            count(
+                "dead_letters", "Records the group dead-lettered", group: name,
+                total: shards.reduce(0) { $0 + $1.deadLettered })
+            count(
+                "checkpoints_refused", "Checkpoints the full log refused", group: name,
+                total: shards.reduce(0) { $0 + $1.checkpointsRefused })
         }
     }
 }
