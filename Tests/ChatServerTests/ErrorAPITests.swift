@@ -191,6 +191,19 @@ import Testing
                     "chatlog_http_requests_total{method=\"PUT\",route=\"/v1/channels\",status=\"405\"} 1"))
             #expect(metrics.text.contains("chatlog_log_appended_records_total 2"))
             #expect(metrics.text.contains("chatlog_http_request_duration_seconds_bucket"))
+            // Each group commit lands in the commit histograms: the two records each in its own.
+            func value(_ series: String) -> Double? {
+                metrics.text.split(separator: "\n").first { $0.hasPrefix(series + " ") }
+                    .flatMap { Double($0.split(separator: " ").last ?? "") }
+            }
+            #expect(metrics.text.contains("# TYPE chatlog_log_commit_duration_seconds histogram"))
+            #expect(value("chatlog_log_commit_records_sum") == 2)
+            // The histograms are live; the totals are brought up at the scrape's start, so a
+            // consumer's checkpoint committed in between may be in the histograms alone.
+            let commits = try #require(value("chatlog_log_commits_total"))
+            #expect((value("chatlog_log_commit_records_count") ?? 0) >= commits)
+            #expect((value("chatlog_log_commit_duration_seconds_count") ?? 0) >= commits)
+            #expect((value("chatlog_log_commit_duration_seconds_sum") ?? 0) > 0)
             let spec = try await server.send(.get, "/openapi.json")
             #expect(spec.body["openapi"] as? String == "3.1.0")
         }

@@ -87,7 +87,8 @@ struct OperationsController {
     }
 }
 
-/// The log's figures in Prometheus: appends, commits, batch size and commit (sync) time.
+/// The log's figures in Prometheus: appends, commits, batch size and commit (sync) time, as
+/// totals and as histograms of each commit.
 final class LogMetrics: Sendable {
     private let storage: LMDBStorage
     private let appended: Counter
@@ -115,6 +116,22 @@ final class LogMetrics: Sendable {
             descriptor: .init(
                 namespace: "chatlog", subsystem: "log", metricName: "average_batch", unitName: "records",
                 helpText: "Records per commit since start"))
+        let duration = registry.makeDurationHistogram(
+            descriptor: .init(
+                namespace: "chatlog", subsystem: "log", metricName: "commit_duration", unitName: "seconds",
+                helpText: "Time to write and sync each group commit"),
+            buckets: [0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 25, 50, 100, 250, 1000].map {
+                .microseconds(Int64($0 * 1000))
+            })
+        let records = registry.makeValueHistogram(
+            descriptor: .init(
+                namespace: "chatlog", subsystem: "log", metricName: "commit", unitName: "records",
+                helpText: "Records each group commit appended"),
+            buckets: [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096])
+        storage.observeCommits { commit in
+            duration.record(commit.duration)
+            records.record(Double(commit.records))
+        }
     }
 
     /// Brings the counters up to the writer's totals (called on each scrape).

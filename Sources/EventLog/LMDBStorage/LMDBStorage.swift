@@ -88,6 +88,12 @@ public final class LMDBStorage: LogStorage {
         writer?.counters.snapshot ?? WriterStatistics(commits: 0, appendedRecords: 0, commitNanoseconds: 0)
     }
 
+    /// Calls `observer` after each group commit, on the writer's thread: it must be quick (a
+    /// metrics histogram, say). A later call replaces the observer.
+    public func observeCommits(_ observer: @escaping @Sendable (CommitObservation) -> Void) {
+        writer?.counters.observe(observer)
+    }
+
     /// Finishes queued writes and closes the environment. Later calls fail with `closed`.
     public func close() {
         writer?.stop()

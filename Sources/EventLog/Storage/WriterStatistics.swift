@@ -15,16 +15,31 @@ public struct WriterStatistics: Sendable, Equatable {
     }
 }
 
-/// Lock-free counters behind `WriterStatistics`.
+/// One group commit, as a commit observer sees it.
+public struct CommitObservation: Sendable {
+    /// The records it appended (zero for a commit of other writes, such as checkpoints).
+    public var records: UInt64
+    /// Writing its transaction and syncing it.
+    public var duration: Duration
+}
+
+/// Lock-free counters behind `WriterStatistics`, and the commit observer.
 final class WriterCounters: Sendable {
     private let commits = Atomic<UInt64>(0)
     private let appendedRecords = Atomic<UInt64>(0)
     private let commitNanoseconds = Atomic<UInt64>(0)
+    private let observer = Mutex<(@Sendable (CommitObservation) -> Void)?>(nil)
 
     func recordCommit(records: UInt64, nanoseconds: UInt64) {
         commits.add(1, ordering: .relaxed)
         appendedRecords.add(records, ordering: .relaxed)
         commitNanoseconds.add(nanoseconds, ordering: .relaxed)
+        observer.withLock { $0 }?(
+            CommitObservation(records: records, duration: .nanoseconds(Int64(clamping: nanoseconds))))
+    }
+
+    func observe(_ observer: @escaping @Sendable (CommitObservation) -> Void) {
+        self.observer.withLock { $0 = observer }
     }
 
     var snapshot: WriterStatistics {
