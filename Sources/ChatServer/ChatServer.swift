@@ -63,9 +63,9 @@ public enum ChatServer {
         router.add(
             middleware: APIMiddleware(
                 routes: routes, metrics: RequestMetrics(registry: dependencies.registry)))
+        LogMetrics.observe(dependencies.storage, registry: dependencies.registry)
         OperationsController(
             readiness: dependencies.readiness, registry: dependencies.registry,
-            logMetrics: LogMetrics(storage: dependencies.storage, registry: dependencies.registry),
             consumerMetrics: ConsumerMetrics(
                 storage: dependencies.storage, registry: dependencies.registry,
                 groups: dependencies.liveGroups.map { ($0.name, $0.status) }),

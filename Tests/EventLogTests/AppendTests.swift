@@ -19,6 +19,27 @@ import Testing
         }
     }
 
+    @Test func relaxedDurabilityKeepsEveryAppendAcrossItsIdleSyncs() async throws {
+        var configuration = LogConfiguration()
+        configuration.durability = .relaxed(syncInterval: .milliseconds(1))
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let storage = try LMDBStorage(directory: directory.path, configuration: configuration)
+        for index in 0..<20 {
+            _ = try await storage.append(event("key-\(index)"))
+            // Idle for longer than the interval: the writer's wait times out and it syncs.
+            try await Task.sleep(for: .milliseconds(3))
+        }
+        #expect(storage.writerStatistics.appendedRecords == 20)
+        storage.close()
+        let reopened = try LMDBStorage(directory: directory.path, configuration: configuration)
+        defer { reopened.close() }
+        let stored = try reopened.descriptor(.chatEvents).shards.reduce(0) {
+            $0 + (try allRecords(reopened, $1).count)
+        }
+        #expect(stored == 20)
+    }
+
     @Test func aPartitionKeyAlwaysLandsInTheSameShard() async throws {
         try await withLog { storage, _ in
             let first = try await storage.append(event("channel-a"))

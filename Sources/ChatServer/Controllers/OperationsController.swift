@@ -42,7 +42,6 @@ public final class Readiness: Sendable {
 struct OperationsController {
     let readiness: Readiness
     let registry: PrometheusCollectorRegistry
-    let logMetrics: LogMetrics
     let consumerMetrics: ConsumerMetrics
     let deliveryMetrics: DeliveryMetrics
 
@@ -66,7 +65,6 @@ struct OperationsController {
             return JSONResponse(body: Status(status: "ready"))
         }
         router.get("metrics") { _, _ in
-            logMetrics.update()
             consumerMetrics.update()
             deliveryMetrics.update()
             var buffer: [UInt8] = []
@@ -87,35 +85,19 @@ struct OperationsController {
     }
 }
 
-/// The log's figures in Prometheus: appends, commits, batch size and commit (sync) time, as
-/// totals and as histograms of each commit.
-final class LogMetrics: Sendable {
-    private let storage: LMDBStorage
-    private let appended: Counter
-    private let commits: Counter
-    private let commitSeconds: Counter
-    private let batchSize: Gauge
-    private let last: Mutex<WriterStatistics>
-
-    init(storage: LMDBStorage, registry: PrometheusCollectorRegistry) {
-        self.storage = storage
-        last = Mutex(storage.writerStatistics)
-        appended = registry.makeCounter(
+/// The log's figures in Prometheus, fed by each group commit as it happens: the records
+/// appended and the commits made (counters), and each commit's time to write and sync and the
+/// records it appended (histograms, whose sums and counts give totals and averages).
+enum LogMetrics {
+    static func observe(_ storage: LMDBStorage, registry: PrometheusCollectorRegistry) {
+        let appended = registry.makeCounter(
             descriptor: .init(
                 namespace: "chatlog", subsystem: "log", metricName: "appended_records", unitName: "total",
                 helpText: "Records appended to the log"))
-        commits = registry.makeCounter(
+        let commits = registry.makeCounter(
             descriptor: .init(
                 namespace: "chatlog", subsystem: "log", metricName: "commits", unitName: "total",
                 helpText: "Group commits (one sync each)"))
-        commitSeconds = registry.makeCounter(
-            descriptor: .init(
-                namespace: "chatlog", subsystem: "log", metricName: "commit_seconds", unitName: "total",
-                helpText: "Time spent writing and syncing commits"))
-        batchSize = registry.makeGauge(
-            descriptor: .init(
-                namespace: "chatlog", subsystem: "log", metricName: "average_batch", unitName: "records",
-                helpText: "Records per commit since start"))
         let duration = registry.makeDurationHistogram(
             descriptor: .init(
                 namespace: "chatlog", subsystem: "log", metricName: "commit_duration", unitName: "seconds",
@@ -129,21 +111,10 @@ final class LogMetrics: Sendable {
                 helpText: "Records each group commit appended"),
             buckets: [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096])
         storage.observeCommits { commit in
+            appended.increment(by: Int64(commit.records))
+            commits.increment()
             duration.record(commit.duration)
             records.record(Double(commit.records))
         }
-    }
-
-    /// Brings the counters up to the writer's totals (called on each scrape).
-    func update() {
-        let now = storage.writerStatistics
-        let previous = last.withLock { last in
-            defer { last = now }
-            return last
-        }
-        appended.increment(by: Int64(now.appendedRecords - previous.appendedRecords))
-        commits.increment(by: Int64(now.commits - previous.commits))
-        commitSeconds.increment(by: Double(now.commitNanoseconds - previous.commitNanoseconds) / 1e9)
-        batchSize.set(now.averageBatchSize)
     }
 }

@@ -54,8 +54,7 @@ public final class CommitWatcher: Sendable {
     /// Returns true once the data file was written since the last call, or false after
     /// `limit`. The blocking wait runs on a dispatch thread, never on the cooperative pool.
     private func waitForWrite(within limit: Duration) async -> Bool {
-        let (seconds, attoseconds) = limit.components
-        let milliseconds = Int32(clamping: max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000))
+        let milliseconds = Int32(clamping: max(1, limit.nanoseconds / 1_000_000))
         let descriptor = descriptor
         return await withCheckedContinuation { continuation in
             DispatchQueue.global().async {

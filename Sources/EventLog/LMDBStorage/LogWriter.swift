@@ -137,8 +137,7 @@ final class LogWriter: Sendable {
                     return (context.touched, completions)
                 }
                 let appended = touched.reduce(UInt64(0)) { $0 + $1.value.head - (metas[$1.key]?.head ?? 0) }
-                counters.recordCommit(
-                    records: appended, nanoseconds: (ContinuousClock.now - started).nanoseconds)
+                counters.recordCommit(records: appended, duration: ContinuousClock.now - started)
                 metas.merge(touched) { $1 }
                 // Readers waiting for new records hear of them at once. The writers' own
                 // acknowledgements follow here when nothing else waits (a thread hand-off

@@ -79,10 +79,7 @@ final class WriteQueue: Sendable {
             }
             if let batch { return batch }
             if let timeout {
-                let nanoseconds =
-                    timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds
-                    / 1_000_000_000
-                if wakeUp.wait(timeout: .now() + .nanoseconds(Int(nanoseconds))) == .timedOut {
+                if wakeUp.wait(timeout: .now() + .nanoseconds(Int(timeout.nanoseconds))) == .timedOut {
                     let empty = state.withLock { state in
                         state.writerWaiting = false
                         return state.jobs.isEmpty && !state.closed

@@ -1,18 +1,11 @@
 import Synchronization
 
-/// Running totals of the writer's group commits, for benchmarks and metrics.
+/// Running totals of the writer's group commits, for benchmarks.
 public struct WriterStatistics: Sendable, Equatable {
     /// Committed transactions that appended or wrote something.
     public var commits: UInt64
     /// Records appended (idempotent repeats not counted).
     public var appendedRecords: UInt64
-    /// Time spent in commits (writing pages and syncing), in nanoseconds.
-    public var commitNanoseconds: UInt64
-
-    /// Average records per commit.
-    public var averageBatchSize: Double {
-        commits == 0 ? 0 : Double(appendedRecords) / Double(commits)
-    }
 }
 
 /// One group commit, as a commit observer sees it.
@@ -27,15 +20,12 @@ public struct CommitObservation: Sendable {
 final class WriterCounters: Sendable {
     private let commits = Atomic<UInt64>(0)
     private let appendedRecords = Atomic<UInt64>(0)
-    private let commitNanoseconds = Atomic<UInt64>(0)
     private let observer = Mutex<(@Sendable (CommitObservation) -> Void)?>(nil)
 
-    func recordCommit(records: UInt64, nanoseconds: UInt64) {
+    func recordCommit(records: UInt64, duration: Duration) {
         commits.add(1, ordering: .relaxed)
         appendedRecords.add(records, ordering: .relaxed)
-        commitNanoseconds.add(nanoseconds, ordering: .relaxed)
-        observer.withLock { $0 }?(
-            CommitObservation(records: records, duration: .nanoseconds(Int64(clamping: nanoseconds))))
+        observer.withLock { $0 }?(CommitObservation(records: records, duration: duration))
     }
 
     func observe(_ observer: @escaping @Sendable (CommitObservation) -> Void) {
@@ -45,8 +35,7 @@ final class WriterCounters: Sendable {
     var snapshot: WriterStatistics {
         WriterStatistics(
             commits: commits.load(ordering: .relaxed),
-            appendedRecords: appendedRecords.load(ordering: .relaxed),
-            commitNanoseconds: commitNanoseconds.load(ordering: .relaxed))
+            appendedRecords: appendedRecords.load(ordering: .relaxed))
     }
 }
 
