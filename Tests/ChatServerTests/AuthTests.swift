@@ -45,12 +45,31 @@ import Testing
         let (key, secret) = try store.create(name: "ingest")
         let file = try String(contentsOfFile: directory + "/apikeys.json", encoding: .utf8)
         #expect(!file.contains(secret))
+        #expect(ownerOnly(directory + "/apikeys.json"))
         #expect(try store.authenticate(secret) == key.id)
         #expect(try store.authenticate(secret + "x") == nil)
         // Another process's store (as `chatlog apikey revoke` is) takes effect at once.
         #expect(try APIKeyStore(directory: directory).revoke(id: key.id))
         #expect(try store.authenticate(secret) == nil)
         #expect(try !store.revoke(id: key.id))
+    }
+
+    @Test func theDevelopmentSecretIsMadeOnceAndKeptPrivate() throws {
+        let directory = NSTemporaryDirectory() + "chatlog-secret-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // Made by whichever of several concurrent first starts wins; all of them read that one.
+        let secrets = Mutex<Set<String>>([])
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            if let secret = try? DevelopmentSecret.load(directory: directory) {
+                secrets.withLock { _ = $0.insert(secret) }
+            }
+        }
+        let made = try #require(secrets.withLock { $0.count == 1 ? $0.first : nil })
+        #expect(made.count >= 32)
+        #expect(try DevelopmentSecret.load(directory: directory) == made)
+        #expect(ownerOnly(directory + "/jwt-secret"))
+        let left = try FileManager.default.contentsOfDirectory(atPath: directory)
+        #expect(left == ["jwt-secret"], "temporary files left: \(left)")
     }
 
     @Test func keyChangesFromTwoProcessesAtOnceLoseNothing() throws {
@@ -127,4 +146,10 @@ import Testing
             expectError(try await server.send(.get, "/v1/ready"), .serviceUnavailable, "not_ready")
         }
     }
+}
+
+/// Whether only the file's owner may read or write it.
+private func ownerOnly(_ path: String) -> Bool {
+    let permissions = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int
+    return permissions.map { $0 & 0o077 == 0 } ?? false
 }

@@ -115,10 +115,7 @@ public final class APIKeyStore: Sendable {
     private func save(_ keys: [Key]) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
-        try encoder.encode(keys).write(to: URL(fileURLWithPath: temporary))
-        chmod(temporary, 0o600)
-        _ = rename(temporary, path)
+        try PrivateFile.write(try encoder.encode(keys), to: path)
         cache.withLock { $0 = Snapshot() }
     }
 

@@ -12,13 +12,8 @@ public enum DevelopmentSecret {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<48).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let secret = Data(bytes).base64EncodedString()
-        let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
-        _ = FileManager.default.createFile(
-            atPath: temporary, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600])
-        // link() fails if the file exists: with two processes starting at once the first one
-        // wins and both read its secret back.
-        _ = link(temporary, path)
-        unlink(temporary)
+        // With two processes starting at once the first one wins and both read its secret back.
+        try PrivateFile.create(Data(secret.utf8), at: path)
         return try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(
             in: .whitespacesAndNewlines)
     }

@@ -31,22 +31,7 @@ public enum ServerAddressFile {
     /// is readable by its owner alone from the moment it exists, as it holds a key.
     static func write(host: String, port: Int, adminKey: String, directory: String) throws {
         let address = ServerAddress(pid: getpid(), host: host, port: port, adminKey: adminKey)
-        let data = try JSONEncoder().encode(address)
-        let temporary = path(directory) + ".tmp-\(getpid())"
-        let descriptor = open(temporary, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-        let written = data.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
-        let writeError = errno
-        close(descriptor)
-        guard written == data.count else {
-            unlink(temporary)
-            throw POSIXError(POSIXErrorCode(rawValue: written < 0 ? writeError : ENOSPC) ?? .EIO)
-        }
-        guard rename(temporary, path(directory)) == 0 else {
-            let renameError = errno
-            unlink(temporary)
-            throw POSIXError(POSIXErrorCode(rawValue: renameError) ?? .EIO)
-        }
+        try PrivateFile.write(try JSONEncoder().encode(address), to: path(directory))
     }
 
     /// The address a server recorded, if the file is there and readable.
