@@ -12,7 +12,7 @@ enum FileCopyProgress {
         let progress = Task {
             var shown = false
             while (try? await Task.sleep(for: .milliseconds(500))) != nil {
-                let written = (try? FileManager.default.attributesOfItem(atPath: target))?[.size] as? Int ?? 0
+                let written = size(of: target)
                 Console.progress(
                     "\(label): \(Format.bytes(UInt64(written))) of about "
                         + Format.bytes(UInt64(max(expectedBytes, written))))
@@ -34,5 +34,10 @@ enum FileCopyProgress {
             await endProgress()
             throw error
         }
+    }
+
+    /// The size of a file in bytes; 0 while it does not exist.
+    static func size(of path: String) -> Int {
+        (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int ?? 0
     }
 }

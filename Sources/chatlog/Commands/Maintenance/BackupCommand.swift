@@ -38,15 +38,12 @@ struct BackupCommand: AsyncParsableCommand {
         let heads = try storage.streams.flatMap(\.shards).reduce(UInt64(0)) {
             $0 + (try storage.shardInfo($1).head)
         }
-        let expected = try storage.statistics().usedBytes
+        let copy = LMDBStorage.environmentPath(directory) + "/data.mdb"
         try await FileCopyProgress.run(
-            "backing up", target: LMDBStorage.environmentPath(directory) + "/data.mdb",
-            expectedBytes: expected
+            "backing up", target: copy, expectedBytes: try storage.statistics().usedBytes
         ) { [directory] in try storage.backup(to: directory) }
         let files = try DataDirectoryFiles.copy(from: settings.dataDirectory, to: directory)
-        let size =
-            (try? FileManager.default.attributesOfItem(
-                atPath: LMDBStorage.environmentPath(directory) + "/data.mdb"))?[.size] as? Int ?? 0
+        let size = FileCopyProgress.size(of: copy)
         let seconds = (ContinuousClock.now - started) / .seconds(1)
         if output.json {
             Console.out(
@@ -87,7 +84,7 @@ struct RestoreCommand: AsyncParsableCommand {
             )
         }
         try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
-        let size = (try? FileManager.default.attributesOfItem(atPath: source))?[.size] as? Int ?? 0
+        let size = FileCopyProgress.size(of: source)
         try await FileCopyProgress.run("restoring", target: target + "/data.mdb", expectedBytes: size) {
             try FileManager.default.copyItem(atPath: source, toPath: target + "/data.mdb")
         }
