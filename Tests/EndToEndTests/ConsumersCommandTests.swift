@@ -176,6 +176,12 @@ import Testing
         let storage = try LMDBStorage(directory: directory.path)
         defer { storage.close() }
         let reset = ["consumers", "reset", "replayer", "--latest", "--data-dir", directory.path]
+        // A server.json naming `pid`, and a port where nothing listens.
+        func serverFile(pid: Int32) throws {
+            let address: [String: Any] = ["pid": pid, "host": "127.0.0.1", "port": 1, "adminKey": "clk_x"]
+            try JSONSerialization.data(withJSONObject: address).write(
+                to: URL(fileURLWithPath: directory.path + "/server.json"))
+        }
         let noFile = try await runChatlog(reset)
         #expect(noFile.status == 1)
         #expect(noFile.error.contains("another process holds the log"), "\(noFile.error)")
@@ -184,12 +190,21 @@ import Testing
         let finished = try ChildProcess(["--help"])
         _ = await finished.readToEnd()
         _ = await finished.waitForExit()
-        let stale =
-            "{\"pid\":\(finished.process.processIdentifier),\"host\":\"127.0.0.1\",\"port\":1,\"adminKey\":\"clk_x\"}"
-        try Data(stale.utf8).write(to: URL(fileURLWithPath: directory.path + "/server.json"))
+        try serverFile(pid: finished.process.processIdentifier)
         let staleFile = try await runChatlog(reset)
         #expect(staleFile.status == 1)
         #expect(staleFile.error.contains("another process holds the log"), "\(staleFile.error)")
+
+        // A live process that does not answer where server.json says: a clear error, no hang.
+        try serverFile(pid: getpid())
+        let notAnswering = try await runChatlog(reset)
+        #expect(notAnswering.status == 1)
+        #expect(notAnswering.error.contains("cannot reach the running server"), "\(notAnswering.error)")
+        // The read-only commands go on with what the log tells, and say why.
+        let described = try await runChatlog(["consumers", "list", "--json", "--data-dir", directory.path])
+        #expect(described.status == 0, "\(described.error)")
+        #expect(described.error.contains("could not ask the running server"), "\(described.error)")
+        #expect(try json(described.output)["serverAnswered"] as? Bool == false)
     }
 
     @Test func redriveHandsTheAgentsDeadLettersBackAndClearsThem() async throws {

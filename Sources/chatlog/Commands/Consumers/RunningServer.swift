@@ -76,7 +76,10 @@ struct RunningServer {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
         }
-        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        // The server is local: a refused connection (a pid reused by another process, say) is an
+        // answer at once, not after retrying for the default 10 s.
+        let http = HTTPClient(
+            eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(1))))
         let answer: (status: UInt, json: [String: Any])
         do {
             let response = try await http.execute(request, timeout: .seconds(60))
