@@ -11,22 +11,19 @@ public final class DeliveryStatistics: Sendable {
     public let slowConsumerDisconnects = Atomic<Int>(0)
     /// Called with the time from a record's commit to its fan-out, for each fanned-out record
     /// that reached at least one subscriber.
-    private let latencyObserver = Mutex<(@Sendable (Duration) -> Void)?>(nil)
+    private let latencyObserver = ObserverSlot<Duration>()
 
     public init() {}
 
     /// Sets what observes fan-out latencies (the metrics registry).
     public func observeLatency(_ observer: @escaping @Sendable (Duration) -> Void) {
-        latencyObserver.withLock { $0 = observer }
+        latencyObserver.set(observer)
     }
 
     func recordFanOut(queued: Int, overflowed: Int, createdAt: Timestamp) {
         if overflowed > 0 { slowConsumerDisconnects.add(overflowed, ordering: .relaxed) }
         guard queued > 0 else { return }
         framesQueued.add(queued, ordering: .relaxed)
-        if let observer = latencyObserver.withLock({ $0 }) {
-            let microseconds = max(0, Timestamp.now().microseconds - createdAt.microseconds)
-            observer(.microseconds(microseconds))
-        }
+        latencyObserver(.microseconds(max(0, Timestamp.now().microseconds - createdAt.microseconds)))
     }
 }

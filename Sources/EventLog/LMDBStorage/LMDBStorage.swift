@@ -91,7 +91,7 @@ public final class LMDBStorage: LogStorage {
     /// Calls `observer` after each group commit, on the writer's thread: it must be quick (a
     /// metrics histogram, say). A later call replaces the observer.
     public func observeCommits(_ observer: @escaping @Sendable (CommitObservation) -> Void) {
-        writer?.counters.observe(observer)
+        writer?.counters.observer.set(observer)
     }
 
     /// Finishes queued writes and closes the environment. Later calls fail with `closed`.

@@ -20,16 +20,12 @@ public struct CommitObservation: Sendable {
 final class WriterCounters: Sendable {
     private let commits = Atomic<UInt64>(0)
     private let appendedRecords = Atomic<UInt64>(0)
-    private let observer = Mutex<(@Sendable (CommitObservation) -> Void)?>(nil)
+    let observer = ObserverSlot<CommitObservation>()
 
     func recordCommit(records: UInt64, duration: Duration) {
         commits.add(1, ordering: .relaxed)
         appendedRecords.add(records, ordering: .relaxed)
-        observer.withLock { $0 }?(CommitObservation(records: records, duration: duration))
-    }
-
-    func observe(_ observer: @escaping @Sendable (CommitObservation) -> Void) {
-        self.observer.withLock { $0 = observer }
+        observer(CommitObservation(records: records, duration: duration))
     }
 
     var snapshot: WriterStatistics {
