@@ -40,6 +40,14 @@ import Testing
                 try await server.send(.post, path, as: "alice", json: ["name": "x", "color": "red"]),
                 .badRequest, "invalid_request")
             #expect(unknown.errorMessage?.contains("color") == true)
+            // The envelope is written by hand: a field name that needs escaping still gives JSON
+            // that says it back.
+            let oddName = "co\"lo\\r\n\u{1}é/"
+            let odd = expectError(
+                try await server.send(.post, path, as: "alice", json: ["name": "x", oddName: "red"]),
+                .badRequest, "invalid_request")
+            #expect((odd["error"]?["details"] as? [String: String]) == ["fields": oddName])
+            #expect(odd.errorMessage?.contains(oddName) == true)
             let missing = expectError(
                 try await server.send(.post, path, as: "alice", json: [:] as [String: String]), .badRequest,
                 "invalid_request")

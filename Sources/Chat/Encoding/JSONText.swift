@@ -124,6 +124,11 @@ package struct JSONText {
             value.write(to: &json)
         }
 
+        package mutating func field(_ name: String, object body: (inout ObjectWriter) -> Void) {
+            key(name)
+            json.object(body)
+        }
+
         package mutating func field<T>(_ name: String, array: [T], _ each: (inout JSONText, T) -> Void) {
             key(name)
             json.array(array, each)
