@@ -66,9 +66,11 @@ public struct TokenAuthority: Sendable {
     }
 
     private static func reason(_ error: JWTError) -> String {
-        let text = "\(error)".lowercased()
-        if text.contains("expired") || text.contains("exp") { return "expired" }
-        if text.contains("signature") { return "bad signature" }
+        if error.errorType == .claimVerificationFailure, error.failedClaim is ExpirationClaim {
+            return "expired"
+        }
+        if error.errorType == .signatureVerificationFailed { return "bad signature" }
+        if error.errorType == .malformedToken { return "malformed" }
         return "not a token this server accepts"
     }
 }
