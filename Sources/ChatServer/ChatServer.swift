@@ -66,10 +66,14 @@ public enum ChatServer {
         LogMetrics.observe(dependencies.storage, registry: dependencies.registry)
         OperationsController(
             readiness: dependencies.readiness, registry: dependencies.registry,
-            consumerMetrics: ConsumerMetrics(
-                storage: dependencies.storage, registry: dependencies.registry,
-                groups: dependencies.liveGroups.map { ($0.name, $0.status) }),
-            deliveryMetrics: DeliveryMetrics(hub: dependencies.hub, registry: dependencies.registry)
+            scraped: [
+                ConsumerMetrics(
+                    storage: dependencies.storage, registry: dependencies.registry,
+                    groups: dependencies.liveGroups.map { ($0.name, $0.status) }),
+                DeliveryMetrics(hub: dependencies.hub, registry: dependencies.registry),
+                StorageMetrics(storage: dependencies.storage, registry: dependencies.registry),
+                ProcessMetrics(registry: dependencies.registry),
+            ]
         ).addRoutes(to: router, table: routes)
         deliveryEndpoint(dependencies, configuration: configuration).addRoutes(to: router, table: routes)
         let rateLimiter = RateLimiter(configuration: configuration.rateLimit)

@@ -219,6 +219,41 @@ import Testing
             #expect(spec.body["openapi"] as? String == "3.1.0")
         }
     }
+
+    @Test func metricsTellHowFullTheLogIsAndWhatTheProcessUses() async throws {
+        try await TestServer.run { server in
+            let channel = try await server.createChannel(by: "alice")
+            _ = try await server.send(
+                .post, "/v1/channels/\(channel)/messages", as: "alice", json: ["text": "hi"])
+            let first = try await server.send(.get, "/metrics").text
+            func value(_ series: String, in text: String = first) -> Double {
+                text.split(separator: "\n").first { $0.hasPrefix(series + " ") }
+                    .flatMap { Double($0.split(separator: " ").last ?? "") } ?? -1
+            }
+            #expect(value("chatlog_log_stream_records{stream=\"chat_events\"}") == 2)
+            #expect(value("chatlog_log_stream_records{stream=\"triggers\"}") == 0)
+            #expect(value("chatlog_log_stream_record_bytes{stream=\"chat_events\"}") > 0)
+            let used = value("chatlog_log_map_used_bytes")
+            #expect(used > 0)
+            #expect(used <= value("chatlog_log_map_size_bytes"))
+            #expect(value("chatlog_log_map_size_bytes") <= value("chatlog_log_map_max_bytes"))
+            #expect(value("chatlog_log_file_size_bytes") > 0)
+            #expect(value("chatlog_log_readers") >= 1)
+            #expect(value("chatlog_log_readers") <= value("chatlog_log_max_readers"))
+            // The standard process metrics, as Prometheus client libraries name them.
+            #expect(first.contains("# TYPE process_cpu_seconds_total counter"))
+            #expect(value("process_cpu_seconds_total") > 0)
+            #expect(value("process_resident_memory_bytes") > Double(1 << 20))
+            #expect(value("process_virtual_memory_bytes") >= value("process_resident_memory_bytes"))
+            #expect(value("process_open_fds") > 0)
+            #expect(value("process_open_fds") < value("process_max_fds"))
+            #expect(value("process_threads") >= 1)
+            let now = Date().timeIntervalSince1970
+            #expect((now - 3600...now + 5).contains(value("process_start_time_seconds")))
+            let second = try await server.send(.get, "/metrics").text
+            #expect(value("process_cpu_seconds_total", in: second) >= value("process_cpu_seconds_total"))
+        }
+    }
 }
 
 extension Data {

@@ -42,8 +42,8 @@ public final class Readiness: Sendable {
 struct OperationsController {
     let readiness: Readiness
     let registry: PrometheusCollectorRegistry
-    let consumerMetrics: ConsumerMetrics
-    let deliveryMetrics: DeliveryMetrics
+    /// Metrics read from their sources on each scrape.
+    let scraped: [any ScrapedMetrics]
 
     struct Status: JSONWritable {
         var status: String
@@ -65,8 +65,7 @@ struct OperationsController {
             return JSONResponse(body: Status(status: "ready"))
         }
         router.get("metrics") { _, _ in
-            consumerMetrics.update()
-            deliveryMetrics.update()
+            for metrics in scraped { metrics.update() }
             var buffer: [UInt8] = []
             registry.emit(into: &buffer)
             return Response(
@@ -83,6 +82,11 @@ struct OperationsController {
         table.add("GET", "/metrics")
         table.add("GET", "/openapi.json")
     }
+}
+
+/// Metrics brought up to date when `/metrics` is scraped, rather than as things happen.
+protocol ScrapedMetrics: Sendable {
+    func update()
 }
 
 /// The log's figures in Prometheus, fed by each group commit as it happens: the records

@@ -4,7 +4,7 @@ import Synchronization
 
 /// WebSocket delivery in Prometheus: open connections and subscriptions, frames sent, slow
 /// consumers cut off, and the time from a record's commit to its fan-out.
-final class DeliveryMetrics: Sendable {
+final class DeliveryMetrics: ScrapedMetrics {
     private let hub: DeliveryHub
     private let connections: Gauge
     private let subscriptions: Gauge

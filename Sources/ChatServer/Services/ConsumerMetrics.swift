@@ -6,7 +6,7 @@ import Synchronization
 /// Consumer groups in Prometheus: lag per group and shard (records and age of the oldest
 /// unprocessed record) as gauges, and processed records, retries, dead letters and refused
 /// checkpoints per group as counters.
-final class ConsumerMetrics: Sendable {
+final class ConsumerMetrics: ScrapedMetrics {
     private let storage: LMDBStorage
     private let registry: PrometheusCollectorRegistry
     private let groups: [(name: String, status: ConsumerStatus)]
