@@ -6,7 +6,8 @@ import Synchronization
 /// from the `Mutex`'s generic representation by every `withLock`, and Swift does that by
 /// wrapping it in another reabstraction thunk each time, stored back into the `Mutex`: each
 /// call then runs every thunk of the calls before it, and a long-running server slows down
-/// until its stack overflows.
+/// until its stack overflows (swiftlang/swift#91348; seen here in release builds too, and
+/// `NIOLockedValueBox` does the same).
 public final class ObserverSlot<Value: Sendable>: Sendable {
     private final class Box: Sendable {
         let observer: @Sendable (Value) -> Void
