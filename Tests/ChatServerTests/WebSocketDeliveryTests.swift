@@ -143,4 +143,60 @@ import Testing
             #expect(try registry.entries().isEmpty)
         }
     }
+
+    /// The hub keeps state only for channels someone watches: a channel whose subscribers have
+    /// all gone, whichever way they went, leaves nothing behind, so its memory does not grow with
+    /// the channels that pass through the log.
+    @Test func theHubForgetsAChannelOnceItsLastSubscriberIsGone() async throws {
+        // One shard: the delivery group fans every record out in the order it was appended.
+        var log = LogConfiguration()
+        log.streams = [StreamConfiguration(name: .chatEvents, shardCount: 1)]
+        try await TestServer.run(log: log) { server in
+            let hub = server.dependencies.hub
+            let watched = try await server.createChannel(by: "alice", members: ["bob"])
+            let leftByBob = try await server.createChannel(by: "alice", members: ["bob"])
+            let alice = WebSocketProbe(port: server.port, token: try await server.token("alice"))
+            let bob = WebSocketProbe(port: server.port, token: try await server.token("bob"))
+            try await alice.subscribe(watched)
+            try await bob.subscribe(watched)
+            try await bob.subscribe(leftByBob)
+            _ = try await server.post("one", in: watched, by: "alice")
+            _ = try await server.post("two", in: leftByBob, by: "alice")
+            #expect(try await alice.next()["seq"] as? Int == 2)
+            #expect(try await bob.next()["seq"] as? Int == 2)
+            #expect(try await bob.next()["seq"] as? Int == 2)
+            #expect(hub.subscribedChannelCount == 2)
+            #expect(hub.fanOutMarkCount == 2)
+
+            // Membership ends: bob's subscription goes, and with it the channel.
+            _ = try await server.send(.delete, "/v1/channels/\(leftByBob)/members/bob", as: "alice")
+            #expect(try await bob.next()["type"] as? String == "event")
+            #expect(try await bob.next()["type"] as? String == "unsubscribed")
+            #expect(hub.subscribedChannelCount == 1)
+            #expect(hub.fanOutMarkCount == 1)
+
+            // Unsubscribing keeps the channel while another subscriber remains.
+            try bob.send(["type": "unsubscribe", "channelId": watched])
+            #expect(try await bob.next()["type"] as? String == "unsubscribed")
+            #expect(hub.subscribedChannelCount == 1)
+
+            // A closed socket takes the last subscriber, and the channel, away.
+            try await alice.close()
+            try await bob.close()
+            await hub.waitUntilDisconnected(timeout: .seconds(10))
+            #expect(hub.subscriptionCount == 0)
+            #expect(hub.subscribedChannelCount == 0)
+            #expect(hub.fanOutMarkCount == 0)
+
+            // A record of a channel nobody watches leaves no mark: by the time the later record
+            // of a watched channel arrives, the unwatched one has been fanned out.
+            _ = try await server.post("three", in: watched, by: "alice")
+            let watcher = WebSocketProbe(port: server.port, token: try await server.token("alice"))
+            try await watcher.subscribe(leftByBob)
+            _ = try await server.post("four", in: leftByBob, by: "alice")
+            #expect(try await watcher.next()["seq"] as? Int == 4)
+            #expect(hub.fanOutMarkCount == 1)
+            try await watcher.close()
+        }
+    }
 }

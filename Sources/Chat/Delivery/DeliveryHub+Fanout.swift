@@ -20,8 +20,8 @@ extension DeliveryHub {
         var queued = 0
         var overflowed = 0
         state.withLock { state in
-            state.fannedOut[channelID] = max(state.fannedOut[channelID] ?? 0, seq)
             guard let frame, let index = state.channels.index(forKey: channelID) else { return }
+            state.fannedOut[channelID] = max(state.fannedOut[channelID] ?? 0, seq)
             // The channel id the sessions' tables hold (see `subscribe`).
             let (channelID, subscribers) = state.channels[index]
             for session in subscribers.values {
@@ -34,7 +34,7 @@ extension DeliveryHub {
                 case .ignored: break
                 case .ended:
                     queued += 1
-                    state.channels[channelID]?[session.id] = nil
+                    state.removeSubscriber(session.id, from: channelID)
                 case .overflowed: overflowed += 1
                 }
             }
@@ -132,7 +132,7 @@ extension DeliveryHub {
                 else { return [] }
                 if ended {
                     sessionState.subscriptions[channelID] = nil
-                    state.channels[channelID]?[session.id] = nil
+                    state.removeSubscriber(session.id, from: channelID)
                     frames.append(
                         DeliveryFrame.unsubscribed(channelID: channelID, reason: "membership ended"))
                     return frames

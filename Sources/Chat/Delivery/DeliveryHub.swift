@@ -19,14 +19,26 @@ public final class DeliveryHub: Sendable {
     struct State {
         /// Channel → its subscribed sessions by connection id.
         var channels: [String: [String: DeliverySession]] = [:]
-        /// Channel → the highest seq fanned out since the process started. Every record up to
-        /// it is committed, so a resume that reaches it can switch to live frames safely.
+        /// Channel → the highest seq fanned out while it had subscribers. Every record up to it
+        /// is committed, so a resume that reaches it can switch to live frames safely; a record
+        /// fanned out before a subscriber came was committed before its resume reads the log.
         var fannedOut: [String: SequenceNumber] = [:]
         var sessions: [String: DeliverySession] = [:]
         /// Channel → the subscribers `fanOut` queued frames for without waking them yet.
         var heldWakes: [String: [String: DeliverySession]] = [:]
         var closing: DeliveryCloseReason?
         var drainWaiters: [CheckedContinuation<Void, Never>] = []
+
+        /// Takes a session off a channel's subscribers. A channel left with none is forgotten,
+        /// with its fan-out mark: the hub holds only channels someone watches, however many
+        /// channels pass through the log over the server's life.
+        mutating func removeSubscriber(_ sessionID: String, from channelID: String) {
+            channels[channelID]?[sessionID] = nil
+            if channels[channelID]?.isEmpty == true {
+                channels[channelID] = nil
+                fannedOut[channelID] = nil
+            }
+        }
     }
 
     public init(
@@ -67,7 +79,7 @@ public final class DeliveryHub: Sendable {
     public func disconnect(_ session: DeliverySession) async {
         state.withLock { state in
             session.state.withLock { $0.close(.disconnected) }
-            for channelID in session.channels { state.channels[channelID]?[session.id] = nil }
+            for channelID in session.channels { state.removeSubscriber(session.id, from: channelID) }
         }
         await registryWrite { try await $0.disconnected(session) }
         state.withLock { state in
@@ -120,6 +132,12 @@ public final class DeliveryHub: Sendable {
     public var subscriptionCount: Int {
         state.withLock { $0.channels.values.reduce(0) { $0 + $1.count } }
     }
+
+    /// How many channels have at least one subscriber.
+    public var subscribedChannelCount: Int { state.withLock { $0.channels.count } }
+
+    /// How many channels the hub keeps a fan-out mark for (at most the subscribed ones).
+    package var fanOutMarkCount: Int { state.withLock { $0.fannedOut.count } }
 
     // MARK: Client frames
 
@@ -223,8 +241,7 @@ public final class DeliveryHub: Sendable {
 
     private func unsubscribe(_ session: DeliverySession, from channelID: String) async {
         let removed = state.withLock { state in
-            state.channels[channelID]?[session.id] = nil
-            if state.channels[channelID]?.isEmpty == true { state.channels[channelID] = nil }
+            state.removeSubscriber(session.id, from: channelID)
             return session.state.withLock { sessionState in
                 let removed = sessionState.subscriptions.removeValue(forKey: channelID) != nil
                 _ = sessionState.enqueue(

@@ -2,12 +2,13 @@ import Chat
 import Prometheus
 import Synchronization
 
-/// WebSocket delivery in Prometheus: open connections and subscriptions, frames sent, slow
-/// consumers cut off, and the time from a record's commit to its fan-out.
+/// WebSocket delivery in Prometheus: open connections, subscriptions and subscribed channels,
+/// frames sent, slow consumers cut off, and the time from a record's commit to its fan-out.
 final class DeliveryMetrics: ScrapedMetrics {
     private let hub: DeliveryHub
     private let connections: Gauge
     private let subscriptions: Gauge
+    private let subscribedChannels: Gauge
     private let framesSent: Counter
     private let slowConsumers: Counter
     /// The totals already added to the counters.
@@ -23,6 +24,10 @@ final class DeliveryMetrics: ScrapedMetrics {
             descriptor: .init(
                 namespace: "chatlog", subsystem: "ws", metricName: "subscriptions", unitName: "",
                 helpText: "Channel subscriptions of open WebSocket connections"))
+        subscribedChannels = registry.makeGauge(
+            descriptor: .init(
+                namespace: "chatlog", subsystem: "ws", metricName: "subscribed_channels", unitName: "",
+                helpText: "Channels with at least one WebSocket subscriber"))
         framesSent = registry.makeCounter(
             descriptor: .init(
                 namespace: "chatlog", subsystem: "ws", metricName: "frames_sent_total", unitName: "",
@@ -48,6 +53,7 @@ final class DeliveryMetrics: ScrapedMetrics {
     func update() {
         connections.set(Double(hub.connectionCount))
         subscriptions.set(Double(hub.subscriptionCount))
+        subscribedChannels.set(Double(hub.subscribedChannelCount))
         let frames = hub.statistics.framesSent.load(ordering: .relaxed)
         let slow = hub.statistics.slowConsumerDisconnects.load(ordering: .relaxed)
         let (framesDelta, slowDelta) = reported.withLock { reported in
