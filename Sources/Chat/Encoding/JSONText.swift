@@ -29,9 +29,11 @@ package struct JSONText {
 
     package mutating func array<T>(_ items: [T], _ each: (inout JSONText, T) -> Void) {
         bytes.append(UInt8(ascii: "["))
-        for (index, item) in items.enumerated() {
+        // By index: callers in other modules run this unspecialized, where `enumerated()`
+        // looks up the metadata of its (offset, element) tuple for every item.
+        for index in items.indices {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            each(&self, item)
+            each(&self, items[index])
         }
         bytes.append(UInt8(ascii: "]"))
     }
