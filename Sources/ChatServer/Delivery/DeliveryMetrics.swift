@@ -9,10 +9,8 @@ final class DeliveryMetrics: ScrapedMetrics {
     private let connections: Gauge
     private let subscriptions: Gauge
     private let subscribedChannels: Gauge
-    private let framesSent: Counter
-    private let slowConsumers: Counter
-    /// The totals already added to the counters.
-    private let reported = Mutex((frames: 0, slow: 0))
+    private let framesSent: TotalCounter
+    private let slowConsumers: TotalCounter
 
     init(hub: DeliveryHub, registry: PrometheusCollectorRegistry) {
         self.hub = hub
@@ -28,15 +26,17 @@ final class DeliveryMetrics: ScrapedMetrics {
             descriptor: .init(
                 namespace: "chatlog", subsystem: "ws", metricName: "subscribed_channels", unitName: "",
                 helpText: "Channels with at least one WebSocket subscriber"))
-        framesSent = registry.makeCounter(
-            descriptor: .init(
-                namespace: "chatlog", subsystem: "ws", metricName: "frames_sent_total", unitName: "",
-                helpText: "Frames handed to WebSocket connections"))
-        slowConsumers = registry.makeCounter(
-            descriptor: .init(
-                namespace: "chatlog", subsystem: "ws", metricName: "slow_consumer_disconnects_total",
-                unitName: "",
-                helpText: "Connections closed with 1008 because their send queue filled"))
+        framesSent = TotalCounter(
+            registry.makeCounter(
+                descriptor: .init(
+                    namespace: "chatlog", subsystem: "ws", metricName: "frames_sent_total", unitName: "",
+                    helpText: "Frames handed to WebSocket connections")))
+        slowConsumers = TotalCounter(
+            registry.makeCounter(
+                descriptor: .init(
+                    namespace: "chatlog", subsystem: "ws", metricName: "slow_consumer_disconnects_total",
+                    unitName: "",
+                    helpText: "Connections closed with 1008 because their send queue filled")))
         let latency = registry.makeDurationHistogram(
             descriptor: .init(
                 namespace: "chatlog", subsystem: "ws", metricName: "delivery_latency", unitName: "seconds",
@@ -54,13 +54,7 @@ final class DeliveryMetrics: ScrapedMetrics {
         connections.set(Double(hub.connectionCount))
         subscriptions.set(Double(hub.subscriptionCount))
         subscribedChannels.set(Double(hub.subscribedChannelCount))
-        let frames = hub.statistics.framesSent.load(ordering: .relaxed)
-        let slow = hub.statistics.slowConsumerDisconnects.load(ordering: .relaxed)
-        let (framesDelta, slowDelta) = reported.withLock { reported in
-            defer { reported = (frames, slow) }
-            return (frames - reported.frames, slow - reported.slow)
-        }
-        framesSent.increment(by: Int64(framesDelta))
-        slowConsumers.increment(by: Int64(slowDelta))
+        framesSent.advance(to: UInt64(hub.statistics.framesSent.load(ordering: .relaxed)))
+        slowConsumers.advance(to: UInt64(hub.statistics.slowConsumerDisconnects.load(ordering: .relaxed)))
     }
 }

@@ -11,8 +11,7 @@ final class ConsumerMetrics: ScrapedMetrics {
     private let registry: PrometheusCollectorRegistry
     private let groups: [(name: String, status: ConsumerStatus)]
     private let gauges = Mutex<[String: Gauge]>([:])
-    /// Each counter, with the total it was brought up to at the last scrape.
-    private let counters = Mutex<[String: (counter: Counter, total: UInt64)]>([:])
+    private let counters = Mutex<[String: TotalCounter]>([:])
 
     init(
         storage: LMDBStorage, registry: PrometheusCollectorRegistry,
@@ -39,21 +38,19 @@ final class ConsumerMetrics: ScrapedMetrics {
 
     /// Brings a group's counter (named `…_total`) up to the total the group reports.
     private func count(_ name: String, _ help: String, group: String, total: UInt64) {
-        counters.withLock { counters in
+        let counter = counters.withLock { counters in
             let key = name + "/" + group
-            let entry =
-                counters[key]
-                ?? (
-                    registry.makeCounter(
-                        descriptor: .init(
-                            namespace: "chatlog", subsystem: "consumer", metricName: name, unitName: "total",
-                            helpText: help),
-                        labels: [("group", group)]), 0
-                )
-            // A total below the last one started again from zero.
-            entry.counter.increment(by: Int64(total >= entry.total ? total - entry.total : total))
-            counters[key] = (entry.counter, total)
+            if let counter = counters[key] { return counter }
+            let counter = TotalCounter(
+                registry.makeCounter(
+                    descriptor: .init(
+                        namespace: "chatlog", subsystem: "consumer", metricName: name, unitName: "total",
+                        helpText: help),
+                    labels: [("group", group)]))
+            counters[key] = counter
+            return counter
         }
+        counter.advance(to: total)
     }
 
     /// Refreshes the gauges and counters (called on each scrape).

@@ -1,6 +1,5 @@
 import Foundation
 import Prometheus
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -10,15 +9,13 @@ import Synchronization
 /// `process_resident_memory_bytes`, `process_open_fds`, …), as every Prometheus client library
 /// exports them, read from `/proc/self` on each scrape. Where there is no `/proc` they stay 0.
 final class ProcessMetrics: ScrapedMetrics {
-    private let cpu: Counter
+    private let cpu: TotalCounter
     private let resident: Gauge
     private let virtual: Gauge
     private let openFiles: Gauge
     private let maxFiles: Gauge
     private let startTime: Gauge
     private let threads: Gauge
-    /// The CPU seconds already added to the counter.
-    private let reportedCPU = Mutex<Double>(0)
     private let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
     private let pageSize = Double(sysconf(Int32(_SC_PAGESIZE)))
 
@@ -26,8 +23,9 @@ final class ProcessMetrics: ScrapedMetrics {
         func name(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
             MetricNameDescriptor(namespace: "process", metricName: name, unitName: unit, helpText: help)
         }
-        cpu = registry.makeCounter(
-            descriptor: name("cpu_seconds", "total", "Total user and system CPU time spent in seconds"))
+        cpu = TotalCounter(
+            registry.makeCounter(
+                descriptor: name("cpu_seconds", "total", "Total user and system CPU time spent in seconds")))
         resident = registry.makeGauge(
             descriptor: name("resident_memory", "bytes", "Resident memory size in bytes"))
         virtual = registry.makeGauge(
@@ -46,12 +44,7 @@ final class ProcessMetrics: ScrapedMetrics {
 
     func update() {
         if let stat = Self.stat() {
-            let seconds = stat.cpuTicks / ticksPerSecond
-            let delta = reportedCPU.withLock { reported in
-                defer { reported = max(reported, seconds) }
-                return seconds - reported
-            }
-            if delta > 0 { cpu.increment(by: delta) }
+            cpu.advance(to: stat.cpuTicks / ticksPerSecond)
             resident.set(stat.residentPages * pageSize)
             virtual.set(stat.virtualBytes)
             threads.set(stat.threads)
