@@ -88,7 +88,9 @@ struct APIMiddleware: RouterMiddleware {
                     body.field(
                         "details",
                         object: { details in
-                            for key in error.details.keys.sorted() { details.field(key, error.details[key]!) }
+                            for (key, value) in error.details.sorted(by: { $0.key < $1.key }) {
+                                details.field(key, value)
+                            }
                         })
                     body.field("message", error.message)
                     body.field("requestId", requestID)
