@@ -39,8 +39,24 @@ let package = Package(
         .target(
             name: "EventLog",
             dependencies: [
+                "CChecksum",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "EventLogLMDB",
+            dependencies: [
+                "EventLog",
                 "LMDB",
                 "CChecksum",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "LogBackends",
+            dependencies: [
+                "EventLog",
+                "EventLogLMDB",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -74,6 +90,7 @@ let package = Package(
                 "Inbox",
                 "Consumers",
                 "EventLog",
+                "LogBackends",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -94,6 +111,7 @@ let package = Package(
             name: "chatlog",
             dependencies: [
                 "EventLog",
+                "LogBackends",
                 "Consumers",
                 "Chat",
                 "ChatServer",
@@ -121,15 +139,15 @@ let package = Package(
         ),
         .testTarget(
             name: "EventLogTests",
-            dependencies: ["EventLog", "LMDB"]
+            dependencies: ["EventLog", "EventLogLMDB", "LMDB"]
         ),
         .testTarget(
             name: "ConsumersTests",
-            dependencies: ["Consumers", "EventLog"]
+            dependencies: ["Consumers", "EventLog", "LogBackends"]
         ),
         .testTarget(
             name: "ChatTests",
-            dependencies: ["Chat", "EventLog"]
+            dependencies: ["Chat", "EventLog", "LogBackends"]
         ),
         .target(
             name: "ChatlogTestSupport",
@@ -142,7 +160,7 @@ let package = Package(
         .testTarget(
             name: "ChatServerTests",
             dependencies: [
-                "ChatServer", "Chat", "EventLog", "Consumers", "ChatlogTestSupport", "Inbox",
+                "ChatServer", "Chat", "EventLog", "LogBackends", "Consumers", "ChatlogTestSupport", "Inbox",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -152,7 +170,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "chatlog", "EventLog", "LMDB", "Chat", "ChatlogTestSupport",
+                "chatlog", "EventLog", "LogBackends", "LMDB", "Chat", "ChatlogTestSupport",
                 .product(name: "NIOWebSocket", package: "swift-nio"),
             ]
         ),

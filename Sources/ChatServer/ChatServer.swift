@@ -10,7 +10,7 @@ import ServiceLifecycle
 
 /// Everything the HTTP server serves from, built once by `serve` (or a test).
 public struct ChatServerDependencies: Sendable {
-    public var storage: LMDBStorage
+    public var storage: any LogBackend
     public var chat: ChatService
     public var authority: TokenAuthority
     public var apiKeys: APIKeyStore
@@ -35,7 +35,7 @@ public struct ChatServerDependencies: Sendable {
     }
 
     public init(
-        storage: LMDBStorage, chat: ChatService, authority: TokenAuthority, apiKeys: APIKeyStore,
+        storage: any LogBackend, chat: ChatService, authority: TokenAuthority, apiKeys: APIKeyStore,
         registry: PrometheusCollectorRegistry, readiness: Readiness,
         delivery: DeliveryConfiguration = DeliveryConfiguration(), logger: Logger
     ) {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EventLog
+import LogBackends
 
 /// The options every command takes.
 struct GlobalOptions: ParsableArguments {
@@ -18,16 +19,16 @@ struct GlobalOptions: ParsableArguments {
     /// error, never a new, empty log.
     func settingsOfExistingLog() async throws -> Settings {
         let settings = try await settings()
-        guard LMDBStorage.exists(directory: settings.dataDirectory) else {
+        guard LogBackends.exists(directory: settings.dataDirectory) else {
             throw EventLogError.notFound(settings.dataDirectory)
         }
         return settings
     }
 
     /// Opens the log for reading; works beside a running server.
-    func openLogReadOnly() async throws -> (LMDBStorage, Settings) {
+    func openLogReadOnly() async throws -> (any LogBackend, Settings) {
         let settings = try await settings()
-        let storage = try LMDBStorage(
+        let storage = try LogBackends.open(
             directory: settings.dataDirectory, configuration: settings.log, readOnly: true)
         return (storage, settings)
     }

@@ -7,6 +7,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Inbox
+import LogBackends
 import Logging
 import Prometheus
 import Testing
@@ -33,7 +34,7 @@ struct TestServer {
     let port: Int
 
     var authority: TokenAuthority { dependencies.authority }
-    var storage: LMDBStorage { dependencies.storage }
+    var storage: any LogBackend { dependencies.storage }
 
     static func run(
         log: LogConfiguration = LogConfiguration(),
@@ -47,7 +48,7 @@ struct TestServer {
         var configuration = ServerConfiguration()
         configuration.port = 0
         configure(&configuration)
-        let storage = try LMDBStorage(
+        let storage = try LogBackends.open(
             directory: directory, configuration: log, projections: ChatServer.projections,
             stateTables: ConnectionRegistry.tables)
         defer { storage.close() }

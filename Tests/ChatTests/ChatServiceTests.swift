@@ -1,4 +1,5 @@
 import Foundation
+import LogBackends
 import Testing
 
 @testable import Chat
@@ -6,10 +7,10 @@ import Testing
 
 /// The chat domain straight over a real log, without HTTP.
 @Suite struct ChatServiceTests {
-    private func withChat(_ body: (ChatService, LMDBStorage) async throws -> Void) async throws {
+    private func withChat(_ body: (ChatService, any LogBackend) async throws -> Void) async throws {
         let directory = NSTemporaryDirectory() + "chatlog-chat-" + UUID().uuidString.lowercased()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let storage = try LMDBStorage(directory: directory, projections: [ChatProjection()])
+        let storage = try LogBackends.open(directory: directory, projections: [ChatProjection()])
         defer { storage.close() }
         try await body(ChatService(log: storage), storage)
     }

@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import LogBackends
 import Logging
 import Synchronization
 import Testing
@@ -27,13 +28,13 @@ final class RecordingHandler: RecordHandler {
 
 @Suite struct ConsumerRunnerTests {
     private func withLog(
-        configuration: LogConfiguration = LogConfiguration(), _ body: (LMDBStorage) async throws -> Void
+        configuration: LogConfiguration = LogConfiguration(), _ body: (any LogBackend) async throws -> Void
     ) async throws {
         let directory = NSTemporaryDirectory() + "chatlog-consumers-" + UUID().uuidString.lowercased()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var configuration = configuration
         configuration.streams = [StreamConfiguration(name: .chatEvents, shardCount: 2)]
-        let storage = try LMDBStorage(directory: directory, configuration: configuration)
+        let storage = try LogBackends.open(directory: directory, configuration: configuration)
         defer { storage.close() }
         try await body(storage)
     }
@@ -46,7 +47,7 @@ final class RecordingHandler: RecordHandler {
         return group
     }
 
-    private func append(_ storage: LMDBStorage, _ text: String, key: String) async throws -> Record {
+    private func append(_ storage: any LogBackend, _ text: String, key: String) async throws -> Record {
         try await storage.append(
             AppendRequest(
                 stream: .chatEvents, partitionKey: key, type: "t", actor: "a",
@@ -56,7 +57,7 @@ final class RecordingHandler: RecordHandler {
 
     /// Runs the group until `body` returns, then stops it.
     private func running(
-        _ storage: LMDBStorage, _ handler: RecordingHandler, checkpointInterval: Duration = .zero,
+        _ storage: any LogBackend, _ handler: RecordingHandler, checkpointInterval: Duration = .zero,
         idleCheckpointDelay: Duration = .zero, status: ConsumerStatus = ConsumerStatus(),
         _ body: () async throws -> Void
     ) async throws {
@@ -316,7 +317,7 @@ private final class HeldSnapshot: Sendable {
     private let gate = DispatchSemaphore(value: 0)
     private let holding: AsyncStream<Void>
 
-    init(_ storage: LMDBStorage) {
+    init(_ storage: any LogBackend) {
         let (holding, started) = AsyncStream<Void>.makeStream()
         self.holding = holding
         let gate = gate

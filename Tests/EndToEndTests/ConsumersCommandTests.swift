@@ -1,6 +1,7 @@
 import Chat
 import EventLog
 import Foundation
+import LogBackends
 import Testing
 
 @Suite struct ConsumersCommandTests {
@@ -173,7 +174,7 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         // This test process holds the log for writing, and it serves no admin API.
-        let storage = try LMDBStorage(directory: directory.path)
+        let storage = try LogBackends.open(directory: directory.path)
         defer { storage.close() }
         let reset = ["consumers", "reset", "replayer", "--latest", "--data-dir", directory.path]
         // A server.json naming `pid`, and a port where nothing listens.
@@ -211,7 +212,7 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let (channel, message) = try await {
-            let storage = try LMDBStorage(directory: directory.path, projections: [ChatProjection()])
+            let storage = try LogBackends.open(directory: directory.path, projections: [ChatProjection()])
             defer { storage.close() }
             let chat = ChatService(log: storage)
             let channel = try await chat.createChannel(by: "alice", name: "a", members: [], agent: true)
@@ -235,7 +236,7 @@ import Testing
         #expect(result["byServer"] as? Bool == false)
         #expect((result["redriven"] as? [String])?.count == 1)
         #expect((result["failed"] as? [Any])?.isEmpty == true)
-        let storage = try LMDBStorage(directory: directory.path, projections: [ChatProjection()])
+        let storage = try LogBackends.open(directory: directory.path, projections: [ChatProjection()])
         defer { storage.close() }
         #expect(try storage.deadLetters(group: "agent").isEmpty)
         let reply = try ChatService(log: storage).reply(to: message, in: channel)

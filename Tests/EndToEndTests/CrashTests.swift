@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import LogBackends
 import Testing
 
 /// A writer killed with SIGKILL at a random moment loses no acknowledged record and leaves no
@@ -50,7 +51,7 @@ import Testing
         #expect(acknowledged.count >= 100)
         #expect(Set(acknowledged.map(\.position)).count == acknowledged.count)
 
-        let storage = try LMDBStorage(directory: directory.path)
+        let storage = try LogBackends.open(directory: directory.path)
         defer { storage.close() }
         for ack in acknowledged {
             let record = try #require(

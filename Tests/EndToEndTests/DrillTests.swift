@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import LogBackends
 import Testing
 
 /// The recovery drills and maintenance commands, run as users run them.
@@ -70,7 +71,7 @@ import Testing
         let overwrite = try await runChatlog(["restore", "--data-dir", target, backup.path + "/b"])
         #expect(overwrite.status != 0)
         #expect(overwrite.error.contains("already holds a log"), "\(overwrite.error)")
-        let storage = try LMDBStorage(directory: target, readOnly: true)
+        let storage = try LogBackends.open(directory: target, readOnly: true)
         defer { storage.close() }
         #expect(try storage.channelHead(stream: .chatEvents, channelID: channel) == 1)
         #expect(FileManager.default.fileExists(atPath: target + "/jwt-secret"))

@@ -1,6 +1,7 @@
 import EventLog
 import Foundation
 import LMDB
+import LogBackends
 import Testing
 
 /// The `chatlog log` commands, run as a user would, on stopped and live data directories.
@@ -53,7 +54,8 @@ import Testing
         #expect(try await runChatlog(["log", "verify", "--data-dir", directory.path]).status == 0)
         let shard = Partitioner.shard(for: "load-0", shardCount: 4)
         do {
-            let environment = try Environment(path: LMDBStorage.environmentPath(directory.path))
+            let path = (LogBackends.dataFile(directory: directory.path) as NSString).deletingLastPathComponent
+            let environment = try Environment(path: path)
             defer { environment.close() }
             try environment.write { transaction in
                 let records = try transaction.openDatabase("records/chat_events/\(shard)")
@@ -99,7 +101,7 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         // This test process writes the log; the command follows it from another process.
-        let storage = try LMDBStorage(directory: directory.path)
+        let storage = try LogBackends.open(directory: directory.path)
         defer { storage.close() }
         func append(_ texts: [String]) async throws {
             _ = try await storage.append(

@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import LogBackends
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -92,7 +93,7 @@ import Testing
         _ = await server.readToEnd()
         #expect(await server.waitForExit() == 0)
 
-        let storage = try LMDBStorage(directory: directory.path)
+        let storage = try LogBackends.open(directory: directory.path)
         defer { storage.close() }
         let records = try storage.channelRecords(
             stream: .chatEvents, channelID: channel, after: 0, limit: 1000)

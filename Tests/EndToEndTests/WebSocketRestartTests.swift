@@ -2,6 +2,7 @@ import Chat
 import ChatlogTestSupport
 import EventLog
 import Foundation
+import LogBackends
 import NIOWebSocket
 import Testing
 
@@ -28,7 +29,7 @@ import Testing
     }
 
     private func registeredConnections(_ directory: TemporaryDirectory) throws -> [ConnectionRegistry.Entry] {
-        let storage = try LMDBStorage(
+        let storage = try LogBackends.open(
             directory: directory.path, readOnly: true, stateTables: ConnectionRegistry.tables)
         defer { storage.close() }
         return try ConnectionRegistry(storage: storage).entries()

@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 
 @testable import EventLog
+@testable import EventLogLMDB
 
 /// What the load in a backup test has done, shared across its tasks.
 final class LoadState: Sendable {

@@ -2,6 +2,7 @@ import LMDB
 import Testing
 
 @testable import EventLog
+@testable import EventLogLMDB
 
 /// A channel's records are found through sparse anchors in the channel index and the links
 /// each record keeps to the one before it: every read position, page size, trim and older
@@ -110,7 +111,7 @@ import Testing
             for channel in channels {
                 try transaction.put(
                     heads, key: StorageKeys.channelHead(stream: .chatEvents, channelID: channel),
-                    value: StorageKeys.bigEndian(UInt64(perChannel)))
+                    value: BigEndian.bytes(UInt64(perChannel)))
             }
         }
         defer { directory.remove() }

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import EventLog
+@testable import EventLogLMDB
 
 @Suite struct IteratorTests {
     /// Appends `count` records to one shard and returns the shard.

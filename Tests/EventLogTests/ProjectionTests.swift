@@ -1,6 +1,7 @@
 import Testing
 
 @testable import EventLog
+@testable import EventLogLMDB
 
 /// A projection counting records per partition key, and refusing keys marked closed.
 struct CountingProjection: Projection {

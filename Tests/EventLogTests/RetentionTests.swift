@@ -1,6 +1,7 @@
 import Testing
 
 @testable import EventLog
+@testable import EventLogLMDB
 
 @Suite struct RetentionTests {
     private func configuration(_ retention: Retention) -> LogConfiguration {

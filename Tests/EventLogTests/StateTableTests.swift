@@ -1,6 +1,7 @@
 import Testing
 
 @testable import EventLog
+@testable import EventLogLMDB
 
 @Suite struct StateTableTests {
     @Test func stateTablesAreDurableAndSeparateFromProjections() async throws {

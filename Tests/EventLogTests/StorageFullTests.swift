@@ -1,6 +1,7 @@
 import Testing
 
 @testable import EventLog
+@testable import EventLogLMDB
 
 @Suite struct StorageFullTests {
     @Test func theMapGrowsByItselfWhenFull() async throws {

@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 
 @testable import EventLog
+@testable import EventLogLMDB
 
 /// A fresh directory under the system's temporary directory, removed by `remove()`.
 struct TemporaryDirectory {

@@ -2,6 +2,7 @@ import LMDB
 import Testing
 
 @testable import EventLog
+@testable import EventLogLMDB
 
 /// `verify` must find each kind of damage a crash, a bug or a bad disk could leave.
 @Suite struct VerifyTests {
@@ -90,7 +91,7 @@ import Testing
             let heads = try transaction.openDatabase("channel_heads")
             try transaction.put(
                 heads, key: StorageKeys.channelHead(stream: .chatEvents, channelID: "c1"),
-                value: StorageKeys.bigEndian(UInt64(9)))
+                value: BigEndian.bytes(UInt64(9)))
         }
         #expect(report.violations.map(\.check) == ["index"])
     }
@@ -113,7 +114,7 @@ import Testing
             let checkpoints = try transaction.openDatabase("checkpoints")
             try transaction.put(
                 checkpoints, key: StorageKeys.checkpoint(group: "agent", shard: shard),
-                value: StorageKeys.bigEndian(UInt64(99)) + StorageKeys.bigEndian(Int64(0)))
+                value: BigEndian.bytes(UInt64(99)) + BigEndian.bytes(Int64(0)))
         }
         #expect(report.violations.map(\.check) == ["checkpoint"])
     }

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import EventLog
+@testable import EventLogLMDB
 
 @Suite struct WakeUpTests {
     @Test func aWaitingReaderWakesOnTheCommitThatPassesItsPosition() async throws {

@@ -106,7 +106,7 @@ struct AdminController {
         table.add("POST", "/v1/admin/consumers/{group}/dlq/redrive")
     }
 
-    private var storage: LMDBStorage { dependencies.storage }
+    private var storage: any LogBackend { dependencies.storage }
 
     @Sendable func list(_ request: Request, context: ChatRequestContext) async throws -> JSONResponse<
         GroupsResponse

@@ -93,7 +93,7 @@ protocol ScrapedMetrics: Sendable {
 /// appended and the commits made (counters), and each commit's time to write and sync and the
 /// records it appended (histograms, whose sums and counts give totals and averages).
 enum LogMetrics {
-    static func observe(_ storage: LMDBStorage, registry: PrometheusCollectorRegistry) {
+    static func observe(_ storage: any LogBackend, registry: PrometheusCollectorRegistry) {
         let appended = registry.makeCounter(
             descriptor: .init(
                 namespace: "chatlog", subsystem: "log", metricName: "appended_records", unitName: "total",

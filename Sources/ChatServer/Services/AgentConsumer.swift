@@ -28,7 +28,7 @@ public struct AgentConsumer: RecordHandler {
 
     /// The agent group's runner.
     public static func runner(
-        storage: LMDBStorage, chat: ChatService, responder: any Responder, retry: RetryPolicy,
+        storage: any LogBackend, chat: ChatService, responder: any Responder, retry: RetryPolicy,
         status: ConsumerStatus,
         control: ConsumerControl = ConsumerControl(), logger: Logger
     ) -> ConsumerRunner {
@@ -46,7 +46,7 @@ public struct AgentConsumer: RecordHandler {
 
     /// Hands the group's dead letters to the agent again; those it now handles leave the list.
     public static func redrive(
-        storage: LMDBStorage, agent: AgentHandler
+        storage: any LogBackend, agent: AgentHandler
     ) async throws -> (redriven: [Position], failed: [(Position, String)]) {
         var redriven: [Position] = []
         var failed: [(Position, String)] = []

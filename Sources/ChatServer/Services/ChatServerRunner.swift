@@ -3,6 +3,7 @@ import Consumers
 import EventLog
 import Hummingbird
 import Inbox
+import LogBackends
 import Logging
 import Prometheus
 import ServiceLifecycle
@@ -32,7 +33,7 @@ public struct ChatServerRunner: Sendable {
 
     /// Opens the log and builds the dependencies the server serves from.
     public func makeDependencies() async throws -> ChatServerDependencies {
-        let storage = try LMDBStorage(
+        let storage = try LogBackends.open(
             directory: dataDirectory, configuration: log, projections: ChatServer.projections,
             stateTables: ConnectionRegistry.tables, logger: logger)
         do {

@@ -7,14 +7,14 @@ import Synchronization
 /// unprocessed record) as gauges, and processed records, retries, dead letters and refused
 /// checkpoints per group as counters.
 final class ConsumerMetrics: ScrapedMetrics {
-    private let storage: LMDBStorage
+    private let storage: any LogBackend
     private let registry: PrometheusCollectorRegistry
     private let groups: [(name: String, status: ConsumerStatus)]
     private let gauges = Mutex<[String: Gauge]>([:])
     private let counters = Mutex<[String: TotalCounter]>([:])
 
     init(
-        storage: LMDBStorage, registry: PrometheusCollectorRegistry,
+        storage: any LogBackend, registry: PrometheusCollectorRegistry,
         groups: [(name: String, status: ConsumerStatus)]
     ) {
         self.storage = storage

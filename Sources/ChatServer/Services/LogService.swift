@@ -5,7 +5,7 @@ import ServiceLifecycle
 /// Keeps the log open while the server runs and closes it last on shutdown, after the
 /// services that write to it have stopped.
 struct LogService: Service {
-    let storage: LMDBStorage
+    let storage: any LogBackend
     let readiness: Readiness
 
     func run() async throws {
@@ -17,7 +17,7 @@ struct LogService: Service {
 
 /// Applies the streams' retention every `interval` until shutdown.
 struct RetentionService: Service {
-    let storage: LMDBStorage
+    let storage: any LogBackend
     let interval: Duration
     let logger: Logger
 

@@ -5,7 +5,7 @@ import Prometheus
 /// writes into 503 `storage_full`), the data file's size, the reader slots in use, and the
 /// records and bytes each stream keeps.
 final class StorageMetrics: ScrapedMetrics {
-    private let storage: LMDBStorage
+    private let storage: any LogBackend
     private let mapSize: Gauge
     private let mapUsed: Gauge
     private let mapMax: Gauge
@@ -14,7 +14,7 @@ final class StorageMetrics: ScrapedMetrics {
     private let maxReaders: Gauge
     private let streams: [(stream: StreamDescriptor, records: Gauge, bytes: Gauge)]
 
-    init(storage: LMDBStorage, registry: PrometheusCollectorRegistry) {
+    init(storage: any LogBackend, registry: PrometheusCollectorRegistry) {
         self.storage = storage
         func gauge(_ name: String, _ help: String, _ labels: [(String, String)] = []) -> Gauge {
             registry.makeGauge(

@@ -10,11 +10,11 @@
 ///     24 createdAt i64 · 32 id 16B · 48 causationId 16B
 ///     64 lengths: stream, type, partitionKey, channelId, actor, idempotencyKey (u16 each), payload u32
 ///     80 stream · type · partitionKey · channelId · actor · idempotencyKey · payload
-enum RecordCodec {
-    static let version: UInt8 = 1
-    static let headerSize = 80
-    static let checksumOffset = 4
-    static let checksumStart = 8
+package enum RecordCodec {
+    package static let version: UInt8 = 1
+    package static let headerSize = 80
+    package static let checksumOffset = 4
+    package static let checksumStart = 8
 
     private enum Flag {
         static let channel: UInt8 = 1
@@ -23,14 +23,14 @@ enum RecordCodec {
     }
 
     /// The number of bytes `encode` writes for `record`.
-    static func encodedSize(_ record: Record) -> Int {
+    package static func encodedSize(_ record: Record) -> Int {
         headerSize + record.stream.rawValue.utf8.count + record.type.utf8.count
             + record.partitionKey.utf8.count + (record.channelID?.utf8.count ?? 0) + record.actor.utf8.count
             + (record.idempotencyKey?.utf8.count ?? 0) + record.payload.count
     }
 
     /// Writes `record` into `buffer`, which has exactly `encodedSize(record)` bytes.
-    static func encode(_ record: Record, into buffer: UnsafeMutableRawBufferPointer) {
+    package static func encode(_ record: Record, into buffer: UnsafeMutableRawBufferPointer) {
         var flags: UInt8 = 0
         if record.channelID != nil { flags |= Flag.channel }
         if record.idempotencyKey != nil { flags |= Flag.idempotencyKey }
@@ -71,7 +71,7 @@ enum RecordCodec {
         buffer.storeBytes(of: checksum.littleEndian, toByteOffset: checksumOffset, as: UInt32.self)
     }
 
-    static func encode(_ record: Record) -> [UInt8] {
+    package static func encode(_ record: Record) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: encodedSize(record)) { buffer, count in
             encode(record, into: UnsafeMutableRawBufferPointer(buffer))
             count = buffer.count
@@ -79,12 +79,12 @@ enum RecordCodec {
     }
 
     /// Why stored bytes are not a valid record.
-    enum DecodingError: Error, Equatable, CustomStringConvertible {
+    package enum DecodingError: Error, Equatable, CustomStringConvertible {
         case truncated(Int)
         case unknownVersion(UInt8)
         case checksumMismatch(stored: UInt32, computed: UInt32)
 
-        var description: String {
+        package var description: String {
             switch self {
             case .truncated(let size): "record is truncated (\(size) bytes)"
             case .unknownVersion(let version): "unknown record format version \(version)"
@@ -95,7 +95,7 @@ enum RecordCodec {
     }
 
     /// Decodes and checks a stored record.
-    static func decode(_ bytes: UnsafeRawBufferPointer) throws(DecodingError) -> Record {
+    package static func decode(_ bytes: UnsafeRawBufferPointer) throws(DecodingError) -> Record {
         guard bytes.count >= headerSize else { throw .truncated(bytes.count) }
         guard bytes[0] == version else { throw .unknownVersion(bytes[0]) }
         let stored = UInt32(

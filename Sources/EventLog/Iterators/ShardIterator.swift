@@ -20,12 +20,12 @@ public struct ShardIterator: Sendable, Equatable {
     /// The opaque token.
     public var token: String {
         var bytes: [UInt8] = [Self.version]
-        bytes += StorageKeys.bigEndian(UInt16(shard.shard))
-        bytes += StorageKeys.bigEndian(nextSeq)
-        bytes += StorageKeys.bigEndian(issuedAt.microseconds)
+        bytes += BigEndian.bytes(UInt16(shard.shard))
+        bytes += BigEndian.bytes(nextSeq)
+        bytes += BigEndian.bytes(issuedAt.microseconds)
         bytes += Array(shard.stream.rawValue.utf8)
         let checksum = bytes.withUnsafeBytes { CRC32C.checksum($0) }
-        bytes += StorageKeys.bigEndian(checksum)
+        bytes += BigEndian.bytes(checksum)
         return Base64URL.encode(bytes)
     }
 
@@ -35,14 +35,14 @@ public struct ShardIterator: Sendable, Equatable {
         guard bytes.count >= 24 else { throw .malformedIterator("too short") }
         guard bytes[0] == Self.version else { throw .malformedIterator("unknown version \(bytes[0])") }
         let body = bytes[..<(bytes.count - 4)]
-        let stored: UInt32 = bytes.withUnsafeBytes { StorageKeys.readBigEndian($0, at: bytes.count - 4) }
+        let stored: UInt32 = bytes.withUnsafeBytes { BigEndian.read($0, at: bytes.count - 4) }
         guard body.withUnsafeBytes({ CRC32C.checksum($0) }) == stored else {
             throw .malformedIterator("checksum mismatch")
         }
         let (shardNumber, seq, issued): (UInt16, UInt64, Int64) = bytes.withUnsafeBytes {
             (
-                StorageKeys.readBigEndian($0, at: 1), StorageKeys.readBigEndian($0, at: 3),
-                StorageKeys.readBigEndian($0, at: 11)
+                BigEndian.read($0, at: 1), BigEndian.read($0, at: 3),
+                BigEndian.read($0, at: 11)
             )
         }
         let stream = String(decoding: bytes[19..<(bytes.count - 4)], as: UTF8.self)

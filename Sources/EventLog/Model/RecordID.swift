@@ -67,16 +67,16 @@ public struct RecordID: Hashable, Comparable, Sendable, CustomStringConvertible 
 }
 
 /// A fast pseudo-random source for id bits, seeded from the system generator.
-struct IDRandomSource {
+package struct IDRandomSource {
     private var state: UInt64
 
-    init() {
+    package init() {
         var system = SystemRandomNumberGenerator()
         state = system.next()
     }
 
     /// SplitMix64: good statistical quality, one multiply-xorshift chain per value.
-    mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

@@ -4,7 +4,7 @@ import Synchronization
 ///
 /// The notifier remembers the head it last published for every shard, so a reader that
 /// registers after a commit sees the new head at once and no wake-up is ever lost.
-final class CommitNotifier: Sendable {
+package final class CommitNotifier: Sendable {
     private struct Waiter {
         var after: SequenceNumber
         var continuation: CheckedContinuation<Void, any Error>
@@ -18,12 +18,12 @@ final class CommitNotifier: Sendable {
 
     private let state = Mutex(State())
 
-    init(heads: [ShardKey: SequenceNumber]) {
+    package init(heads: [ShardKey: SequenceNumber]) {
         state.withLock { $0.heads = heads }
     }
 
     /// Records new heads and resumes every reader they satisfy.
-    func publish(_ heads: [ShardKey: SequenceNumber]) {
+    package func publish(_ heads: [ShardKey: SequenceNumber]) {
         let ready: [CheckedContinuation<Void, any Error>] = state.withLock { state in
             var ready: [CheckedContinuation<Void, any Error>] = []
             for (shard, head) in heads {
@@ -41,12 +41,12 @@ final class CommitNotifier: Sendable {
     }
 
     /// The last head published for a shard.
-    func head(_ shard: ShardKey) -> SequenceNumber {
+    package func head(_ shard: ShardKey) -> SequenceNumber {
         state.withLock { $0.heads[shard] ?? 0 }
     }
 
     /// Returns once the shard's head passes `after`.
-    func wait(_ shard: ShardKey, after: SequenceNumber) async throws {
+    package func wait(_ shard: ShardKey, after: SequenceNumber) async throws {
         let id = state.withLock { state in
             state.nextWaiterID += 1
             return state.nextWaiterID
@@ -69,12 +69,12 @@ final class CommitNotifier: Sendable {
     }
 
     /// How many readers are waiting.
-    var waiterCount: Int {
+    package var waiterCount: Int {
         state.withLock { $0.waiters.values.reduce(0) { $0 + $1.count } }
     }
 
     /// Fails every waiter; used when the log closes.
-    func cancelAll() {
+    package func cancelAll() {
         let all = state.withLock { state in
             defer { state.waiters = [:] }
             return state.waiters.values.flatMap { $0.values.map(\.continuation) }

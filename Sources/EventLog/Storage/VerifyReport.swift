@@ -29,7 +29,7 @@ public struct VerifyReport: Sendable {
 
     public var isSound: Bool { violations.isEmpty }
 
-    static let maxKept = 1000
+    package static let maxKept = 1000
 
     public mutating func add(_ check: String, _ location: String, _ message: String) {
         if violations.count < Self.maxKept {

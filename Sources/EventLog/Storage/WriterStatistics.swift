@@ -6,6 +6,11 @@ public struct WriterStatistics: Sendable, Equatable {
     public var commits: UInt64
     /// Records appended (idempotent repeats not counted).
     public var appendedRecords: UInt64
+
+    package init(commits: UInt64, appendedRecords: UInt64) {
+        self.commits = commits
+        self.appendedRecords = appendedRecords
+    }
 }
 
 /// One group commit, as a commit observer sees it.
@@ -14,21 +19,28 @@ public struct CommitObservation: Sendable {
     public var records: UInt64
     /// Writing its transaction and syncing it.
     public var duration: Duration
+
+    package init(records: UInt64, duration: Duration) {
+        self.records = records
+        self.duration = duration
+    }
 }
 
 /// Lock-free counters behind `WriterStatistics`, and the commit observer.
-final class WriterCounters: Sendable {
+package final class WriterCounters: Sendable {
     private let commits = Atomic<UInt64>(0)
     private let appendedRecords = Atomic<UInt64>(0)
-    let observer = ObserverSlot<CommitObservation>()
+    package let observer = ObserverSlot<CommitObservation>()
 
-    func recordCommit(records: UInt64, duration: Duration) {
+    package init() {}
+
+    package func recordCommit(records: UInt64, duration: Duration) {
         commits.add(1, ordering: .relaxed)
         appendedRecords.add(records, ordering: .relaxed)
         observer(CommitObservation(records: records, duration: duration))
     }
 
-    var snapshot: WriterStatistics {
+    package var snapshot: WriterStatistics {
         WriterStatistics(
             commits: commits.load(ordering: .relaxed),
             appendedRecords: appendedRecords.load(ordering: .relaxed))
@@ -37,7 +49,7 @@ final class WriterCounters: Sendable {
 
 extension Duration {
     /// The duration in whole nanoseconds (negative durations count as zero).
-    var nanoseconds: UInt64 {
+    package var nanoseconds: UInt64 {
         let (seconds, attoseconds) = components
         return UInt64(max(0, seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
     }

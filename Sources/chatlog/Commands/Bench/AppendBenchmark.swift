@@ -1,6 +1,7 @@
 import EventLog
 import Foundation
 import Histogram
+import LogBackends
 
 /// Durable appends from N concurrent tasks, each waiting for its acknowledgement before the next.
 struct AppendBenchmark {
@@ -9,7 +10,7 @@ struct AppendBenchmark {
     let seconds: Double
 
     func run(levels: [Int], into report: inout BenchReport) async throws {
-        let storage = try LMDBStorage(directory: directory)
+        let storage = try LogBackends.open(directory: directory)
         defer { storage.close() }
         var results: [JSONValue] = []
         for appenders in levels {

@@ -3,6 +3,7 @@ import Consumers
 import EventLog
 import Foundation
 import Histogram
+import LogBackends
 import Logging
 import Synchronization
 
@@ -53,7 +54,7 @@ struct ConsumersBenchCommand: AsyncParsableCommand {
         let root =
             dataDir ?? NSTemporaryDirectory() + "chatlog-bench-consumers-" + UUID().uuidString.lowercased()
         defer { if dataDir == nil { try? FileManager.default.removeItem(atPath: root) } }
-        let storage = try LMDBStorage(directory: root)
+        let storage = try LogBackends.open(directory: root)
         defer { storage.close() }
         var report = BenchReport()
         report.note(
@@ -66,7 +67,7 @@ struct ConsumersBenchCommand: AsyncParsableCommand {
         if json { Console.out(report.json.text) }
     }
 
-    private func fill(_ storage: LMDBStorage, workload: LogWorkload) async throws {
+    private func fill(_ storage: any LogBackend, workload: LogWorkload) async throws {
         var appended = 0
         while appended < records {
             let size = min(4000, records - appended)
@@ -84,7 +85,8 @@ struct ConsumersBenchCommand: AsyncParsableCommand {
         }
     }
 
-    private func runGroup(_ name: String, _ storage: LMDBStorage, _ probe: Probe) -> Task<Void, any Error> {
+    private func runGroup(_ name: String, _ storage: any LogBackend, _ probe: Probe) -> Task<Void, any Error>
+    {
         var group = ConsumerGroupConfiguration(name: name, stream: .chatEvents)
         group.batchSize = 1000
         let runner = ConsumerRunner(
@@ -92,7 +94,7 @@ struct ConsumersBenchCommand: AsyncParsableCommand {
         return Task { try await runner.run() }
     }
 
-    private func catchUp(_ storage: LMDBStorage, into report: inout BenchReport) async throws {
+    private func catchUp(_ storage: any LogBackend, into report: inout BenchReport) async throws {
         let probe = Probe(target: records, measureLatency: false)
         let started = ContinuousClock.now
         let task = runGroup("bench-catch-up", storage, probe)
@@ -109,7 +111,7 @@ struct ConsumersBenchCommand: AsyncParsableCommand {
             .object([("records", .int(Int64(records))), ("recordsPerSecond", .double(rate.rounded()))]))
     }
 
-    private func wakeUp(_ storage: LMDBStorage, workload: LogWorkload, into report: inout BenchReport)
+    private func wakeUp(_ storage: any LogBackend, workload: LogWorkload, into report: inout BenchReport)
         async throws
     {
         for shard in try storage.descriptor(.chatEvents).shards {

@@ -1,6 +1,7 @@
 import EventLog
 import Foundation
 import LMDB
+import LogBackends
 
 /// Builds (or reuses) a large log, then measures a full scan with envelopes decoded and
 /// checksums checked, a raw cursor walk over the same pages, and the time to open the log.
@@ -19,7 +20,7 @@ struct OpenAndScanBenchmark {
     }
 
     private func build() async throws {
-        let storage = try LMDBStorage(directory: directory)
+        let storage = try LogBackends.open(directory: directory)
         defer { storage.close() }
         let existing = try storage.streams.flatMap(\.shards).reduce(0) {
             $0 + Int(try storage.shardInfo($1).recordCount)
@@ -56,14 +57,14 @@ struct OpenAndScanBenchmark {
     /// shard after shard, then one reader per shard at once, as a consumer group reads.
     private func scan(into report: inout BenchReport) async throws {
         // Each pass opens the log afresh, so each maps its pages itself.
-        var storage = try LMDBStorage(directory: directory, readOnly: true)
+        var storage = try LogBackends.open(directory: directory, readOnly: true)
         let shards = storage.streams.flatMap(\.shards)
         var started = ContinuousClock.now
         var count = 0
         for shard in shards { count += try Self.scan(shard, of: storage) }
         let oneReader = Double(count) / ((ContinuousClock.now - started) / .seconds(1))
         storage.close()
-        storage = try LMDBStorage(directory: directory, readOnly: true)
+        storage = try LogBackends.open(directory: directory, readOnly: true)
         defer { storage.close() }
         started = ContinuousClock.now
         count = try await withThrowingTaskGroup(of: Int.self) { [storage] group in
@@ -84,7 +85,7 @@ struct OpenAndScanBenchmark {
             ]))
     }
 
-    private static func scan(_ shard: ShardKey, of storage: LMDBStorage) throws -> Int {
+    private static func scan(_ shard: ShardKey, of storage: any LogBackend) throws -> Int {
         var after: SequenceNumber = 0
         var count = 0
         var payloadBytes = 0
@@ -102,7 +103,8 @@ struct OpenAndScanBenchmark {
     private func rawScan(into report: inout BenchReport) throws {
         var options = Environment.Options()
         options.readOnly = true
-        let environment = try Environment(path: LMDBStorage.environmentPath(directory), options: options)
+        let path = (LogBackends.dataFile(directory: directory) as NSString).deletingLastPathComponent
+        let environment = try Environment(path: path, options: options)
         defer { environment.close() }
         let started = ContinuousClock.now
         let (count, bytes) = try environment.read { transaction in
@@ -138,7 +140,7 @@ struct OpenAndScanBenchmark {
         var size = 0
         for _ in 0..<7 {
             let started = ContinuousClock.now
-            let storage = try LMDBStorage(directory: directory)
+            let storage = try LogBackends.open(directory: directory)
             let head = try storage.shardInfo(ShardKey(stream: .chatEvents, shard: 0)).head
             times.append((ContinuousClock.now - started) / .milliseconds(1))
             size = try storage.statistics().fileSize

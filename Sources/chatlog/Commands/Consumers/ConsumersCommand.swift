@@ -37,7 +37,7 @@ struct GroupShard {
     }
 
     /// Every stored group's shards, by group name.
-    static func all(in storage: LMDBStorage) throws -> [(String, [GroupShard])] {
+    static func all(in storage: any LogBackend) throws -> [(String, [GroupShard])] {
         let checkpoints = try storage.checkpoints()
         let groups = Set(checkpoints.map(\.group)).sorted()
         return try groups.map { group in

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Consumers
 import EventLog
+import LogBackends
 
 struct ConsumersResetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -41,9 +42,9 @@ struct ConsumersResetCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try await global.settingsOfExistingLog()
-        let storage: LMDBStorage
+        let storage: any LogBackend
         do {
-            storage = try LMDBStorage(
+            storage = try LogBackends.open(
                 directory: settings.dataDirectory, configuration: settings.log, readOnly: dryRun)
         } catch EventLogError.locked {
             try await resetThroughServer(settings.dataDirectory)

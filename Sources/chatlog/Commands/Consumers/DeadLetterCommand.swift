@@ -2,6 +2,7 @@ import ArgumentParser
 import Chat
 import ChatServer
 import EventLog
+import LogBackends
 
 struct DeadLetterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -54,7 +55,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
         }
 
         private func redriveHere(_ settings: Settings) async throws -> ([String], [(String, String)]) {
-            let storage = try LMDBStorage(
+            let storage = try LogBackends.open(
                 directory: settings.dataDirectory, configuration: settings.log,
                 projections: ChatServer.projections)
             defer { storage.close() }

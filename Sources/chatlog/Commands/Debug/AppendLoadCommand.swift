@@ -1,5 +1,6 @@
 import ArgumentParser
 import EventLog
+import LogBackends
 
 /// Appends as fast as it can and prints every acknowledged record, one line each, so that a
 /// parent process can kill it at any moment and check that every acknowledged record survived.
@@ -17,7 +18,7 @@ struct AppendLoadCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try await global.settings()
-        let storage = try LMDBStorage(directory: settings.dataDirectory, configuration: settings.log)
+        let storage = try LogBackends.open(directory: settings.dataDirectory, configuration: settings.log)
         defer { storage.close() }
         Console.out("ready")
         try await withThrowingTaskGroup(of: Void.self) { group in

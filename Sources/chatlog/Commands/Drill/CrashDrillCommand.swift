@@ -4,6 +4,7 @@ import Chat
 import ChatServer
 import EventLog
 import Foundation
+import LogBackends
 import NIOCore
 import Synchronization
 
@@ -129,7 +130,7 @@ struct CrashDrillCommand: AsyncParsableCommand {
     private func settle(_ channels: [String], readers: [DrillReader], directory: String) async throws {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
-            let storage = try LMDBStorage(directory: directory, readOnly: true)
+            let storage = try LogBackends.open(directory: directory, readOnly: true)
             let settled = try channels.enumerated().allSatisfy { index, channel in
                 let records = try storage.channelRecords(
                     stream: .chatEvents, channelID: channel, after: 0, limit: 1_000_000)

@@ -1,6 +1,7 @@
 import ChatServer
 import EventLog
 import Foundation
+import LogBackends
 
 /// The crash drill's checks over the log, once the server has stopped.
 extension CrashDrillCommand {
@@ -8,7 +9,7 @@ extension CrashDrillCommand {
         directory: String, channels: [String], writers: DrillWriters, readers: [DrillReader],
         into report: inout CrashDrillReport
     ) throws {
-        let storage = try LMDBStorage(
+        let storage = try LogBackends.open(
             directory: directory, readOnly: true, projections: ChatServer.projections)
         defer { storage.close() }
         var findings = report.findings

@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import ChatServer
 import EventLog
 import Foundation
+import LogBackends
 
 /// `chatlog drill replay`: on a running server, resets the consumer groups to the start of the
 /// log, waits for them to catch up, and proves the state converged to what it was.
@@ -78,7 +79,7 @@ struct ReplayDrillCommand: AsyncParsableCommand {
         for name in Set(before.keys).union(after.keys).sorted() {
             findings.check(before[name] == after[name], "projection table \(name) changed across the replay")
         }
-        let storage = try LMDBStorage(directory: directory, readOnly: true)
+        let storage = try LogBackends.open(directory: directory, readOnly: true)
         defer { storage.close() }
         let records = try storage.channelRecords(
             stream: .chatEvents, channelID: channels[0], after: 0, limit: 1_000_000)
@@ -94,7 +95,7 @@ struct ReplayDrillCommand: AsyncParsableCommand {
     }
 
     private func digests(_ directory: String) throws -> [String: TableDigest] {
-        let storage = try LMDBStorage(
+        let storage = try LogBackends.open(
             directory: directory, readOnly: true, projections: ChatServer.projections)
         defer { storage.close() }
         return try storage.projectionDigests()

@@ -23,10 +23,10 @@ struct LogTailCommand: AsyncParsableCommand {
                 try storage.validate(key)
                 return [key]
             } ?? descriptor.shards
-        // Watching before the first read, and its transaction taken before it: a commit during
+        // Following before the first read, and its last commit taken before it: a commit during
         // it is read at once.
-        let watcher = follow ? CommitWatcher(storage: storage) : nil
-        var seenTransaction = try storage.lastCommittedTransaction()
+        let follower = follow ? try storage.commitFollower() : nil
+        var seenCommit = try follower?.lastCommit() ?? 0
         var positions: [ShardKey: SequenceNumber] = [:]
         var recent: [Record] = []
         for shard in shards {
@@ -36,11 +36,11 @@ struct LogTailCommand: AsyncParsableCommand {
             positions[shard] = info.head
         }
         print(recent.sorted { ($0.createdAt, $0.seq) < ($1.createdAt, $1.seq) }.suffix(lines))
-        guard let watcher else { return }
+        guard let follower else { return }
         // After each commit of the writer (another process), read until a read finds nothing.
         while !Task.isCancelled {
-            let transaction = try await watcher.next(after: seenTransaction, timeout: .seconds(1))
-            guard transaction != seenTransaction else { continue }
+            let commit = try await follower.next(after: seenCommit, timeout: .seconds(1))
+            guard commit != seenCommit else { continue }
             var fresh: [Record] = []
             for shard in shards {
                 let records = try storage.loadNext(
@@ -48,7 +48,7 @@ struct LogTailCommand: AsyncParsableCommand {
                 if let last = records.last { positions[shard] = last.seq }
                 fresh += records
             }
-            if fresh.isEmpty { seenTransaction = transaction }
+            if fresh.isEmpty { seenCommit = commit }
             print(fresh.sorted { ($0.createdAt, $0.seq) < ($1.createdAt, $1.seq) })
         }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ChatServer
 import EventLog
+import LogBackends
 
 struct LogVerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,7 +20,7 @@ struct LogVerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try await global.settings()
-        let storage = try LMDBStorage(
+        let storage = try LogBackends.open(
             directory: settings.dataDirectory, configuration: settings.log, readOnly: true,
             projections: ChatServer.projections)
         defer { storage.close() }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EventLog
 import Foundation
+import LogBackends
 
 /// The files of a data directory besides the log that a backup carries.
 enum DataDirectoryFiles {
@@ -38,7 +39,7 @@ struct BackupCommand: AsyncParsableCommand {
         let heads = try storage.streams.flatMap(\.shards).reduce(UInt64(0)) {
             $0 + (try storage.shardInfo($1).head)
         }
-        let copy = LMDBStorage.environmentPath(directory) + "/data.mdb"
+        let copy = LogBackends.dataFile(directory: directory)
         try await FileCopyProgress.run(
             "backing up", target: copy, expectedBytes: try storage.statistics().usedBytes
         ) { [directory] in try storage.backup(to: directory) }
@@ -73,23 +74,24 @@ struct RestoreCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try await global.settings()
-        let source = LMDBStorage.environmentPath(backup) + "/data.mdb"
-        guard LMDBStorage.exists(directory: backup) else {
+        let source = LogBackends.dataFile(directory: backup)
+        guard LogBackends.exists(directory: backup) else {
             throw CommandFailure("\(backup) is not a chatlog backup: \(source) is missing")
         }
-        let target = LMDBStorage.environmentPath(settings.dataDirectory)
-        guard !LMDBStorage.exists(directory: settings.dataDirectory) else {
+        let target = LogBackends.dataFile(directory: settings.dataDirectory)
+        guard !LogBackends.exists(directory: settings.dataDirectory) else {
             throw CommandFailure(
                 "\(settings.dataDirectory) already holds a log: restore into a new data directory (--data-dir)"
             )
         }
-        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let size = FileCopyProgress.size(of: source)
-        try await FileCopyProgress.run("restoring", target: target + "/data.mdb", expectedBytes: size) {
-            try FileManager.default.copyItem(atPath: source, toPath: target + "/data.mdb")
+        try await FileCopyProgress.run("restoring", target: target, expectedBytes: size) {
+            try FileManager.default.copyItem(atPath: source, toPath: target)
         }
         let files = try DataDirectoryFiles.copy(from: backup, to: settings.dataDirectory)
-        let storage = try LMDBStorage(
+        let storage = try LogBackends.open(
             directory: settings.dataDirectory, configuration: settings.log, readOnly: true)
         defer { storage.close() }
         let report = try storage.verify()

@@ -2,6 +2,7 @@ import ArgumentParser
 import ChatServer
 import EventLog
 import Foundation
+import LogBackends
 
 struct ProjectionsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,7 +23,7 @@ struct ProjectionsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let settings = try await global.settingsOfExistingLog()
-            let storage = try LMDBStorage(
+            let storage = try LogBackends.open(
                 directory: settings.dataDirectory, configuration: settings.log,
                 projections: ChatServer.projections)
             defer { storage.close() }

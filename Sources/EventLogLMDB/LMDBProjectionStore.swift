@@ -1,3 +1,4 @@
+import EventLog
 import LMDB
 
 /// `ProjectionStore` over an LMDB transaction: each projection table is a database

@@ -1,3 +1,4 @@
+import EventLog
 import LMDB
 
 extension LMDBStorage {
@@ -50,7 +51,7 @@ extension LMDBStorage {
         var trimmed: UInt64 = 0
         try transaction.withCursor(try tables.records(shard)) { cursor in
             while trimmed < limit, let (key, value) = try cursor.first() {
-                let seq: SequenceNumber = StorageKeys.readBigEndian(key)
+                let seq: SequenceNumber = BigEndian.read(key)
                 let tooOld = cutoff.map { StoredRecords.createdAt(value) < $0 } ?? false
                 let tooLarge = retention.maxBytesPerShard.map { meta.bytes > UInt64($0) } ?? false
                 guard seq <= floor, tooOld || tooLarge else { break }
@@ -113,7 +114,7 @@ extension LMDBStorage {
         var expired = 0
         try transaction.withCursor(tables.idempotencyExpiry) { cursor in
             while expired < limit, let (key, _) = try cursor.first() {
-                let expiresAt = Int64(bitPattern: StorageKeys.readBigEndian(key) as UInt64)
+                let expiresAt = Int64(bitPattern: BigEndian.read(key) as UInt64)
                 guard expiresAt <= now.microseconds else { break }
                 let idempotencyKey = Array(key[8...])
                 try cursor.deleteCurrent()

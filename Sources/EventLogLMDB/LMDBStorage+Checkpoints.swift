@@ -1,3 +1,4 @@
+import EventLog
 import LMDB
 
 extension LMDBStorage {
@@ -5,7 +6,7 @@ extension LMDBStorage {
         try validate(shard)
         return try reading { transaction in
             try transaction.get(tables.checkpoints, key: StorageKeys.checkpoint(group: group, shard: shard))
-                .map { $0.withUnsafeBytes { StorageKeys.readBigEndian($0) } } ?? 0
+                .map { $0.withUnsafeBytes { BigEndian.read($0) } } ?? 0
         }
     }
 
@@ -21,7 +22,7 @@ extension LMDBStorage {
             }
             try context.transaction.put(
                 context.tables.checkpoints, key: StorageKeys.checkpoint(group: group, shard: shard),
-                value: StorageKeys.bigEndian(seq) + StorageKeys.bigEndian(context.now.microseconds))
+                value: BigEndian.bytes(seq) + BigEndian.bytes(context.now.microseconds))
         }
     }
 
@@ -40,8 +41,8 @@ extension LMDBStorage {
                     checkpoints.append(
                         Checkpoint(
                             group: group, stream: stream, shard: shard,
-                            seq: StorageKeys.readBigEndian(value, at: 0),
-                            updatedAt: Timestamp(microseconds: StorageKeys.readBigEndian(value, at: 8))))
+                            seq: BigEndian.read(value, at: 0),
+                            updatedAt: Timestamp(microseconds: BigEndian.read(value, at: 8))))
                 }
                 entry = try cursor.next()
             }

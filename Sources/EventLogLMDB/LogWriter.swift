@@ -1,4 +1,5 @@
 import Dispatch
+import EventLog
 import Foundation
 import LMDB
 import Logging

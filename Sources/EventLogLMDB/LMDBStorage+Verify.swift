@@ -1,10 +1,11 @@
+import EventLog
 import LMDB
 
 extension LMDBStorage {
     /// Checks every invariant of the log in one consistent snapshot: record checksums,
     /// contiguous shard and channel sequence numbers, the shard counters, the channel and
     /// idempotency indexes, and checkpoints. `progress` gets (records checked, records total).
-    public func verify(progress: (UInt64, UInt64) -> Void = { _, _ in }) throws -> VerifyReport {
+    public func verify(progress: (UInt64, UInt64) -> Void) throws -> VerifyReport {
         try reading { transaction in
             var verifier = LogVerifier(transaction: transaction, tables: tables, now: clock.now())
             let total = try streams.flatMap(\.shards).reduce(UInt64(0)) {
@@ -51,7 +52,7 @@ struct LogVerifier {
         try transaction.withCursor(try tables.records(shard)) { cursor in
             var entry = try cursor.first()
             while let (key, value) = entry {
-                let seq: SequenceNumber = StorageKeys.readBigEndian(key)
+                let seq: SequenceNumber = BigEndian.read(key)
                 let position = Position(stream: shard.stream, shard: shard.shard, seq: seq)
                 if seq != expected {
                     report.add("sequence", "\(position)", "expected seq \(expected), found \(seq)")
@@ -124,7 +125,7 @@ struct LogVerifier {
             try transaction.withValue(
                 links,
                 key: StorageKeys.channelLink(stream: record.stream, shard: record.shard, seq: record.seq)
-            ) { $0.map { StorageKeys.readBigEndian($0) } }
+            ) { $0.map { BigEndian.read($0) } }
         }
         if let previous {
             if let link, link != previous.position.seq || previous.position.shard != record.shard {

@@ -1,3 +1,4 @@
+import EventLog
 import LMDB
 
 /// What a group commit's writes see: the transaction, the tables and the shard counters as

@@ -1,3 +1,5 @@
+import EventLog
+
 #if canImport(Glibc)
     import Glibc
 #endif

@@ -1,3 +1,4 @@
+import EventLog
 import LMDB
 
 /// Appends validated requests inside a group commit: assigns the shard sequence number, the

@@ -1,13 +1,7 @@
 import CChecksum
+import EventLog
 import Foundation
 import LMDB
-
-/// A digest of one projection table: its entry count and a checksum over every key and value
-/// in key order, so that two states compare byte for byte without holding either.
-public struct TableDigest: Sendable, Equatable {
-    public var entries: Int
-    public var checksum: UInt32
-}
 
 extension LMDBStorage {
     /// Writes a hot, consistent and compacted copy of the log into `directory/log`. It runs in
@@ -65,7 +59,7 @@ extension LMDBStorage {
     /// tables whose contents differ from the live ones (of those the log has); nil when
     /// retention has trimmed records
     /// (the live projections then rightly keep what the trimmed records built).
-    public func projectionMismatches(progress: (UInt64, UInt64) -> Void = { _, _ in }) throws -> [String]? {
+    public func projectionMismatches(progress: (UInt64, UInt64) -> Void) throws -> [String]? {
         let shards = streams.flatMap(\.shards)
         guard try shards.allSatisfy({ try shardInfo($0).firstSeq == 1 }) else { return nil }
         let scratch = NSTemporaryDirectory() + "chatlog-verify-" + UUID().uuidString.lowercased()
@@ -103,7 +97,7 @@ extension LMDBStorage {
     /// sequence order (projections depend only on the order within a partition, which lives in
     /// one shard). Needs the writer: run it with the server stopped. Returns the records folded.
     @discardableResult
-    public func rebuildProjections(progress: (UInt64, UInt64) -> Void = { _, _ in }) async throws -> UInt64 {
+    public func rebuildProjections(progress: (UInt64, UInt64) -> Void) async throws -> UInt64 {
         try await writing { context in
             for database in context.tables.projections.values { try context.transaction.clear(database) }
         }

@@ -1,13 +1,15 @@
+import EventLog
+
 /// Byte layouts of the keys in the log's LMDB databases. Numbers are big-endian so that
 /// LMDB's byte order is numeric order; names are separated by a NUL byte, which appends
 /// reject in names and keys.
 enum StorageKeys {
     static func sequence(_ seq: SequenceNumber) -> [UInt8] {
-        bigEndian(seq)
+        BigEndian.bytes(seq)
     }
 
     static func shard(_ shard: ShardKey) -> [UInt8] {
-        Array(shard.stream.rawValue.utf8) + [0] + bigEndian(UInt16(shard.shard))
+        Array(shard.stream.rawValue.utf8) + [0] + BigEndian.bytes(UInt16(shard.shard))
     }
 
     static func channelHead(stream: StreamName, channelID: String) -> [UInt8] {
@@ -19,7 +21,7 @@ enum StorageKeys {
     }
 
     static func channelIndex(stream: StreamName, channelID: String, channelSeq: SequenceNumber) -> [UInt8] {
-        channelIndexPrefix(stream: stream, channelID: channelID) + bigEndian(channelSeq)
+        channelIndexPrefix(stream: stream, channelID: channelID) + BigEndian.bytes(channelSeq)
     }
 
     static func channelHead(stream: StreamName, channelID: String, into buffer: inout [UInt8]) {
@@ -65,7 +67,7 @@ enum StorageKeys {
         return (
             StreamName(String(decoding: parts[0], as: UTF8.self)),
             String(decoding: parts[1].dropLast(9), as: UTF8.self),
-            readBigEndian(UnsafeRawBufferPointer(rebasing: parts[1].suffix(8)))
+            BigEndian.read(UnsafeRawBufferPointer(rebasing: parts[1].suffix(8)))
         )
     }
 
@@ -76,8 +78,8 @@ enum StorageKeys {
         let rest = UnsafeRawBufferPointer(rebasing: parts[1])
         let shard = ShardKey(
             stream: StreamName(String(decoding: parts[0], as: UTF8.self)),
-            shard: ShardID(readBigEndian(rest) as UInt16))
-        return (shard, readBigEndian(rest, at: 2))
+            shard: ShardID(BigEndian.read(rest) as UInt16))
+        return (shard, BigEndian.read(rest, at: 2))
     }
 
     static func idempotency(stream: StreamName, key: String, into buffer: inout [UInt8]) {
@@ -89,7 +91,7 @@ enum StorageKeys {
     }
 
     static func idempotencyExpiry(_ expiresAt: Timestamp, idempotencyKey: [UInt8]) -> [UInt8] {
-        bigEndian(UInt64(bitPattern: expiresAt.microseconds)) + idempotencyKey
+        BigEndian.bytes(UInt64(bitPattern: expiresAt.microseconds)) + idempotencyKey
     }
 
     static func checkpoint(group: String, shard: ShardKey) -> [UInt8] {
@@ -108,15 +110,6 @@ enum StorageKeys {
         let shard = Int(rest[rest.count - 2]) << 8 | Int(rest[rest.count - 1])
         return (String(decoding: parts[0], as: UTF8.self), StreamName(stream), shard)
     }
-
-    static func bigEndian<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
-        withUnsafeBytes(of: value.bigEndian) { Array($0) }
-    }
-
-    static func readBigEndian<T: FixedWidthInteger>(_ bytes: UnsafeRawBufferPointer, at offset: Int = 0) -> T
-    {
-        T(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
-    }
 }
 
 /// A channel's head: its last channelSeq and, when the log stored it, where that record is.
@@ -134,12 +127,12 @@ struct ChannelHead: Equatable {
     /// Reads 8 bytes (a log written before the channel links) or 18.
     init?(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count == 8 || bytes.count == Self.size else { return nil }
-        channelSeq = StorageKeys.readBigEndian(bytes)
+        channelSeq = BigEndian.read(bytes)
         position =
             bytes.count == Self.size
             ? StoredPosition(
-                shard: ShardID(StorageKeys.readBigEndian(bytes, at: 8) as UInt16),
-                seq: StorageKeys.readBigEndian(bytes, at: 10))
+                shard: ShardID(BigEndian.read(bytes, at: 8) as UInt16),
+                seq: BigEndian.read(bytes, at: 10))
             : nil
     }
 
@@ -187,8 +180,8 @@ struct StoredPosition: Equatable {
 
     init?(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count == Self.size else { return nil }
-        shard = ShardID(StorageKeys.readBigEndian(bytes, at: 0) as UInt16)
-        seq = StorageKeys.readBigEndian(bytes, at: 2)
-        expiresAt = StorageKeys.readBigEndian(bytes, at: 10)
+        shard = ShardID(BigEndian.read(bytes, at: 0) as UInt16)
+        seq = BigEndian.read(bytes, at: 2)
+        expiresAt = BigEndian.read(bytes, at: 10)
     }
 }

@@ -1,9 +1,10 @@
+import EventLog
 import Foundation
 import LMDB
 
 extension LMDBStorage {
     static func deadLetterKey(group: String, position: Position) -> [UInt8] {
-        StorageKeys.checkpoint(group: group, shard: position.shardKey) + StorageKeys.bigEndian(position.seq)
+        StorageKeys.checkpoint(group: group, shard: position.shardKey) + BigEndian.bytes(position.seq)
     }
 
     public func addDeadLetter(_ letter: DeadLetter) async throws {

@@ -1,3 +1,5 @@
+import EventLog
+
 /// The per-shard counters kept beside the records, updated in every commit that touches
 /// the shard, so opening the log and describing a shard never scan it.
 struct ShardMeta: Equatable {
@@ -13,17 +15,17 @@ struct ShardMeta: Equatable {
     static let size = 40
 
     var encoded: [UInt8] {
-        [head, first, count, bytes, UInt64(bitPattern: lastCreatedAt)].flatMap { StorageKeys.bigEndian($0) }
+        [head, first, count, bytes, UInt64(bitPattern: lastCreatedAt)].flatMap { BigEndian.bytes($0) }
     }
 
     init() {}
 
     init?(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count == Self.size else { return nil }
-        head = StorageKeys.readBigEndian(bytes, at: 0)
-        first = StorageKeys.readBigEndian(bytes, at: 8)
-        count = StorageKeys.readBigEndian(bytes, at: 16)
-        self.bytes = StorageKeys.readBigEndian(bytes, at: 24)
-        lastCreatedAt = StorageKeys.readBigEndian(bytes, at: 32)
+        head = BigEndian.read(bytes, at: 0)
+        first = BigEndian.read(bytes, at: 8)
+        count = BigEndian.read(bytes, at: 16)
+        self.bytes = BigEndian.read(bytes, at: 24)
+        lastCreatedAt = BigEndian.read(bytes, at: 32)
     }
 }

@@ -1,3 +1,4 @@
+import EventLog
 import Foundation
 import LMDB
 import Logging
@@ -6,7 +7,7 @@ import Logging
 ///
 /// Opening costs the same at any log size: LMDB's copy-on-write B+tree has no recovery step,
 /// and the per-shard counters are stored, not recounted.
-public final class LMDBStorage: LogStorage {
+public final class LMDBStorage: LogStorage, LogMaintenance {
     public let streams: [StreamDescriptor]
     let environment: Environment
     let tables: StorageTables
@@ -130,7 +131,7 @@ public final class LMDBStorage: LogStorage {
                     }
                     try transaction.put(
                         tables.streams, key: Array(stream.name.rawValue.utf8),
-                        value: StorageKeys.bigEndian(UInt16(stream.shardCount)))
+                        value: BigEndian.bytes(UInt16(stream.shardCount)))
                     stored[stream.name] = stream.shardCount
                 }
             }
@@ -188,7 +189,7 @@ public final class LMDBStorage: LogStorage {
             var entry = try cursor.first()
             while let (key, value) = entry {
                 streams[StreamName(String(decoding: key, as: UTF8.self))] = Int(
-                    StorageKeys.readBigEndian(value) as UInt16)
+                    BigEndian.read(value) as UInt16)
                 entry = try cursor.next()
             }
         }
@@ -261,7 +262,7 @@ public final class LMDBStorage: LogStorage {
                 while let (key, value) = entry, records.count < limit {
                     bytes += value.count
                     if bytes > maxBytes, !records.isEmpty { break }
-                    let seq: SequenceNumber = StorageKeys.readBigEndian(key)
+                    let seq: SequenceNumber = BigEndian.read(key)
                     records.append(
                         try StoredRecords.decode(
                             value, at: Position(stream: shard.stream, shard: shard.shard, seq: seq)))
@@ -308,7 +309,7 @@ public final class LMDBStorage: LogStorage {
             try transaction.get(
                 tables.channelHeads, key: StorageKeys.channelHead(stream: stream, channelID: channelID)
             )
-            .map { $0.withUnsafeBytes { StorageKeys.readBigEndian($0) } } ?? 0
+            .map { $0.withUnsafeBytes { BigEndian.read($0) } } ?? 0
         }
     }
 
@@ -324,7 +325,7 @@ public final class LMDBStorage: LogStorage {
             return try transaction.withCursor(tables.channelIndex) { cursor in
                 var records: [Record] = []
                 var next = after + 1
-                var entry = try cursor.seek(atLeast: prefix + StorageKeys.bigEndian(next))
+                var entry = try cursor.seek(atLeast: prefix + BigEndian.bytes(next))
                 while records.count < limit, next <= head.channelSeq {
                     // The records from `next` up to the next anchor (or the head), walked back
                     // through their links from there.
@@ -332,7 +333,7 @@ public final class LMDBStorage: LogStorage {
                     let position: StoredPosition
                     if let (key, value) = entry, key.starts(with: prefix), let stored = StoredPosition(value)
                     {
-                        (anchor, position) = (StorageKeys.readBigEndian(key, at: prefix.count), stored)
+                        (anchor, position) = (BigEndian.read(key, at: prefix.count), stored)
                         entry = try cursor.next()
                     } else if let stored = head.position {
                         (anchor, position) = (head.channelSeq, stored)
@@ -370,7 +371,7 @@ public final class LMDBStorage: LogStorage {
             StorageKeys.channelLink(
                 stream: shard.stream, shard: shard.shard, seq: chain[chain.count - 1], into: &key)
             let previous: SequenceNumber? = try transaction.withValue(links, key: key) {
-                $0.map { StorageKeys.readBigEndian($0) }
+                $0.map { BigEndian.read($0) }
             }
             guard let previous else { break }
             chain.append(previous)

@@ -1,3 +1,4 @@
+import EventLog
 import LMDB
 
 /// The LMDB databases of one log, opened once when the log opens.

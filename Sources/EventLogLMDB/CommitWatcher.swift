@@ -1,4 +1,5 @@
 import Dispatch
+import EventLog
 
 #if canImport(Glibc)
     import Glibc
@@ -7,13 +8,13 @@ import Dispatch
 /// Lets a reader in another process than the writer's wait for the log's next commit without
 /// polling it: no commit wake-up crosses processes, but every commit writes the data file, and
 /// inotify reports that write. `chatlog log tail --follow` waits with it.
-public final class CommitWatcher: Sendable {
+final class CommitWatcher: CommitFollower {
     private let storage: LMDBStorage
     /// An inotify descriptor watching the data file for writes; -1 where inotify is missing,
     /// and the watcher then checks every 20 ms instead.
     private let descriptor: Int32
 
-    public init(storage: LMDBStorage) {
+    init(storage: LMDBStorage) {
         self.storage = storage
         var descriptor = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
         if descriptor >= 0,
@@ -29,16 +30,19 @@ public final class CommitWatcher: Sendable {
         if descriptor >= 0 { close(descriptor) }
     }
 
-    /// The log's last committed transaction once it is no longer `seen`, or `seen` when
-    /// `timeout` passes first. Pass the one taken before the records were read: a commit in
-    /// between is seen.
-    public func next(after seen: Int, timeout: Duration) async throws -> Int {
+    /// The id of the last commit a read sees now: it changes whenever any process commits to
+    /// this log. (The meta page shows a commit a moment before reads see it: not that one.)
+    func lastCommit() throws -> Int {
+        try storage.reading { $0.id }
+    }
+
+    func next(after seen: Int, timeout: Duration) async throws -> Int {
         let deadline = ContinuousClock.now + timeout
         // A commit writes its pages, syncs, writes its meta page and only then shows itself to
         // readers: after a write, check every millisecond for a little while.
         var settling: ContinuousClock.Instant?
         while true {
-            let current = try storage.lastCommittedTransaction()
+            let current = try lastCommit()
             let now = ContinuousClock.now
             if current != seen || now >= deadline { return current }
             if let until = settling, now < until {

@@ -1,4 +1,5 @@
 import Dispatch
+import EventLog
 import Synchronization
 
 /// Work for the writer thread: appends, or other writes (checkpoints, trims) that must share
