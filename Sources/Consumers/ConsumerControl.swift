@@ -56,8 +56,8 @@ public enum ResetTarget: Sendable, Equatable {
     case latest
 
     /// The checkpoint this target means on a shard (processing resumes after it).
-    public func checkpoint(on shard: ShardKey, in storage: any LogStorage) throws -> SequenceNumber {
-        let info = try storage.shardInfo(shard)
+    public func checkpoint(on shard: ShardKey, in storage: any LogStorage) async throws -> SequenceNumber {
+        let info = try await storage.shardInfo(shard)
         switch self {
         case .sequenceNumber(let seq):
             guard seq <= info.head else {
@@ -65,7 +65,7 @@ public enum ResetTarget: Sendable, Equatable {
                     "sequence number \(seq) is past the head \(info.head) of \(shard)")
             }
             return seq
-        case .time(let time): return try storage.firstSequenceNumber(shard, atOrAfter: time) - 1
+        case .time(let time): return try await storage.firstSequenceNumber(shard, atOrAfter: time) - 1
         case .trimHorizon: return info.firstSeq - 1
         case .latest: return info.head
         }

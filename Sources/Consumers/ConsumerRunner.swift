@@ -46,7 +46,7 @@ public struct ConsumerRunner: Service {
     }
 
     private func runShard(_ shard: ShardKey) async throws {
-        let stored = try storage.checkpoint(group: group.name, shard: shard)
+        let stored = try await storage.checkpoint(group: group.name, shard: shard)
         var writer = CheckpointWriter(stored: stored, interval: group.checkpointInterval)
         // Registering the checkpoint lets retention see the group even before it processes anything.
         try await storeCheckpoint(stored, shard: shard, in: &writer)
@@ -94,7 +94,7 @@ public struct ConsumerRunner: Service {
             }
             switch state.next() {
             case .load(let after):
-                let records = try storage.loadNext(
+                let records = try await storage.loadNext(
                     shard, after: after, limit: group.batchSize, maxBytes: 4 << 20)
                 if records.isEmpty {
                     await handler.batchHandled()

@@ -25,9 +25,9 @@ public struct EventLog: Sendable {
     }
 
     /// An iterator at the position `type` names.
-    public func shardIterator(_ shard: ShardKey, type: ShardIteratorType) throws -> ShardIterator {
+    public func shardIterator(_ shard: ShardKey, type: ShardIteratorType) async throws -> ShardIterator {
         try storage.validate(shard)
-        let info = try storage.shardInfo(shard)
+        let info = try await storage.shardInfo(shard)
         let nextSeq: SequenceNumber
         switch type {
         case .trimHorizon:
@@ -50,7 +50,7 @@ public struct EventLog: Sendable {
             }
             nextSeq = start
         case .atTimestamp(let time):
-            nextSeq = try storage.firstSequenceNumber(shard, atOrAfter: time)
+            nextSeq = try await storage.firstSequenceNumber(shard, atOrAfter: time)
         }
         return ShardIterator(shard: shard, nextSeq: nextSeq, issuedAt: clock.now())
     }
@@ -65,7 +65,7 @@ public struct EventLog: Sendable {
     }
 
     /// Up to `limit` (1…1000) records from the iterator, at most 1 MiB.
-    public func getRecords(_ iterator: ShardIterator, limit: Int = 1000) throws -> RecordsPage {
+    public func getRecords(_ iterator: ShardIterator, limit: Int = 1000) async throws -> RecordsPage {
         guard (1...Self.maxRecordsPerCall).contains(limit) else {
             throw EventLogError.invalidArgument("limit must be 1 to \(Self.maxRecordsPerCall)")
         }
@@ -74,13 +74,13 @@ public struct EventLog: Sendable {
             throw EventLogError.expiredIterator(issuedAt: iterator.issuedAt)
         }
         try storage.validate(iterator.shard)
-        let info = try storage.shardInfo(iterator.shard)
+        let info = try await storage.shardInfo(iterator.shard)
         guard iterator.nextSeq >= info.firstSeq else {
             throw EventLogError.trimmedPosition(
                 Position(stream: iterator.shard.stream, shard: iterator.shard.shard, seq: iterator.nextSeq),
                 firstAvailable: info.firstSeq)
         }
-        let records = try storage.loadNext(
+        let records = try await storage.loadNext(
             iterator.shard, after: iterator.nextSeq - 1, limit: limit, maxBytes: Self.maxBytesPerCall)
         let nextSeq = records.last.map { $0.seq + 1 } ?? iterator.nextSeq
         return RecordsPage(
@@ -90,7 +90,7 @@ public struct EventLog: Sendable {
     }
 
     /// `getRecords` for a token, as the CLI and HTTP API receive it.
-    public func getRecords(token: String, limit: Int = 1000) throws -> RecordsPage {
-        try getRecords(ShardIterator(token: token), limit: limit)
+    public func getRecords(token: String, limit: Int = 1000) async throws -> RecordsPage {
+        try await getRecords(ShardIterator(token: token), limit: limit)
     }
 }

@@ -63,7 +63,7 @@ import Testing
                     $0["lastError"] is NSNull && $0["lag"] is Int && $0["running"] as? Bool == true
                 }
                     == true)
-            let records = try server.storage.channelRecords(
+            let records = try await server.storage.channelRecords(
                 stream: .chatEvents, channelID: conversation, after: 0, limit: 100)
             #expect(records.filter { $0.actor == "agent" }.count == 2)
             expectError(
@@ -83,7 +83,7 @@ import Testing
             let channel = try await server.createChannel(by: "alice", agent: true)
             let message = try await server.post("hello?", in: channel, by: "alice")
             let id = try #require(message["id"] as? String)
-            let record = try #require(
+            let record = try await #require(
                 try server.storage.channelRecords(stream: .chatEvents, channelID: channel, after: 1, limit: 1)
                     .first)
             try await server.storage.addDeadLetter(
@@ -95,7 +95,7 @@ import Testing
                 .post, "/v1/admin/consumers/agent/dlq/redrive", headers: try key(server))
             #expect(response.status == .ok, "\(response.text)")
             #expect((response.body["redriven"] as? [String])?.count == 1)
-            #expect(try server.storage.deadLetters(group: "agent").isEmpty)
+            #expect(try await server.storage.deadLetters(group: "agent").isEmpty)
             #expect(try server.dependencies.chat.reply(to: id, in: channel)?.senderId == "agent")
         }
     }

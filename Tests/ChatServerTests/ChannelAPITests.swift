@@ -72,7 +72,7 @@ import Testing
                 .patch, "/v1/channels/\(channel)", as: "alice", json: ["name": "renamed"])
             #expect(renamed["channel"]?["name"] as? String == "renamed")
             // Every change is a record with the next channel seq.
-            let records = try server.storage.channelRecords(
+            let records = try await server.storage.channelRecords(
                 stream: .chatEvents, channelID: channel, after: 0, limit: 100)
             #expect(
                 records.map(\.type) == [

@@ -94,7 +94,7 @@ import Testing
             #expect(third.status == .ok)
             replay.cancel()
             try await replay.value
-            let records = try server.storage.channelRecords(
+            let records = try await server.storage.channelRecords(
                 stream: .chatEvents, channelID: conversation, after: 0, limit: 100)
             let replies = records.filter { $0.actor == "agent" && $0.type == "message.created" }
             #expect(replies.count == 3)

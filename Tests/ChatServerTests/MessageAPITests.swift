@@ -71,7 +71,7 @@ import Testing
                 try await server.send(
                     .patch, "/v1/channels/\(channel)/messages/nope", as: "alice", json: ["text": "x"]),
                 .notFound, "not_found")
-            let records = try server.storage.channelRecords(
+            let records = try await server.storage.channelRecords(
                 stream: .chatEvents, channelID: channel, after: 0, limit: 100)
             #expect(
                 records.map(\.type) == [

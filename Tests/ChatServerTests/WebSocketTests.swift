@@ -165,7 +165,7 @@ import Testing
             try probe.send(["type": "ping"])
             #expect(try await probe.next()["type"] as? String == "pong")
             // Nothing was appended by any of it.
-            #expect(try server.storage.channelHead(stream: .chatEvents, channelID: channel) == 1)
+            #expect(try await server.storage.channelHead(stream: .chatEvents, channelID: channel) == 1)
             try await probe.close()
         }
     }

@@ -92,7 +92,7 @@ import Testing
             _ = try await chat.postMessage("two", metadata: nil, to: channel.id, by: "alice")
             _ = try await chat.renameChannel(channel.id, to: "y", by: "bob")
             // Replaying the channel's records into an empty projection gives the same read model.
-            let records = try storage.channelRecords(
+            let records = try await storage.channelRecords(
                 stream: .chatEvents, channelID: channel.id, after: 0, limit: 100)
             let replayed = MemoryStore()
             for record in records { try ChatProjection().apply(record, to: replayed) }

@@ -86,10 +86,12 @@ final class RecordingHandler: RecordHandler {
                 // The late record woke its shard from idle, and the checkpoint is stored before
                 // idling: everything before the late record is checkpointed.
                 let shard = late.position.shardKey
-                #expect(try storage.checkpoint(group: "test", shard: shard) >= late.seq - 1)
+                #expect(try await storage.checkpoint(group: "test", shard: shard) >= late.seq - 1)
             }
             for shard in try storage.descriptor(.chatEvents).shards {
-                #expect(try storage.checkpoint(group: "test", shard: shard) == storage.shardInfo(shard).head)
+                #expect(
+                    try await storage.checkpoint(group: "test", shard: shard) == storage.shardInfo(shard).head
+                )
             }
         }
     }
@@ -109,10 +111,12 @@ final class RecordingHandler: RecordHandler {
                     last = record
                 }
                 let shard = try #require(last).position.shardKey
-                #expect(try storage.checkpoint(group: "test", shard: shard) == 0)
+                #expect(try await storage.checkpoint(group: "test", shard: shard) == 0)
             }
             for shard in try storage.descriptor(.chatEvents).shards {
-                #expect(try storage.checkpoint(group: "test", shard: shard) == storage.shardInfo(shard).head)
+                #expect(
+                    try await storage.checkpoint(group: "test", shard: shard) == storage.shardInfo(shard).head
+                )
             }
         }
     }
@@ -157,12 +161,18 @@ final class RecordingHandler: RecordHandler {
                 try await eventually("the idle shards try their checkpoints again") {
                     status.refusals >= refusedOnceHandled + UInt64(2 * shards.count + 1)
                 }
-                for shard in shards { #expect(try storage.checkpoint(group: "test", shard: shard) == 0) }
+                for shard in shards {
+                    #expect(try await storage.checkpoint(group: "test", shard: shard) == 0)
+                }
                 snapshot.release()
                 try await eventually("the checkpoints reach the heads once there is room") {
-                    try shards.allSatisfy { shard in
-                        try storage.checkpoint(group: "test", shard: shard) == storage.shardInfo(shard).head
+                    for shard in shards {
+                        let head = try await storage.shardInfo(shard).head
+                        guard try await storage.checkpoint(group: "test", shard: shard) == head else {
+                            return false
+                        }
                     }
+                    return true
                 }
             }
             #expect(appended > 0)
@@ -171,9 +181,9 @@ final class RecordingHandler: RecordHandler {
 
     /// Waits (polling: nothing announces a stored checkpoint) until `condition` holds, for at
     /// most 10 s.
-    private func eventually(_ what: Comment, _ condition: () throws -> Bool) async throws {
+    private func eventually(_ what: Comment, _ condition: () async throws -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(10)
-        while try !condition() {
+        while try await !condition() {
             guard ContinuousClock.now < deadline else {
                 Issue.record("not within 10 s: \(what)")
                 return
@@ -233,7 +243,9 @@ final class RecordingHandler: RecordHandler {
                 #expect(woken.position == late.position)
             }
             for shard in try storage.descriptor(.chatEvents).shards {
-                #expect(try storage.checkpoint(group: "test", shard: shard) == storage.shardInfo(shard).head)
+                #expect(
+                    try await storage.checkpoint(group: "test", shard: shard) == storage.shardInfo(shard).head
+                )
             }
         }
     }
@@ -249,14 +261,14 @@ final class RecordingHandler: RecordHandler {
                 #expect(await iterator.next()?.payloadText == "\"fine 1\"")
                 #expect(await iterator.next()?.position == after.position)
             }
-            let letters = try storage.deadLetters(group: "test")
+            let letters = try await storage.deadLetters(group: "test")
             #expect(letters.map(\.position) == [poison.position])
             #expect(letters.first?.attempts == 3)
             #expect(letters.first?.error.contains("Poisoned") == true)
             #expect(handler.attempts.withLock { $0[poison.position.description] } == 3)
-            #expect(try storage.checkpoint(group: "test", shard: poison.position.shardKey) == after.seq)
+            #expect(try await storage.checkpoint(group: "test", shard: poison.position.shardKey) == after.seq)
             #expect(try await storage.removeDeadLetter(group: "test", position: poison.position))
-            #expect(try storage.deadLetters(group: nil).isEmpty)
+            #expect(try await storage.deadLetters(group: nil).isEmpty)
         }
     }
 
@@ -272,7 +284,7 @@ final class RecordingHandler: RecordHandler {
                 for _ in 0..<10 { _ = await iterator.next() }
             }
             // Stopped at an arbitrary moment: whatever is past the stored checkpoint comes again.
-            let checkpoint = try storage.checkpoint(group: "test", shard: try #require(shard))
+            let checkpoint = try await storage.checkpoint(group: "test", shard: try #require(shard))
             #expect(checkpoint <= 10)
             for index in 0..<5 { _ = try await append(storage, "second \(index)", key: "one") }
             let second = RecordingHandler()

@@ -218,7 +218,7 @@ import Testing
             let channel = try await chat.createChannel(by: "alice", name: "a", members: [], agent: true)
             let posted = try await chat.postMessage(
                 "are you there?", metadata: nil, to: channel.id, by: "alice")
-            let record = try #require(
+            let record = try await #require(
                 try storage.channelRecords(stream: .chatEvents, channelID: channel.id, after: 1, limit: 1)
                     .first)
             try await storage.addDeadLetter(
@@ -238,7 +238,7 @@ import Testing
         #expect((result["failed"] as? [Any])?.isEmpty == true)
         let storage = try LogBackends.open(directory: directory.path, projections: [ChatProjection()])
         defer { storage.close() }
-        #expect(try storage.deadLetters(group: "agent").isEmpty)
+        #expect(try await storage.deadLetters(group: "agent").isEmpty)
         let reply = try ChatService(log: storage).reply(to: message, in: channel)
         #expect(reply?.senderId == "agent")
     }

@@ -54,7 +54,7 @@ import Testing
         let storage = try LogBackends.open(directory: directory.path)
         defer { storage.close() }
         for ack in acknowledged {
-            let record = try #require(
+            let record = try await #require(
                 try storage.record(at: ack.position), "acknowledged \(ack.position) is missing")
             #expect(record.id.description == ack.id)
             #expect(record.channelID == ack.channel)

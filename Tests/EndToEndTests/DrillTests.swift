@@ -73,7 +73,7 @@ import Testing
         #expect(overwrite.error.contains("already holds a log"), "\(overwrite.error)")
         let storage = try LogBackends.open(directory: target, readOnly: true)
         defer { storage.close() }
-        #expect(try storage.channelHead(stream: .chatEvents, channelID: channel) == 1)
+        #expect(try await storage.channelHead(stream: .chatEvents, channelID: channel) == 1)
         #expect(FileManager.default.fileExists(atPath: target + "/jwt-secret"))
     }
 }

@@ -95,7 +95,7 @@ import Testing
 
         let storage = try LogBackends.open(directory: directory.path)
         defer { storage.close() }
-        let records = try storage.channelRecords(
+        let records = try await storage.channelRecords(
             stream: .chatEvents, channelID: channel, after: 0, limit: 1000)
         let userMessages = records.filter { $0.type == "message.created" && $0.actor == "alice" }
         let replies = records.filter { $0.type == "message.created" && $0.actor == "agent" }

@@ -21,18 +21,19 @@ import Testing
             let log = EventLog(storage: storage, clock: clock)
             let start = clock.now()
             let shard = try await fill(storage, count: 10, clock: clock)
-            func firstSeq(_ type: ShardIteratorType) throws -> SequenceNumber? {
-                try log.getRecords(try log.shardIterator(shard, type: type), limit: 1).records.first?.seq
+            func firstSeq(_ type: ShardIteratorType) async throws -> SequenceNumber? {
+                try await log.getRecords(try await log.shardIterator(shard, type: type), limit: 1).records
+                    .first?.seq
             }
-            #expect(try firstSeq(.trimHorizon) == 1)
-            #expect(try firstSeq(.latest) == nil)
-            #expect(try firstSeq(.atSequenceNumber(4)) == 4)
-            #expect(try firstSeq(.afterSequenceNumber(4)) == 5)
-            #expect(try firstSeq(.afterSequenceNumber(0)) == 1)
-            #expect(try firstSeq(.atTimestamp(start.adding(.seconds(3)))) == 4)
-            #expect(try firstSeq(.atTimestamp(start.adding(.milliseconds(2500)))) == 4)
-            #expect(try firstSeq(.atTimestamp(start.adding(.seconds(100)))) == nil)
-            #expect(try firstSeq(.atTimestamp(start.adding(.seconds(-100)))) == 1)
+            #expect(try await firstSeq(.trimHorizon) == 1)
+            #expect(try await firstSeq(.latest) == nil)
+            #expect(try await firstSeq(.atSequenceNumber(4)) == 4)
+            #expect(try await firstSeq(.afterSequenceNumber(4)) == 5)
+            #expect(try await firstSeq(.afterSequenceNumber(0)) == 1)
+            #expect(try await firstSeq(.atTimestamp(start.adding(.seconds(3)))) == 4)
+            #expect(try await firstSeq(.atTimestamp(start.adding(.milliseconds(2500)))) == 4)
+            #expect(try await firstSeq(.atTimestamp(start.adding(.seconds(100)))) == nil)
+            #expect(try await firstSeq(.atTimestamp(start.adding(.seconds(-100)))) == 1)
         }
     }
 
@@ -40,11 +41,11 @@ import Testing
         try await withLog { storage, _ in
             let log = EventLog(storage: storage)
             let shard = try await fill(storage, count: 25)
-            let latest = try log.shardIterator(shard, type: .latest)
-            var iterator = try log.shardIterator(shard, type: .trimHorizon)
+            let latest = try await log.shardIterator(shard, type: .latest)
+            var iterator = try await log.shardIterator(shard, type: .trimHorizon)
             var seen: [SequenceNumber] = []
             while true {
-                let page = try log.getRecords(token: iterator.token, limit: 7)
+                let page = try await log.getRecords(token: iterator.token, limit: 7)
                 if page.records.isEmpty { break }
                 seen += page.records.map(\.seq)
                 iterator = page.nextIterator
@@ -52,7 +53,7 @@ import Testing
             #expect(seen == (1...25).map { SequenceNumber($0) })
             // LATEST taken before new appends sees exactly them.
             _ = try await fill(storage, count: 3)
-            #expect(try log.getRecords(latest).records.map(\.seq) == [26, 27, 28])
+            #expect(try await log.getRecords(latest).records.map(\.seq) == [26, 27, 28])
         }
     }
 
@@ -63,7 +64,8 @@ import Testing
             for _ in 0..<30 {
                 shard = try await storage.append(event("k", bytes: 100_000)).record.position.shardKey
             }
-            let page = try log.getRecords(try log.shardIterator(shard!, type: .trimHorizon), limit: 1000)
+            let page = try await log.getRecords(
+                try await log.shardIterator(shard!, type: .trimHorizon), limit: 1000)
             #expect(page.records.count == 10)
             #expect(page.behindHead == 20)
         }
@@ -78,51 +80,51 @@ import Testing
         try await withLog(configuration: configuration, clock: clock) { storage, _ in
             let log = EventLog(storage: storage, iteratorLifetime: .seconds(60), clock: clock)
             let shard = try await fill(storage, count: 10, clock: clock)
-            #expect(throws: EventLogError.unknownStream("nope")) {
-                _ = try log.shardIterator(ShardKey(stream: "nope", shard: 0), type: .latest)
+            await #expect(throws: EventLogError.unknownStream("nope")) {
+                _ = try await log.shardIterator(ShardKey(stream: "nope", shard: 0), type: .latest)
             }
-            #expect(throws: EventLogError.unknownShard(.chatEvents, 2)) {
-                _ = try log.shardIterator(ShardKey(stream: .chatEvents, shard: 2), type: .latest)
+            await #expect(throws: EventLogError.unknownShard(.chatEvents, 2)) {
+                _ = try await log.shardIterator(ShardKey(stream: .chatEvents, shard: 2), type: .latest)
             }
-            #expect(
+            await #expect(
                 throws: EventLogError.invalidArgument(
                     "sequence number 12 is past the head 10 of chat_events/\(shard.shard)")
             ) {
-                _ = try log.shardIterator(shard, type: .atSequenceNumber(12))
+                _ = try await log.shardIterator(shard, type: .atSequenceNumber(12))
             }
-            #expect(throws: EventLogError.malformedIterator("not base64url")) {
-                _ = try log.getRecords(token: "%%%")
+            await #expect(throws: EventLogError.malformedIterator("not base64url")) {
+                _ = try await log.getRecords(token: "%%%")
             }
-            let token = try log.shardIterator(shard, type: .trimHorizon).token
+            let token = try await log.shardIterator(shard, type: .trimHorizon).token
             var tampered = Array(token.utf8)
             tampered[10] = tampered[10] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
-            #expect(throws: EventLogError.malformedIterator("checksum mismatch")) {
-                _ = try log.getRecords(token: String(decoding: tampered, as: UTF8.self))
+            await #expect(throws: EventLogError.malformedIterator("checksum mismatch")) {
+                _ = try await log.getRecords(token: String(decoding: tampered, as: UTF8.self))
             }
-            #expect(throws: EventLogError.malformedIterator("too short")) {
-                _ = try log.getRecords(token: "AAAA")
+            await #expect(throws: EventLogError.malformedIterator("too short")) {
+                _ = try await log.getRecords(token: "AAAA")
             }
-            #expect(throws: EventLogError.invalidArgument("limit must be 1 to 1000")) {
-                _ = try log.getRecords(token: token, limit: 1001)
+            await #expect(throws: EventLogError.invalidArgument("limit must be 1 to 1000")) {
+                _ = try await log.getRecords(token: token, limit: 1001)
             }
-            let old = try log.shardIterator(shard, type: .trimHorizon)
+            let old = try await log.shardIterator(shard, type: .trimHorizon)
             clock.advance(by: .seconds(61))
-            #expect(throws: EventLogError.expiredIterator(issuedAt: old.issuedAt)) {
-                _ = try log.getRecords(old)
+            await #expect(throws: EventLogError.expiredIterator(issuedAt: old.issuedAt)) {
+                _ = try await log.getRecords(old)
             }
             // Retention trims everything older than five seconds: seq 1...10 are 61+ seconds old.
             _ = try await storage.enforceRetention(now: clock.now())
-            let trimmed = try log.shardIterator(shard, type: .latest)
+            let trimmed = try await log.shardIterator(shard, type: .latest)
             #expect(trimmed.nextSeq == 11)
             let stale = ShardIterator(shard: shard, nextSeq: 3, issuedAt: clock.now())
-            #expect(
+            await #expect(
                 throws: EventLogError.trimmedPosition(
                     Position(stream: .chatEvents, shard: shard.shard, seq: 3), firstAvailable: 11)
             ) {
-                _ = try log.getRecords(stale)
+                _ = try await log.getRecords(stale)
             }
-            #expect(throws: EventLogError.self) {
-                _ = try log.shardIterator(shard, type: .atSequenceNumber(2))
+            await #expect(throws: EventLogError.self) {
+                _ = try await log.shardIterator(shard, type: .atSequenceNumber(2))
             }
         }
     }

@@ -96,8 +96,8 @@ extension DeliveryHub {
     }
 
     /// Reads the page `step` names and returns its frames (possibly none: then ask `next` again).
-    public func resume(_ step: DeliveryResume, of session: DeliverySession) throws -> [ByteBuffer] {
-        let frames = try resume(session, channelID: step.channelID, from: step.subscription)
+    public func resume(_ step: DeliveryResume, of session: DeliverySession) async throws -> [ByteBuffer] {
+        let frames = try await resume(session, channelID: step.channelID, from: step.subscription)
         statistics.framesSent.add(frames.count, ordering: .relaxed)
         return frames
     }
@@ -106,8 +106,8 @@ extension DeliveryHub {
     /// the fan-out has passed switches the subscription to live frames.
     private func resume(
         _ session: DeliverySession, channelID: String, from subscription: DeliverySession.Subscription
-    ) throws -> [ByteBuffer] {
-        let records = try chat.log.channelRecords(
+    ) async throws -> [ByteBuffer] {
+        let records = try await chat.log.channelRecords(
             stream: .chatEvents, channelID: channelID, after: subscription.delivered,
             limit: configuration.replayPageSize)
         var frames: [ByteBuffer] = []

@@ -184,7 +184,7 @@ public final class DeliveryHub: Sendable {
 
     private func subscribe(_ session: DeliverySession, to channelID: String, sinceSeq: UInt64?) async throws {
         // The head is read before membership is checked, so a removal after it ends the subscription.
-        let head = try chat.log.channelHead(stream: .chatEvents, channelID: channelID)
+        let head = try await chat.log.channelHead(stream: .chatEvents, channelID: channelID)
         do {
             try chat.requireMember(channelID, user: session.user)
         } catch let error as ChatError {
@@ -198,7 +198,7 @@ public final class DeliveryHub: Sendable {
         var recovered = head - start
         var truncated = false
         if start < head {
-            let first = try chat.log.channelRecords(
+            let first = try await chat.log.channelRecords(
                 stream: .chatEvents, channelID: channelID, after: start, limit: 1
             ).first?.channelSeq
             if first.map({ $0 > start + 1 }) ?? true {

@@ -48,8 +48,10 @@ struct AdminController {
     }
 
     struct GroupsResponse: JSONWritable {
-        var groups:
-            [(name: String, status: [ShardID: ConsumerStatus.Shard], shards: [ShardMove], deadLetters: Int)]
+        typealias Group = (
+            name: String, status: [ShardID: ConsumerStatus.Shard], shards: [ShardMove], deadLetters: Int
+        )
+        var groups: [Group]
 
         func write(to json: inout JSONText) {
             json.object { object in
@@ -111,21 +113,25 @@ struct AdminController {
     @Sendable func list(_ request: Request, context: ChatRequestContext) async throws -> JSONResponse<
         GroupsResponse
     > {
-        let checkpoints = try storage.checkpoints()
-        let letters = try storage.deadLetters(group: nil)
+        let checkpoints = try await storage.checkpoints()
+        let letters = try await storage.deadLetters(group: nil)
         let live = dependencies.liveGroups
         let names = Set(checkpoints.map(\.group)).union(live.map(\.name)).sorted()
-        let groups = try names.map { name in
-            let shards = try checkpoints.filter { $0.group == name }.map { checkpoint in
+        var groups: [GroupsResponse.Group] = []
+        for name in names {
+            var shards: [ShardMove] = []
+            for checkpoint in checkpoints where checkpoint.group == name {
                 let shard = ShardKey(stream: checkpoint.stream, shard: checkpoint.shard)
-                return ShardMove(
-                    shard: shard, from: checkpoint.seq, to: checkpoint.seq,
-                    head: try storage.shardInfo(shard).head)
+                shards.append(
+                    ShardMove(
+                        shard: shard, from: checkpoint.seq, to: checkpoint.seq,
+                        head: try await storage.shardInfo(shard).head))
             }
-            return (
-                name: name, status: live.first { $0.name == name }?.status.snapshot ?? [:],
-                shards: shards, deadLetters: letters.filter { $0.group == name }.count
-            )
+            groups.append(
+                (
+                    name: name, status: live.first { $0.name == name }?.status.snapshot ?? [:],
+                    shards: shards, deadLetters: letters.filter { $0.group == name }.count
+                ))
         }
         return JSONResponse(body: GroupsResponse(groups: groups))
     }
@@ -148,11 +154,10 @@ struct AdminController {
         let dryRun = body.dryRun ?? false
         var moves: [ShardMove] = []
         for shard in shards {
-            let checkpoint = try target.checkpoint(on: shard, in: storage)
-            let current = try storage.checkpoint(group: group, shard: shard)
-            moves.append(
-                ShardMove(
-                    shard: shard, from: current, to: checkpoint, head: try storage.shardInfo(shard).head))
+            let checkpoint = try await target.checkpoint(on: shard, in: storage)
+            let current = try await storage.checkpoint(group: group, shard: shard)
+            let head = try await storage.shardInfo(shard).head
+            moves.append(ShardMove(shard: shard, from: current, to: checkpoint, head: head))
             guard !dryRun else { continue }
             try await storage.setCheckpoint(checkpoint, group: group, shard: shard)
             dependencies.liveGroups.first { $0.name == group }?.control.requestReset(

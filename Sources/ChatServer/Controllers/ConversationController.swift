@@ -56,7 +56,7 @@ struct ConversationController {
             stream: .chatEvents, shard: Partitioner.shard(for: channelID, shardCount: descriptor.shardCount))
         let deadline = ContinuousClock.now + replyTimeout
         while true {
-            let head = try storage.shardInfo(shard).head
+            let head = try await storage.shardInfo(shard).head
             if let reply = try chat.reply(to: message.id, in: channelID) { return reply }
             let failed = try chat.agentFailed(on: message.id)
             guard !failed, ContinuousClock.now < deadline else {

@@ -65,7 +65,7 @@ struct OperationsController {
             return JSONResponse(body: Status(status: "ready"))
         }
         router.get("metrics") { _, _ in
-            for metrics in scraped { metrics.update() }
+            for metrics in scraped { await metrics.update() }
             var buffer: [UInt8] = []
             registry.emit(into: &buffer)
             return Response(
@@ -86,7 +86,7 @@ struct OperationsController {
 
 /// Metrics brought up to date when `/metrics` is scraped, rather than as things happen.
 protocol ScrapedMetrics: Sendable {
-    func update()
+    func update() async
 }
 
 /// The log's figures in Prometheus, fed by each group commit as it happens: the records

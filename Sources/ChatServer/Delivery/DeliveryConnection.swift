@@ -150,7 +150,12 @@ final class DeliveryConnection: ChannelInboundHandler, RemovableChannelHandler {
             let loop = context.eventLoop
             let this = NIOLoopBound(self, eventLoop: loop)
             Task { [hub] in
-                let page = Result { try hub.resume(step, of: session) }
+                let page: Result<[ByteBuffer], any Error>
+                do {
+                    page = .success(try await hub.resume(step, of: session))
+                } catch {
+                    page = .failure(error)
+                }
                 loop.execute { this.value.resumed(page) }
             }
         }

@@ -50,8 +50,8 @@ public struct AgentConsumer: RecordHandler {
     ) async throws -> (redriven: [Position], failed: [(Position, String)]) {
         var redriven: [Position] = []
         var failed: [(Position, String)] = []
-        for letter in try storage.deadLetters(group: group) {
-            guard let record = try storage.record(at: letter.position) else {
+        for letter in try await storage.deadLetters(group: group) {
+            guard let record = try await storage.record(at: letter.position) else {
                 failed.append((letter.position, "the record is no longer kept"))
                 continue
             }

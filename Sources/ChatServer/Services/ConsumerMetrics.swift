@@ -54,19 +54,20 @@ final class ConsumerMetrics: ScrapedMetrics {
     }
 
     /// Refreshes the gauges and counters (called on each scrape).
-    func update() {
-        let checkpoints = (try? storage.checkpoints()) ?? []
+    func update() async {
+        let checkpoints = (try? await storage.checkpoints()) ?? []
         let now = Timestamp.now()
         for checkpoint in checkpoints {
             let shard = ShardKey(stream: checkpoint.stream, shard: checkpoint.shard)
-            guard let info = try? storage.shardInfo(shard) else { continue }
+            guard let info = try? await storage.shardInfo(shard) else { continue }
             let labels = [
                 ("group", checkpoint.group), ("stream", shard.stream.rawValue),
                 ("shard", String(shard.shard)),
             ]
             gauge("lag_records", "Records appended but not yet processed", labels)
                 .set(Double(info.head > checkpoint.seq ? info.head - checkpoint.seq : 0))
-            let oldest = (try? storage.loadNext(shard, after: checkpoint.seq, limit: 1, maxBytes: 1))?.first
+            let oldest = (try? await storage.loadNext(shard, after: checkpoint.seq, limit: 1, maxBytes: 1))?
+                .first
             gauge("lag_seconds", "Age of the oldest unprocessed record", labels)
                 .set(oldest.map { Double(now.microseconds - $0.createdAt.microseconds) / 1e6 } ?? 0)
         }

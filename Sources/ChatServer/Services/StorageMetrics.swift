@@ -38,7 +38,7 @@ final class StorageMetrics: ScrapedMetrics {
         }
     }
 
-    func update() {
+    func update() async {
         if let statistics = try? storage.statistics() {
             mapSize.set(Double(statistics.mapSize))
             mapUsed.set(Double(statistics.usedBytes))
@@ -48,9 +48,14 @@ final class StorageMetrics: ScrapedMetrics {
             maxReaders.set(Double(statistics.maxReaders))
         }
         for (stream, records, bytes) in streams {
-            guard let infos = try? stream.shards.map({ try storage.shardInfo($0) }) else { continue }
-            records.set(Double(infos.reduce(0) { $0 + $1.recordCount }))
-            bytes.set(Double(infos.reduce(0) { $0 + $1.bytes }))
+            var (recordCount, byteCount): (UInt64, UInt64) = (0, 0)
+            for shard in stream.shards {
+                guard let info = try? await storage.shardInfo(shard) else { continue }
+                recordCount += info.recordCount
+                byteCount += info.bytes
+            }
+            records.set(Double(recordCount))
+            bytes.set(Double(byteCount))
         }
     }
 }

@@ -1,6 +1,8 @@
 /// The storage contract every log backend implements (LMDB embedded; NATS JetStream for
 /// more than one node). Reads are stateless — the caller keeps its position and asks for
-/// what follows it — and writes report their commits through `waitForRecords`.
+/// what follows it — and writes report their commits through `waitForRecords`. Reads of the
+/// log are `async`: a replicated backend answers them over the network. Reads of the read
+/// models (`readProjections`, `readState`) stay synchronous: every node keeps its own, locally.
 public protocol LogStorage: Sendable {
     /// The streams this log holds.
     var streams: [StreamDescriptor] { get }
@@ -13,26 +15,27 @@ public protocol LogStorage: Sendable {
     func append(_ request: AppendRequest) async throws -> AppendResult
 
     /// The state of one shard.
-    func shardInfo(_ shard: ShardKey) throws -> ShardInfo
+    func shardInfo(_ shard: ShardKey) async throws -> ShardInfo
 
     /// Up to `limit` records with seq > `after`, stopping before `maxBytes` is passed
     /// (but always returning at least one record when one exists).
-    func loadNext(_ shard: ShardKey, after: SequenceNumber, limit: Int, maxBytes: Int) throws -> [Record]
+    func loadNext(_ shard: ShardKey, after: SequenceNumber, limit: Int, maxBytes: Int) async throws
+        -> [Record]
 
     /// The record at a position, or nil when it does not exist (never appended or trimmed).
-    func record(at position: Position) throws -> Record?
+    func record(at position: Position) async throws -> Record?
 
     /// The first sequence number whose record was appended at or after `time`;
     /// `head + 1` when there is none.
-    func firstSequenceNumber(_ shard: ShardKey, atOrAfter time: Timestamp) throws -> SequenceNumber
+    func firstSequenceNumber(_ shard: ShardKey, atOrAfter time: Timestamp) async throws -> SequenceNumber
 
     /// The last `channelSeq` assigned in a channel; 0 when it has no records.
-    func channelHead(stream: StreamName, channelID: String) throws -> SequenceNumber
+    func channelHead(stream: StreamName, channelID: String) async throws -> SequenceNumber
 
     /// Up to `limit` of a channel's records with channelSeq > `after`, in order.
     func channelRecords(
         stream: StreamName, channelID: String, after: SequenceNumber, limit: Int
-    ) throws -> [Record]
+    ) async throws -> [Record]
 
     /// Runs `body` with read-only access to the projections, in one consistent snapshot.
     func readProjections<R>(_ body: (any ProjectionStore) throws -> R) throws -> R
@@ -52,19 +55,19 @@ public protocol LogStorage: Sendable {
     func waitForRecords(_ shard: ShardKey, after: SequenceNumber) async throws
 
     /// A consumer group's checkpoint on a shard; 0 when it has none.
-    func checkpoint(group: String, shard: ShardKey) throws -> SequenceNumber
+    func checkpoint(group: String, shard: ShardKey) async throws -> SequenceNumber
 
     /// Stores a consumer group's checkpoint. It may not pass the shard's head.
     func setCheckpoint(_ seq: SequenceNumber, group: String, shard: ShardKey) async throws
 
     /// Every stored checkpoint.
-    func checkpoints() throws -> [Checkpoint]
+    func checkpoints() async throws -> [Checkpoint]
 
     /// Stores a dead letter.
     func addDeadLetter(_ letter: DeadLetter) async throws
 
     /// A group's dead letters (every group's when nil), oldest position first.
-    func deadLetters(group: String?) throws -> [DeadLetter]
+    func deadLetters(group: String?) async throws -> [DeadLetter]
 
     /// Removes a dead letter; returns whether it existed.
     func removeDeadLetter(group: String, position: Position) async throws -> Bool
@@ -75,6 +78,13 @@ public protocol LogStorage: Sendable {
 }
 
 extension LogStorage {
+    /// The state of each shard, in order.
+    public func shardInfos(_ shards: [ShardKey]) async throws -> [ShardInfo] {
+        var infos: [ShardInfo] = []
+        for shard in shards { infos.append(try await shardInfo(shard)) }
+        return infos
+    }
+
     /// The stream's descriptor, or `unknownStream`.
     public func descriptor(_ stream: StreamName) throws(EventLogError) -> StreamDescriptor {
         guard let descriptor = streams.first(where: { $0.name == stream }) else {

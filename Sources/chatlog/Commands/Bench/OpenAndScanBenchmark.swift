@@ -16,14 +16,14 @@ struct OpenAndScanBenchmark {
         // scan of ours pays for reading the disk.
         try rawScan(into: &report)
         try await scan(into: &report)
-        try open(into: &report)
+        try await open(into: &report)
     }
 
     private func build() async throws {
         let storage = try LogBackends.open(directory: directory)
         defer { storage.close() }
-        let existing = try storage.streams.flatMap(\.shards).reduce(0) {
-            $0 + Int(try storage.shardInfo($1).recordCount)
+        let existing = try await storage.shardInfos(storage.streams.flatMap(\.shards)).reduce(0) {
+            $0 + Int($1.recordCount)
         }
         guard existing < records else { return }
         let batch = 1000
@@ -61,14 +61,14 @@ struct OpenAndScanBenchmark {
         let shards = storage.streams.flatMap(\.shards)
         var started = ContinuousClock.now
         var count = 0
-        for shard in shards { count += try Self.scan(shard, of: storage) }
+        for shard in shards { count += try await Self.scan(shard, of: storage) }
         let oneReader = Double(count) / ((ContinuousClock.now - started) / .seconds(1))
         storage.close()
         storage = try LogBackends.open(directory: directory, readOnly: true)
         defer { storage.close() }
         started = ContinuousClock.now
         count = try await withThrowingTaskGroup(of: Int.self) { [storage] group in
-            for shard in shards { group.addTask { try Self.scan(shard, of: storage) } }
+            for shard in shards { group.addTask { try await Self.scan(shard, of: storage) } }
             return try await group.reduce(0, +)
         }
         let perShard = Double(count) / ((ContinuousClock.now - started) / .seconds(1))
@@ -85,12 +85,12 @@ struct OpenAndScanBenchmark {
             ]))
     }
 
-    private static func scan(_ shard: ShardKey, of storage: any LogBackend) throws -> Int {
+    private static func scan(_ shard: ShardKey, of storage: any LogBackend) async throws -> Int {
         var after: SequenceNumber = 0
         var count = 0
         var payloadBytes = 0
         while true {
-            let page = try storage.loadNext(shard, after: after, limit: 1000, maxBytes: 16 << 20)
+            let page = try await storage.loadNext(shard, after: after, limit: 1000, maxBytes: 16 << 20)
             guard let last = page.last else { break }
             count += page.count
             payloadBytes += page.reduce(0) { $0 + $1.payload.count }
@@ -135,13 +135,13 @@ struct OpenAndScanBenchmark {
             ]))
     }
 
-    private func open(into report: inout BenchReport) throws {
+    private func open(into report: inout BenchReport) async throws {
         var times: [Double] = []
         var size = 0
         for _ in 0..<7 {
             let started = ContinuousClock.now
             let storage = try LogBackends.open(directory: directory)
-            let head = try storage.shardInfo(ShardKey(stream: .chatEvents, shard: 0)).head
+            let head = try await storage.shardInfo(ShardKey(stream: .chatEvents, shard: 0)).head
             times.append((ContinuousClock.now - started) / .milliseconds(1))
             size = try storage.statistics().fileSize
             storage.close()

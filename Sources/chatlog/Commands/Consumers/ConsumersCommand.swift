@@ -37,17 +37,19 @@ struct GroupShard {
     }
 
     /// Every stored group's shards, by group name.
-    static func all(in storage: any LogBackend) throws -> [(String, [GroupShard])] {
-        let checkpoints = try storage.checkpoints()
-        let groups = Set(checkpoints.map(\.group)).sorted()
-        return try groups.map { group in
-            let shards = try checkpoints.filter { $0.group == group }.map { checkpoint in
+    static func all(in storage: any LogBackend) async throws -> [(String, [GroupShard])] {
+        let checkpoints = try await storage.checkpoints()
+        var groups: [(String, [GroupShard])] = []
+        for group in Set(checkpoints.map(\.group)).sorted() {
+            var shards: [GroupShard] = []
+            for checkpoint in checkpoints where checkpoint.group == group {
                 let shard = ShardKey(stream: checkpoint.stream, shard: checkpoint.shard)
-                return GroupShard(
-                    shard: shard, checkpoint: checkpoint.seq, head: try storage.shardInfo(shard).head)
+                let head = try await storage.shardInfo(shard).head
+                shards.append(GroupShard(shard: shard, checkpoint: checkpoint.seq, head: head))
             }
-            return (group, shards)
+            groups.append((group, shards))
         }
+        return groups
     }
 }
 
@@ -63,7 +65,7 @@ struct ConsumersListCommand: AsyncParsableCommand {
     func run() async throws {
         let (storage, settings) = try await global.openLogReadOnly()
         defer { storage.close() }
-        let groups = try GroupShard.all(in: storage)
+        let groups = try await GroupShard.all(in: storage)
         let live = await RunningServer.consumerGroups(directory: settings.dataDirectory)
         if output.json {
             Console.out(
@@ -127,10 +129,10 @@ struct ConsumersDescribeCommand: AsyncParsableCommand {
     func run() async throws {
         let (storage, settings) = try await global.openLogReadOnly()
         defer { storage.close() }
-        guard let shards = try GroupShard.all(in: storage).first(where: { $0.0 == group })?.1 else {
+        guard let shards = try await GroupShard.all(in: storage).first(where: { $0.0 == group })?.1 else {
             throw CommandFailure("no consumer group named '\(group)' has a checkpoint")
         }
-        let letters = try storage.deadLetters(group: group)
+        let letters = try await storage.deadLetters(group: group)
         // What the server says of the group's shards; empty when it does not run the group.
         let live = await RunningServer.consumerGroups(directory: settings.dataDirectory).map {
             $0[group] ?? [:]
@@ -147,8 +149,10 @@ struct ConsumersDescribeCommand: AsyncParsableCommand {
             if attempts > 0, let error = status?["lastError"] as? String {
                 failing.append("\(shard.shard): attempt \(attempts) failed: \(error)")
             }
-            let oldest = try storage.loadNext(shard.shard, after: shard.checkpoint, limit: 1, maxBytes: 1)
-                .first?.createdAt
+            let oldest = try await storage.loadNext(
+                shard.shard, after: shard.checkpoint, limit: 1, maxBytes: 1
+            )
+            .first?.createdAt
             let age = oldest.map { Double(now.microseconds - $0.microseconds) / 1_000_000 }
             let dead = letters.filter { $0.position.shardKey == shard.shard }.count
             table.add(

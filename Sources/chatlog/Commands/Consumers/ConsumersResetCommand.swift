@@ -51,7 +51,7 @@ struct ConsumersResetCommand: AsyncParsableCommand {
             return
         }
         defer { storage.close() }
-        let checkpoints = try storage.checkpoints().filter { $0.group == group }
+        let checkpoints = try await storage.checkpoints().filter { $0.group == group }
         var shards = checkpoints.map { ShardKey(stream: $0.stream, shard: $0.shard) }
         if shards.isEmpty, let stream {
             shards = try storage.descriptor(StreamName(stream)).shards
@@ -61,9 +61,9 @@ struct ConsumersResetCommand: AsyncParsableCommand {
         guard !shards.isEmpty else { throw CommandFailure("no checkpoints of group '\(group)' match") }
         var moves: [Move] = []
         for key in shards {
-            let info = try storage.shardInfo(key)
-            let current = try storage.checkpoint(group: group, shard: key)
-            let target = try resetTarget().checkpoint(on: key, in: storage)
+            let info = try await storage.shardInfo(key)
+            let current = try await storage.checkpoint(group: group, shard: key)
+            let target = try await resetTarget().checkpoint(on: key, in: storage)
             moves.append(
                 Move(
                     stream: key.stream.rawValue, shard: Int(key.shard), from: current, to: target,

@@ -96,7 +96,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
         func run() async throws {
             let (storage, _) = try await global.openLogReadOnly()
             defer { storage.close() }
-            let letters = try storage.deadLetters(group: group)
+            let letters = try await storage.deadLetters(group: group)
             if output.json {
                 Console.out(
                     JSONValue.object([

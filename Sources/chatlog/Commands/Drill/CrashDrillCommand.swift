@@ -98,7 +98,7 @@ struct CrashDrillCommand: AsyncParsableCommand {
         try await settle(channelIDs, readers: readerStates, directory: directory)
         server.stop()
         report.findings.violations += writersState.violations + readerStates.flatMap(\.violations)
-        try check(
+        try await check(
             directory: directory, channels: channelIDs, writers: writersState, readers: readerStates,
             into: &report)
         return report
@@ -131,14 +131,17 @@ struct CrashDrillCommand: AsyncParsableCommand {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             let storage = try LogBackends.open(directory: directory, readOnly: true)
-            let settled = try channels.enumerated().allSatisfy { index, channel in
-                let records = try storage.channelRecords(
+            var settled = true
+            for (index, channel) in channels.enumerated() where settled {
+                let records = try await storage.channelRecords(
                     stream: .chatEvents, channelID: channel, after: 0, limit: 1_000_000)
                 let head = records.last?.channelSeq ?? 0
-                guard readers.allSatisfy({ $0.last(channel) == Int(head) }) else { return false }
-                guard index % 2 == 0 else { return true }
+                settled = readers.allSatisfy { $0.last(channel) == Int(head) }
+                // Even channels have the agent: every user message needs its reply.
+                guard settled, index % 2 == 0 else { continue }
                 let messages = records.filter { $0.type == ChatRecordType.messageCreated }
-                return messages.filter { $0.actor == "agent" }.count
+                settled =
+                    messages.filter { $0.actor == "agent" }.count
                     == messages.filter { $0.actor != "agent" }.count
             }
             storage.close()

@@ -8,7 +8,7 @@ extension CrashDrillCommand {
     func check(
         directory: String, channels: [String], writers: DrillWriters, readers: [DrillReader],
         into report: inout CrashDrillReport
-    ) throws {
+    ) async throws {
         let storage = try LogBackends.open(
             directory: directory, readOnly: true, projections: ChatServer.projections)
         defer { storage.close() }
@@ -18,10 +18,10 @@ extension CrashDrillCommand {
         var createdByText: [String: [Record]] = [:]
         var replies: [RecordID: Int] = [:]
         for (index, channel) in channels.enumerated() {
-            let records = try storage.channelRecords(
+            let records = try await storage.channelRecords(
                 stream: .chatEvents, channelID: channel, after: 0, limit: 10_000_000)
             report.recordsRead += records.count
-            let head = try storage.channelHead(stream: .chatEvents, channelID: channel)
+            let head = try await storage.channelHead(stream: .chatEvents, channelID: channel)
             findings.check(
                 records.map { $0.channelSeq ?? 0 } == Array(1...max(1, head)).prefix(records.count).map { $0 }
                     && UInt64(records.count) == head,
@@ -66,9 +66,11 @@ extension CrashDrillCommand {
         for table in try storage.projectionMismatches() ?? [] {
             findings.violations.append("projection \(table) differs from the log folded afresh")
         }
-        for checkpoint in try storage.checkpoints() {
-            let head = try storage.shardInfo(ShardKey(stream: checkpoint.stream, shard: checkpoint.shard))
-                .head
+        for checkpoint in try await storage.checkpoints() {
+            let head = try await storage.shardInfo(
+                ShardKey(stream: checkpoint.stream, shard: checkpoint.shard)
+            )
+            .head
             findings.check(
                 checkpoint.seq <= head,
                 "checkpoint \(checkpoint.group) on \(checkpoint.stream)/\(checkpoint.shard) is \(checkpoint.seq), past the head \(head)"

@@ -81,7 +81,7 @@ struct ReplayDrillCommand: AsyncParsableCommand {
         }
         let storage = try LogBackends.open(directory: directory, readOnly: true)
         defer { storage.close() }
-        let records = try storage.channelRecords(
+        let records = try await storage.channelRecords(
             stream: .chatEvents, channelID: channels[0], after: 0, limit: 1_000_000)
         var replies: [RecordID: Int] = [:]
         for record in records where record.actor == "agent" {

@@ -13,11 +13,11 @@ struct LogDescribeCommand: AsyncParsableCommand {
         let (storage, _) = try await global.openLogReadOnly()
         defer { storage.close() }
         let descriptor = try storage.descriptor(StreamName(stream))
-        let checkpoints = try storage.checkpoints().filter { $0.stream == descriptor.name }
+        let checkpoints = try await storage.checkpoints().filter { $0.stream == descriptor.name }
         var table = Table("SHARD", "FIRST SEQ", "HEAD", "RECORDS", "BYTES", "OLDEST", "NEWEST")
         var shards: [JSONValue] = []
         for shard in descriptor.shards {
-            let info = try storage.shardInfo(shard)
+            let info = try await storage.shardInfo(shard)
             table.add(
                 "\(info.shard)", "\(info.firstSeq)", "\(info.head)", "\(info.recordCount)",
                 Format.bytes(info.bytes),

@@ -26,11 +26,14 @@ struct LogGetRecordsCommand: AsyncParsableCommand {
         let (storage, settings) = try await global.openLogReadOnly()
         defer { storage.close() }
         let log = EventLog(storage: storage, iteratorLifetime: settings.log.iteratorLifetime)
-        let start =
-            try token.map { try ShardIterator(token: $0) }
-            ?? log.shardIterator(
+        let start: ShardIterator
+        if let token {
+            start = try ShardIterator(token: token)
+        } else {
+            start = try await log.shardIterator(
                 ShardKey(stream: StreamName(stream), shard: shard), type: try iteratorType())
-        let page = try log.getRecords(start, limit: limit)
+        }
+        let page = try await log.getRecords(start, limit: limit)
         if output.json {
             Console.out(
                 JSONValue.object([

@@ -15,7 +15,7 @@ struct LogStatsCommand: AsyncParsableCommand {
         var records: UInt64 = 0
         var bytes: UInt64 = 0
         for shard in storage.streams.flatMap(\.shards) {
-            let info = try storage.shardInfo(shard)
+            let info = try await storage.shardInfo(shard)
             records += info.recordCount
             bytes += info.bytes
         }

@@ -13,7 +13,7 @@ struct LogStreamsCommand: AsyncParsableCommand {
         var table = Table("STREAM", "SHARDS", "RECORDS", "BYTES", "RETENTION")
         var json: [JSONValue] = []
         for stream in storage.streams {
-            let infos = try stream.shards.map { try storage.shardInfo($0) }
+            let infos = try await storage.shardInfos(stream.shards)
             let records = infos.reduce(UInt64(0)) { $0 + $1.recordCount }
             let bytes = infos.reduce(UInt64(0)) { $0 + $1.bytes }
             let retention = settings.log.stream(stream.name)?.retention ?? Retention()

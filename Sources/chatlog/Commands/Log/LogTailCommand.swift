@@ -30,9 +30,9 @@ struct LogTailCommand: AsyncParsableCommand {
         var positions: [ShardKey: SequenceNumber] = [:]
         var recent: [Record] = []
         for shard in shards {
-            let info = try storage.shardInfo(shard)
+            let info = try await storage.shardInfo(shard)
             let start = max(info.firstSeq, info.head >= UInt64(lines) ? info.head - UInt64(lines) + 1 : 1)
-            recent += try storage.loadNext(shard, after: start - 1, limit: lines, maxBytes: 16 << 20)
+            recent += try await storage.loadNext(shard, after: start - 1, limit: lines, maxBytes: 16 << 20)
             positions[shard] = info.head
         }
         print(recent.sorted { ($0.createdAt, $0.seq) < ($1.createdAt, $1.seq) }.suffix(lines))
@@ -43,7 +43,7 @@ struct LogTailCommand: AsyncParsableCommand {
             guard commit != seenCommit else { continue }
             var fresh: [Record] = []
             for shard in shards {
-                let records = try storage.loadNext(
+                let records = try await storage.loadNext(
                     shard, after: positions[shard]!, limit: 1000, maxBytes: 16 << 20)
                 if let last = records.last { positions[shard] = last.seq }
                 fresh += records

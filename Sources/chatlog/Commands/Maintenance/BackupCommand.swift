@@ -36,8 +36,8 @@ struct BackupCommand: AsyncParsableCommand {
         let (storage, settings) = try await global.openLogReadOnly()
         defer { storage.close() }
         let started = ContinuousClock.now
-        let heads = try storage.streams.flatMap(\.shards).reduce(UInt64(0)) {
-            $0 + (try storage.shardInfo($1).head)
+        let heads = try await storage.shardInfos(storage.streams.flatMap(\.shards)).reduce(UInt64(0)) {
+            $0 + $1.head
         }
         let copy = LogBackends.dataFile(directory: directory)
         try await FileCopyProgress.run(
