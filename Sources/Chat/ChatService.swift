@@ -2,8 +2,9 @@ import Crypto
 import EventLog
 import Foundation
 
-/// The chat domain's operations. Every change is one record appended to `chat_events`, checked
-/// against the projection inside the append's transaction; every read comes from the projection.
+/// The chat domain's operations. Every change is one record appended to `chat_events`, which
+/// the log admits by the chat rules (`ChatRules`) against the state it follows; every read
+/// comes from the projection.
 public struct ChatService: Sendable {
     public let log: any LogStorage
     public let configuration: ChatConfiguration
@@ -28,7 +29,7 @@ public struct ChatService: Sendable {
         for member in members where !everyone.contains(member) { everyone.append(member) }
         let channelID = UUID().uuidString.lowercased()
         let payload = ChannelCreatedPayload(name: name, members: everyone, agent: agent)
-        _ = try await append(channelID, ChatRecordType.channelCreated, by: user, payload: payload) { _ in }
+        _ = try await append(channelID, ChatRecordType.channelCreated, by: user, payload: payload)
         return try channel(channelID, for: user)
     }
 
@@ -57,37 +58,21 @@ public struct ChatService: Sendable {
     public func renameChannel(_ channelID: String, to name: String, by user: String) async throws -> Channel {
         let name = try validName(name)
         _ = try await append(
-            channelID, ChatRecordType.channelRenamed, by: user, payload: ChannelRenamedPayload(name: name)
-        ) {
-            _ = try $0.channel(channelID, visibleTo: user)
-        }
+            channelID, ChatRecordType.channelRenamed, by: user, payload: ChannelRenamedPayload(name: name))
         return try channel(channelID, for: user)
     }
 
     /// Deletes a channel; only its creator may. Answers with the channel as it was.
     public func deleteChannel(_ channelID: String, by user: String) async throws -> Channel {
         let before = try channel(channelID, for: user)
-        _ = try await append(channelID, ChatRecordType.channelDeleted, by: user, payload: EmptyPayload()) {
-            queries in
-            let state = try queries.channel(channelID, visibleTo: user)
-            guard state.createdBy == user else {
-                throw ChatError.forbidden("only the channel's creator may delete it")
-            }
-        }
+        _ = try await append(channelID, ChatRecordType.channelDeleted, by: user, payload: EmptyPayload())
         return before
     }
 
     public func addMember(_ member: String, to channelID: String, by user: String) async throws -> Channel {
         try Self.validateUserID(member, field: "userId")
         _ = try await append(
-            channelID, ChatRecordType.memberAdded, by: user, payload: MemberPayload(userId: member)
-        ) {
-            queries in
-            _ = try queries.channel(channelID, visibleTo: user)
-            guard try !queries.isMember(member, of: channelID) else {
-                throw ChatError.conflict("\(member) is already a member of channel \(channelID)")
-            }
-        }
+            channelID, ChatRecordType.memberAdded, by: user, payload: MemberPayload(userId: member))
         return try channel(channelID, for: user)
     }
 
@@ -97,17 +82,7 @@ public struct ChatService: Sendable {
     {
         let before = try channel(channelID, for: user)
         _ = try await append(
-            channelID, ChatRecordType.memberRemoved, by: user, payload: MemberPayload(userId: member)
-        ) {
-            queries in
-            let state = try queries.channel(channelID, visibleTo: user)
-            guard try queries.isMember(member, of: channelID) else {
-                throw ChatError.notFound("\(member) is not a member of channel \(channelID)")
-            }
-            guard member == user || state.createdBy == user else {
-                throw ChatError.forbidden("only the channel's creator may remove other members")
-            }
-        }
+            channelID, ChatRecordType.memberRemoved, by: user, payload: MemberPayload(userId: member))
         if member == user {
             var left = before
             left.members.removeAll { $0 == member }
@@ -139,8 +114,7 @@ public struct ChatService: Sendable {
             .channel(
                 channelID, type: ChatRecordType.messageCreated, actor: user,
                 idempotencyKey: idempotencyKey.map { "message:\(user):\(channelID):\($0)" },
-                idempotencyTTL: configuration.idempotencyKeyLifetime, payload: payload.json,
-                precondition: { _ = try ChatQueries(store: $0).channel(channelID, visibleTo: user) }))
+                idempotencyTTL: configuration.idempotencyKeyLifetime, payload: payload.json))
         guard result.isDuplicate else {
             // Exactly what the projection just stored, built from the committed record.
             return PostedMessage(message: try Message(created: result.record), created: true)
@@ -162,8 +136,7 @@ public struct ChatService: Sendable {
         try validText(text)
         _ = try await append(
             channelID, ChatRecordType.messageEdited, by: user,
-            payload: MessageEditedPayload(messageId: messageID, text: text)
-        ) { try Self.ownMessage(messageID, in: channelID, of: user, queries: $0) }
+            payload: MessageEditedPayload(messageId: messageID, text: text))
         return try message(messageID, in: channelID, for: user)
     }
 
@@ -180,8 +153,7 @@ public struct ChatService: Sendable {
         }
         _ = try await append(
             channelID, ChatRecordType.messageDeleted, by: user,
-            payload: MessageDeletedPayload(messageId: messageID)
-        ) { try Self.ownMessage(messageID, in: channelID, of: user, queries: $0) }
+            payload: MessageDeletedPayload(messageId: messageID))
         return try message(messageID, in: channelID, for: user)
     }
 
@@ -278,12 +250,7 @@ public struct ChatService: Sendable {
             .channel(
                 channelID, type: ChatRecordType.messageCreated, actor: AgentHandler.actor,
                 idempotencyKey: "agent-reply:\(record.id)", causationID: record.id,
-                payload: payload.json,
-                precondition: { store in
-                    guard try ChatQueries(store: store).channel(channelID) != nil else {
-                        throw ChatError.notFound("channel \(channelID) not found")
-                    }
-                }))
+                payload: payload.json))
     }
 
     /// Records that the agent could not answer the message `record` created.
@@ -318,27 +285,12 @@ public struct ChatService: Sendable {
 
     // MARK: Helpers
 
-    private func append<P: Encodable>(
-        _ channelID: String, _ type: String, by user: String, payload: P,
-        precondition: @escaping @Sendable (ChatQueries) throws -> Void
-    ) async throws -> Record {
+    private func append<P: Encodable>(_ channelID: String, _ type: String, by user: String, payload: P)
+        async throws -> Record
+    {
         let request = AppendRequest.channel(
-            channelID, type: type, actor: user, payload: try ChatTables.encode(payload),
-            precondition: { try precondition(ChatQueries(store: $0)) })
+            channelID, type: type, actor: user, payload: try ChatTables.encode(payload))
         return try await log.append(request).record
-    }
-
-    private static func ownMessage(
-        _ messageID: String, in channelID: String, of user: String, queries: ChatQueries
-    ) throws {
-        _ = try queries.channel(channelID, visibleTo: user)
-        guard let message = try queries.message(messageID), message.channelId == channelID else {
-            throw ChatError.notFound("message \(messageID) not found")
-        }
-        guard message.senderId == user else {
-            throw ChatError.forbidden("only the sender may change a message")
-        }
-        guard message.deleted != true else { throw ChatError.conflict("message \(messageID) was deleted") }
     }
 
     private func validName(_ name: String) throws -> String {
@@ -368,7 +320,10 @@ public struct ChatService: Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// User ids: 1 to 256 bytes, no control characters.
+    /// Ids the server acts as itself: no user may have one.
+    public static let reservedUserIDs: Set<String> = [AgentHandler.actor]
+
+    /// User ids: 1 to 256 bytes, no control characters, none of the reserved ones.
     public static func validateUserID(_ id: String, field: String) throws {
         guard (1...256).contains(id.utf8.count),
             !id.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
@@ -376,6 +331,10 @@ public struct ChatService: Sendable {
             throw ChatError.invalidRequest(
                 "\(field): a user id must have 1 to 256 bytes and no control characters",
                 details: ["field": field])
+        }
+        guard !reservedUserIDs.contains(id) else {
+            throw ChatError.invalidRequest(
+                "\(field): the user id '\(id)' is reserved for the server", details: ["field": field])
         }
     }
 }

@@ -26,6 +26,8 @@ public enum EventLogError: Error, Equatable, Sendable, CustomStringConvertible {
     case locked(String)
     /// An unexpected storage failure.
     case storage(String)
+    /// A conditional append found the channel's head moved on; nothing was written.
+    case channelHeadMoved(channelID: String, expected: SequenceNumber, actual: SequenceNumber)
 
     public var description: String {
         switch self {
@@ -43,6 +45,8 @@ public enum EventLogError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notFound(let path): "no chatlog data directory at \(path)"
         case .locked(let reason): reason
         case .storage(let reason): "storage error: \(reason)"
+        case .channelHeadMoved(let channelID, let expected, let actual):
+            "channel \(channelID) moved on to seq \(actual) since seq \(expected); read it again and retry"
         }
     }
 }

@@ -130,7 +130,7 @@ final class LogWriter: Sendable {
                     let completions = try jobs.enumerated().map { index, job in
                         do {
                             return try apply(job, in: &context, random: &random)
-                        } catch let failure as PreconditionFailure {
+                        } catch let failure as AppendRefusal {
                             throw AbortJob(index: index, error: failure.error)
                         }
                     }
@@ -215,8 +215,8 @@ final class LogWriter: Sendable {
             let result: AppendResult
             do {
                 result = try appender.append(request)
-            } catch let failure as PreconditionFailure {
-                // The precondition runs before any write, so nothing of this job is in the transaction.
+            } catch let failure as AppendRefusal {
+                // Refusals come before any write, so nothing of this job is in the transaction.
                 return { continuation.resume(throwing: failure.error) }
             }
             context = appender.context

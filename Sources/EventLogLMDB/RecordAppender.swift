@@ -28,18 +28,18 @@ struct RecordAppender {
         {
             return AppendResult(record: original, isDuplicate: true)
         }
-        if let precondition = request.precondition {
-            do {
-                try precondition(context.projectionStore)
-            } catch {
-                throw PreconditionFailure(error: error)
-            }
+        let previousHead = try request.channelID.map {
+            try channelHead(stream: request.stream, channelID: $0)
         }
+        try admit(request, after: previousHead)
         var meta = context.meta(shard)
         let seq = meta.head + 1
-        let previousHead = try request.channelID.map {
-            try advanceChannelHead(
-                stream: request.stream, channelID: $0, to: StoredPosition(shard: shard.shard, seq: seq))
+        if let channelID = request.channelID, let previousHead {
+            try storeChannelHead(
+                ChannelHead(
+                    channelSeq: previousHead.channelSeq + 1,
+                    position: StoredPosition(shard: shard.shard, seq: seq)),
+                stream: request.stream, channelID: channelID)
         }
         let createdAt = Timestamp(microseconds: max(context.now.microseconds, meta.lastCreatedAt))
         let record = Record(
@@ -107,24 +107,44 @@ struct RecordAppender {
         return try StoredRecords.record(at: stored.seq, shard: shard, in: transaction, tables: tables)
     }
 
-    /// Moves a channel's head to the record about to be written at `position`, and returns
-    /// the head before it: the record's channelSeq follows that one.
-    private mutating func advanceChannelHead(
-        stream: StreamName, channelID: String, to position: StoredPosition
-    ) throws -> ChannelHead {
+    /// Runs the request's conditions before anything of it is written: the channel head it
+    /// expects, and every projection's rules. A refusal is what the appender gets.
+    private func admit(_ request: AppendRequest, after head: ChannelHead?) throws {
+        do {
+            if let expected = request.expectedChannelHead, let channelID = request.channelID,
+                let actual = head?.channelSeq, actual != expected
+            {
+                throw EventLogError.channelHeadMoved(channelID: channelID, expected: expected, actual: actual)
+            }
+            guard !context.projections.isEmpty else { return }
+            let store = context.projectionStore
+            for projection in context.projections { try projection.admit(request, given: store) }
+        } catch {
+            throw AppendRefusal(error: error)
+        }
+    }
+
+    /// A channel's head: the record the next one of the channel follows.
+    private mutating func channelHead(stream: StreamName, channelID: String) throws -> ChannelHead {
         StorageKeys.channelHead(stream: stream, channelID: channelID, into: &key)
         return try key.withUnsafeBytes { key in
-            let previous = try transaction.withValue(tables.channelHeads, key: key) { value in
+            try transaction.withValue(tables.channelHeads, key: key) { value in
                 guard let value else { return ChannelHead(channelSeq: 0, position: nil) }
                 guard let head = ChannelHead(value) else {
                     throw EventLogError.storage("the head of channel \(channelID) is malformed")
                 }
                 return head
             }
-            try ChannelHead(channelSeq: previous.channelSeq + 1, position: position).withBytes { value in
-                try transaction.put(tables.channelHeads, key: key, value: value)
+        }
+    }
+
+    /// Moves a channel's head to the record about to be written.
+    private mutating func storeChannelHead(_ head: ChannelHead, stream: StreamName, channelID: String) throws
+    {
+        StorageKeys.channelHead(stream: stream, channelID: channelID, into: &key)
+        try head.withBytes { value in
+            try key.withUnsafeBytes { key in try transaction.put(tables.channelHeads, key: key, value: value)
             }
-            return previous
         }
     }
 
@@ -150,8 +170,8 @@ struct RecordAppender {
     }
 }
 
-/// A request's precondition refused it; `error` is what its caller gets.
-struct PreconditionFailure: Error {
+/// A request's conditions refused it before any of it was written; `error` is what its caller gets.
+struct AppendRefusal: Error {
     var error: any Error
 }
 

@@ -8,6 +8,20 @@ public struct InboxProjection: Projection {
 
     public var tables: [String] { InboxTables.all }
 
+    /// An acknowledgement needs a pending event, a delete an existing one.
+    public func admit(_ request: AppendRequest, given store: any ProjectionStore) throws {
+        guard request.stream == .triggers,
+            request.type == InboxRecordType.acknowledged || request.type == InboxRecordType.deleted
+        else { return }
+        let eventID = request.partitionKey
+        guard let event = try Self.stored(eventID, in: store) else {
+            throw InboxError.notFound("event \(eventID) not found")
+        }
+        guard request.type == InboxRecordType.deleted || event.status == .pending else {
+            throw InboxError.conflict("event \(eventID) is already acknowledged")
+        }
+    }
+
     public func apply(_ record: Record, to store: any ProjectionStore) throws {
         guard record.stream == .triggers else { return }
         switch record.type {

@@ -96,21 +96,13 @@ public struct InboxService: Sendable {
         }
     }
 
-    /// Appends `event.acknowledged` if, inside the write, the event is still pending.
+    /// Appends `event.acknowledged` if the event is still pending (the inbox's rules say so).
     public func acknowledge(_ eventID: String, by poster: String) async throws -> InboxEvent {
         try Self.validateEventID(eventID)
         let result = try await log.append(
             AppendRequest(
                 stream: .triggers, partitionKey: eventID, type: InboxRecordType.acknowledged, actor: poster,
-                payload: EventReferencePayload.json(eventId: eventID),
-                precondition: { store in
-                    guard let event = try InboxProjection.stored(eventID, in: store) else {
-                        throw InboxError.notFound("event \(eventID) not found")
-                    }
-                    guard event.status == .pending else {
-                        throw InboxError.conflict("event \(eventID) is already acknowledged")
-                    }
-                }))
+                payload: EventReferencePayload.json(eventId: eventID)))
         // Read back from the projection; deleted in the meantime, it is still acknowledged.
         guard let current = try self.event(eventID) else {
             throw InboxError.notFound("event \(eventID) was deleted")
@@ -125,19 +117,13 @@ public struct InboxService: Sendable {
     @discardableResult
     public func delete(_ eventID: String, by poster: String) async throws -> Bool {
         try Self.validateEventID(eventID)
-        struct AlreadyGone: Error {}
         do {
             _ = try await log.append(
                 AppendRequest(
                     stream: .triggers, partitionKey: eventID, type: InboxRecordType.deleted, actor: poster,
-                    payload: EventReferencePayload.json(eventId: eventID),
-                    precondition: { store in
-                        guard try InboxProjection.stored(eventID, in: store) != nil else {
-                            throw AlreadyGone()
-                        }
-                    }))
+                    payload: EventReferencePayload.json(eventId: eventID)))
             return true
-        } catch is AlreadyGone {
+        } catch InboxError.notFound {
             return false
         }
     }

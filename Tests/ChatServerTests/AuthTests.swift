@@ -33,6 +33,20 @@ import Testing
                 == "dave")
     }
 
+    @Test func aTokenForAReservedOrMalformedUserIsRefused() async throws {
+        let authority = try await TokenAuthority(secret: TestServer.secret)
+        // `agent` is the server's own actor: a user with its id could post as the AI anywhere.
+        for user in ["agent", "eve\nmallory", String(repeating: "u", count: 257)] {
+            let token = try await authority.mint(user: user, ttl: .seconds(60))
+            await #expect(throws: APIError.self, "sub \(user.debugDescription)") {
+                _ = try await authority.user(fromToken: token)
+            }
+        }
+        #expect(
+            try await authority.user(fromToken: try await authority.mint(user: "agentina", ttl: .seconds(60)))
+                == "agentina")
+    }
+
     @Test func aShortSecretIsRefusedAtStart() async throws {
         await #expect(throws: AuthSetupError.self) { _ = try await TokenAuthority(secret: "short") }
     }

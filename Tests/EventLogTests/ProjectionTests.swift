@@ -3,9 +3,14 @@ import Testing
 @testable import EventLog
 @testable import EventLogLMDB
 
-/// A projection counting records per partition key, and refusing keys marked closed.
+/// A projection counting records per partition key. Its one rule: a record of type `once` is
+/// admitted only while its key has no record.
 struct CountingProjection: Projection {
     var tables: [String] { ["counts"] }
+
+    func admit(_ request: AppendRequest, given store: any ProjectionStore) throws {
+        if request.type == "once", try Self.count(request.partitionKey, in: store) >= 1 { throw Refused() }
+    }
 
     func apply(_ record: Record, to store: any ProjectionStore) throws {
         let key = Array(record.partitionKey.utf8)
@@ -42,15 +47,13 @@ struct Refused: Error, Equatable {}
         #expect(try storage.readProjections { try CountingProjection.count("c", in: $0) } == 1)
     }
 
-    @Test func aFailedPreconditionRefusesOnlyItsAppend() async throws {
+    @Test func aRefusedRequestRefusesOnlyItsAppend() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let storage = try open(directory)
         defer { storage.close() }
         var refused = event("a")
-        refused.precondition = { store in
-            if try CountingProjection.count("a", in: store) >= 1 { throw Refused() }
-        }
+        refused.type = "once"
         // Concurrent appends share a commit; the refused one must not disturb the others.
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<20 { group.addTask { _ = try await storage.append(event("b")) } }
@@ -67,11 +70,9 @@ struct Refused: Error, Equatable {}
         defer { directory.remove() }
         let storage = try open(directory)
         defer { storage.close() }
+        // The first record of the same append is already visible to the second's rule.
         var second = event("x")
-        second.precondition = { store in
-            // The first record of the same append is already visible here.
-            if try CountingProjection.count("x", in: store) == 1 { throw Refused() }
-        }
+        second.type = "once"
         async let others: Void = {
             for _ in 0..<10 { _ = try await storage.append(event("y")) }
         }()
@@ -82,6 +83,33 @@ struct Refused: Error, Equatable {}
         #expect(try storage.verify().isSound)
         let shard = ShardKey(stream: .chatEvents, shard: Partitioner.shard(for: "x", shardCount: 4))
         #expect(try allRecords(storage, shard).allSatisfy { $0.partitionKey != "x" })
+    }
+
+    @Test func aConditionalAppendLandsOnlyOnTheHeadItExpects() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let storage = try open(directory)
+        defer { storage.close() }
+        for text in ["one", "two"] { _ = try await storage.append(message("c", text)) }
+        var stale = message("c", "decided at seq 1")
+        stale.expectedChannelHead = 1
+        await #expect(throws: EventLogError.channelHeadMoved(channelID: "c", expected: 1, actual: 2)) {
+            _ = try await storage.append(stale)
+        }
+        // In a multi-record append the head moves with the append's own records, and a refusal
+        // takes the whole append with it.
+        await #expect(throws: EventLogError.channelHeadMoved(channelID: "c", expected: 1, actual: 3)) {
+            _ = try await storage.append([message("c", "three"), stale])
+        }
+        #expect(try storage.channelHead(stream: .chatEvents, channelID: "c") == 2)
+        var current = message("c", "decided at seq 2")
+        current.expectedChannelHead = 2
+        let appended = try await storage.append(current)
+        #expect(appended.record.channelSeq == 3)
+        var first = message("new", "a new channel starts at 0")
+        first.expectedChannelHead = 0
+        #expect(try await storage.append(first).record.channelSeq == 1)
+        #expect(try storage.verify().isSound)
     }
 
     @Test func scansWalkAPrefixBothWays() async throws {

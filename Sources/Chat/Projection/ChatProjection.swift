@@ -9,6 +9,11 @@ public struct ChatProjection: Projection {
 
     public var tables: [String] { ChatTables.all }
 
+    public func admit(_ request: AppendRequest, given store: any ProjectionStore) throws {
+        guard request.stream == .chatEvents else { return }
+        try ChatRules(queries: ChatQueries(store: store)).admit(request)
+    }
+
     public func apply(_ record: Record, to store: any ProjectionStore) throws {
         guard record.stream == .chatEvents, let channelID = record.channelID else { return }
         func decode<T: Decodable>(_ type: T.Type) throws -> T {

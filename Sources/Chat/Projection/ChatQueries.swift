@@ -1,6 +1,6 @@
 import EventLog
 
-/// Reads of the chat projection, usable in a read snapshot or inside an append's precondition.
+/// Reads of the chat projection, usable in a read snapshot or by the rules inside an append.
 struct ChatQueries {
     let store: any ProjectionStore
 

@@ -1,3 +1,4 @@
+import Chat
 import Foundation
 import JWTKit
 import Synchronization
@@ -51,6 +52,11 @@ public struct TokenAuthority: Sendable {
             throw APIError.unauthorized("invalid token")
         }
         guard !claims.sub.value.isEmpty else { throw APIError.unauthorized("invalid token: no subject") }
+        do {
+            try ChatService.validateUserID(claims.sub.value, field: "sub")
+        } catch {
+            throw APIError.unauthorized("invalid token: \(error)")
+        }
         verified.remember(token, user: claims.sub.value, expiresAt: claims.exp.value)
         return claims.sub.value
     }

@@ -14,16 +14,15 @@ public struct AppendRequest: Sendable {
     public var causationID: RecordID?
     /// The JSON payload.
     public var payload: [UInt8]
-    /// Checked against the projections inside the write transaction; a thrown error refuses
-    /// the append (and, in a multi-record append, all of it) and is what the caller gets.
-    public var precondition: AppendPrecondition?
+    /// For channel records: append only if the channel's last `channelSeq` is still this one,
+    /// else fail with `channelHeadMoved` (the caller reads the state again and decides anew).
+    public var expectedChannelHead: SequenceNumber?
 
     public init(
         stream: StreamName, partitionKey: String, type: String, actor: String, channelID: String? = nil,
         idempotencyKey: String? = nil, idempotencyTTL: Duration? = nil, causationID: RecordID? = nil,
-        payload: [UInt8], precondition: AppendPrecondition? = nil
+        payload: [UInt8], expectedChannelHead: SequenceNumber? = nil
     ) {
-        self.precondition = precondition
         self.stream = stream
         self.partitionKey = partitionKey
         self.type = type
@@ -33,18 +32,19 @@ public struct AppendRequest: Sendable {
         self.idempotencyTTL = idempotencyTTL
         self.causationID = causationID
         self.payload = payload
+        self.expectedChannelHead = expectedChannelHead
     }
 
     /// A channel record: partitioned by the channel so the channel stays in one shard.
     public static func channel(
         _ channelID: String, type: String, actor: String, stream: StreamName = .chatEvents,
         idempotencyKey: String? = nil, idempotencyTTL: Duration? = nil, causationID: RecordID? = nil,
-        payload: [UInt8], precondition: AppendPrecondition? = nil
+        payload: [UInt8], expectedChannelHead: SequenceNumber? = nil
     ) -> AppendRequest {
         AppendRequest(
             stream: stream, partitionKey: channelID, type: type, actor: actor, channelID: channelID,
             idempotencyKey: idempotencyKey, idempotencyTTL: idempotencyTTL, causationID: causationID,
-            payload: payload, precondition: precondition)
+            payload: payload, expectedChannelHead: expectedChannelHead)
     }
 }
 

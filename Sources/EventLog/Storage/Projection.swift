@@ -1,11 +1,21 @@
-/// A read model folded from the log inside the append's own transaction, so that a write is
-/// visible to readers the moment it is acknowledged, and rebuildable by replaying the log.
+/// A read model folded from the log, and the rules that say which records may join it.
+///
+/// Both halves are pure functions of the read model, in the decider's shape: `admit` decides
+/// whether a request may be appended given the state, `apply` evolves the state by a record.
+/// A backend runs `admit` against the state at the head the record will follow: LMDB in the
+/// append's own transaction, a replicated backend before a publish conditional on that head.
+/// The state is rebuildable by replaying the log.
 public protocol Projection: Sendable {
     /// The tables the projection keeps; names are unique across projections.
     var tables: [String] { get }
 
+    /// Refuses a request the read model does not allow (a post by a non-member, an edit of
+    /// another's message): the thrown error is what the appender gets, and nothing is appended
+    /// (in a multi-record append, nothing of it). It reads the store and never writes it.
+    func admit(_ request: AppendRequest, given store: ProjectionStore) throws
+
     /// Folds one newly appended record into the tables. It must not fail for a record that
-    /// passed its request's precondition: a thrown error aborts the whole group commit.
+    /// `admit` let through: a thrown error aborts the whole group commit.
     func apply(_ record: Record, to store: ProjectionStore) throws
 
     /// Forgets what a record contributed once retention trims it, in the trim's transaction
@@ -14,6 +24,9 @@ public protocol Projection: Sendable {
 }
 
 extension Projection {
+    /// A projection without rules admits every record.
+    public func admit(_ request: AppendRequest, given store: ProjectionStore) throws {}
+
     /// Most projections keep what they folded after the records are trimmed.
     public func trimmed(_ record: Record, from store: ProjectionStore) throws {}
 }
@@ -33,7 +46,3 @@ public protocol ProjectionStore {
     /// The number of entries in a table.
     func count(_ table: String) throws -> Int
 }
-
-/// An append's check against the projections, run inside the write transaction just before
-/// the record would get its sequence number; a thrown error refuses the append.
-public typealias AppendPrecondition = @Sendable (any ProjectionStore) throws -> Void

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Chat
 import ChatServer
 
 struct TokenCommand: AsyncParsableCommand {
@@ -14,7 +15,11 @@ struct TokenCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard ttl > 0 else { throw ValidationError("--ttl must be positive") }
-        guard !user.isEmpty else { throw ValidationError("--user must not be empty") }
+        do {
+            try ChatService.validateUserID(user, field: "--user")
+        } catch {
+            throw ValidationError("\(error)")
+        }
     }
 
     func run() async throws {
