@@ -135,23 +135,25 @@ let package = Package(
         ),
         .testTarget(
             name: "LMDBTests",
-            dependencies: ["LMDB"]
+            dependencies: ["LMDB", "ChatlogTestSupport"]
         ),
         .testTarget(
             name: "EventLogTests",
-            dependencies: ["EventLog", "EventLogLMDB", "LMDB"]
+            dependencies: ["EventLog", "EventLogLMDB", "LMDB", "ChatlogTestSupport"]
         ),
         .testTarget(
             name: "ConsumersTests",
-            dependencies: ["Consumers", "EventLog", "LogBackends"]
+            dependencies: ["Consumers", "EventLog", "LogBackends", "ChatlogTestSupport"]
         ),
         .testTarget(
             name: "ChatTests",
-            dependencies: ["Chat", "EventLog", "LogBackends"]
+            dependencies: ["Chat", "EventLog", "LogBackends", "ChatlogTestSupport"]
         ),
         .target(
             name: "ChatlogTestSupport",
             dependencies: [
+                "EventLog",
+                "LogBackends",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
             ],

@@ -86,7 +86,7 @@ public final class LMDBStorage: LogStorage, LogMaintenance {
 
     /// Totals of the group commits since the log was opened (zero when read-only).
     public var writerStatistics: WriterStatistics {
-        writer?.counters.snapshot ?? WriterStatistics(commits: 0, appendedRecords: 0)
+        writer?.counters.snapshot ?? WriterStatistics(commits: 0, appendedRecords: 0, syncedCommits: 0)
     }
 
     /// Calls `observer` after each group commit, on the writer's thread: it must be quick (a

@@ -94,23 +94,25 @@ final class LogWriter: Sendable {
     private func run(metas initial: [ShardKey: ShardMeta]) {
         var metas = initial
         var random = IDRandomSource()
-        var unsynced = false
+        // Relaxed durability: commits are not synced one by one, but every `syncInterval`,
+        // busy or idle, and when the writer stops.
+        var lastSync = ContinuousClock.now
         while let jobs = queue.next(maxSize: configuration.maxBatchSize, timeout: syncInterval) {
-            if !jobs.isEmpty {
-                commit(jobs, metas: &metas, random: &random)
-                unsynced = syncInterval != nil
-            } else if unsynced {
+            if !jobs.isEmpty { commit(jobs, metas: &metas, random: &random) }
+            if let syncInterval, counters.hasUnsyncedCommits, ContinuousClock.now - lastSync >= syncInterval {
                 syncRelaxedCommits()
-                unsynced = false
+                lastSync = .now
             }
         }
-        if unsynced { syncRelaxedCommits() }
+        if counters.hasUnsyncedCommits { syncRelaxedCommits() }
         stopped.signal()
     }
 
     private func syncRelaxedCommits() {
+        let commits = counters.snapshot.commits
         do {
             try environment.sync()
+            counters.recordSync(through: commits)
         } catch {
             logger.error("periodic sync failed", metadata: ["error": "\(error)"])
         }
@@ -138,7 +140,8 @@ final class LogWriter: Sendable {
                     return (context.touched, completions)
                 }
                 let appended = touched.reduce(UInt64(0)) { $0 + $1.value.head - (metas[$1.key]?.head ?? 0) }
-                counters.recordCommit(records: appended, duration: ContinuousClock.now - started)
+                counters.recordCommit(
+                    records: appended, duration: ContinuousClock.now - started, synced: syncInterval == nil)
                 metas.merge(touched) { $1 }
                 // Readers waiting for new records hear of them at once. The writers' own
                 // acknowledgements follow here when nothing else waits (a thread hand-off

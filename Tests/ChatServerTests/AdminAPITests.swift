@@ -4,7 +4,7 @@ import Foundation
 import HTTPTypes
 import Testing
 
-@Suite struct AdminAPITests {
+@Suite(.timeLimit(.minutes(1))) struct AdminAPITests {
     private func key(_ server: TestServer) throws -> HTTPFields {
         let (_, secret) = try server.dependencies.apiKeys.create(name: "ops")
         return [HTTPField.Name("X-API-Key")!: secret]

@@ -1,11 +1,12 @@
 import ChatServer
+import ChatlogTestSupport
 import Crypto
 import Foundation
 import JWTKit
 import Synchronization
 import Testing
 
-@Suite struct AuthTests {
+@Suite(.timeLimit(.minutes(1))) struct AuthTests {
     struct Claims: JWTPayload {
         var sub: SubjectClaim
         var exp: ExpirationClaim
@@ -52,9 +53,9 @@ import Testing
     }
 
     @Test func apiKeysAreStoredHashedAndRevocable() throws {
-        let directory = NSTemporaryDirectory() + "chatlog-keys-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let temporary = try TemporaryDirectory()
+        defer { temporary.remove() }
+        let directory = temporary.path
         let store = APIKeyStore(directory: directory)
         let (key, secret) = try store.create(name: "ingest")
         let file = try String(contentsOfFile: directory + "/apikeys.json", encoding: .utf8)
@@ -69,8 +70,9 @@ import Testing
     }
 
     @Test func theDevelopmentSecretIsMadeOnceAndKeptPrivate() throws {
-        let directory = NSTemporaryDirectory() + "chatlog-secret-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let temporary = try TemporaryDirectory()
+        defer { temporary.remove() }
+        let directory = temporary.path
         // Made by whichever of several concurrent first starts wins; all of them read that one.
         let secrets = Mutex<Set<String>>([])
         DispatchQueue.concurrentPerform(iterations: 8) { _ in
@@ -87,9 +89,9 @@ import Testing
     }
 
     @Test func keyChangesFromTwoProcessesAtOnceLoseNothing() throws {
-        let directory = NSTemporaryDirectory() + "chatlog-keys-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let temporary = try TemporaryDirectory()
+        defer { temporary.remove() }
+        let directory = temporary.path
         // Two stores on one directory stand for the server and `chatlog apikey` beside it.
         let stores = [APIKeyStore(directory: directory), APIKeyStore(directory: directory)]
         let failures = Mutex(0)
@@ -110,9 +112,9 @@ import Testing
     }
 
     @Test func aProcessKeyWorksOnlyInItsProcessAndIsNeverWritten() throws {
-        let directory = NSTemporaryDirectory() + "chatlog-keys-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let temporary = try TemporaryDirectory()
+        defer { temporary.remove() }
+        let directory = temporary.path
         let store = APIKeyStore(directory: directory)
         let secret = store.createProcessKey(id: "command-line")
         #expect(try store.authenticate(secret) == "command-line")
@@ -147,9 +149,8 @@ import Testing
 
             let agent = Task { try await TestServer.agentRunner(dependencies).run() }
             // Nothing announces that the last shard started: poll, with a deadline.
-            let deadline = ContinuousClock.now + .seconds(10)
-            while try await server.send(.get, "/v1/ready").status != .ok, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(5))
+            try await eventually("the server is ready once every shard of the group runs") {
+                try await server.send(.get, "/v1/ready").status == .ok
             }
             #expect(dependencies.agentStatus.snapshot.values.count(where: \.running) == shards)
             #expect(try await server.send(.get, "/v1/ready").status == .ok)

@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import Testing
 
-@Suite struct ChannelAPITests {
+@Suite(.timeLimit(.minutes(1))) struct ChannelAPITests {
     @Test func creatingAChannelMakesTheCreatorAMemberAndShowsTheDocumentedShape() async throws {
         try await TestServer.run { server in
             let response = try await server.send(

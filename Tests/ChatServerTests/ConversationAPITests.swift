@@ -5,7 +5,7 @@ import Foundation
 import HTTPTypes
 import Testing
 
-@Suite struct ConversationAPITests {
+@Suite(.timeLimit(.minutes(1))) struct ConversationAPITests {
     @Test func synchronousChatReturnsTheMessageAndTheAgentsReply() async throws {
         try await TestServer.run(agent: true) { server in
             let first = try await server.send(

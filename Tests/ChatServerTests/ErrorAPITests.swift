@@ -4,7 +4,7 @@ import Foundation
 import HTTPTypes
 import Testing
 
-@Suite struct ErrorAPITests {
+@Suite(.timeLimit(.minutes(1))) struct ErrorAPITests {
     @Test func everyResponseCarriesARequestID() async throws {
         try await TestServer.run { server in
             let generated = try await server.send(.get, "/v1/health")
@@ -265,7 +265,7 @@ extension Data {
     }
 }
 
-@Suite struct HostileInputTests {
+@Suite(.timeLimit(.minutes(1))) struct HostileInputTests {
     @Test func impossibleIdentifiersAreNotFoundNeverServerErrors() async throws {
         try await TestServer.run { server in
             let long = String(repeating: "c", count: 600)

@@ -4,7 +4,7 @@ import HTTPTypes
 import Inbox
 import Testing
 
-@Suite struct InboxAPITests {
+@Suite(.timeLimit(.minutes(1))) struct InboxAPITests {
     private func key(_ server: TestServer) throws -> HTTPFields {
         let (_, secret) = try server.dependencies.apiKeys.create(name: "ingest")
         return [HTTPField.Name("X-API-Key")!: secret]

@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import Testing
 
-@Suite struct MessageAPITests {
+@Suite(.timeLimit(.minutes(1))) struct MessageAPITests {
     @Test func postedMessagesHaveTheDocumentedShapeAndChannelSeq() async throws {
         try await TestServer.run { server in
             let channel = try await server.createChannel(by: "alice")

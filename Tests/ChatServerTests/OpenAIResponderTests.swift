@@ -7,7 +7,7 @@ import Testing
 
 /// The OpenAI-compatible responder against a small server that speaks the real
 /// chat-completions protocol over HTTP.
-@Suite struct OpenAIResponderTests {
+@Suite(.timeLimit(.minutes(1))) struct OpenAIResponderTests {
     struct CompletionRequest: Decodable {
         struct Turn: Decodable {
             var role: String

@@ -2,7 +2,7 @@ import ChatServer
 import Foundation
 import Testing
 
-@Suite struct OpenAPITests {
+@Suite(.timeLimit(.minutes(1))) struct OpenAPITests {
     @Test func theSpecAndTheRegisteredRoutesAgreeBothWays() async throws {
         try await TestServer.run { server in
             let response = try await server.send(.get, "/openapi.json")

@@ -3,7 +3,7 @@ import Foundation
 import HTTPTypes
 import Testing
 
-@Suite struct ProjectionRebuildTests {
+@Suite(.timeLimit(.minutes(1))) struct ProjectionRebuildTests {
     @Test func rebuildingTheProjectionsFromTheLogGivesByteForByteTheSameTables() async throws {
         try await TestServer.run(agent: true) { server in
             let channel = try await server.createChannel(by: "alice", members: ["bob"], agent: true)

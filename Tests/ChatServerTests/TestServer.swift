@@ -1,5 +1,6 @@
 import Chat
 import ChatServer
+import ChatlogTestSupport
 import Consumers
 import EventLog
 import Foundation
@@ -42,9 +43,9 @@ struct TestServer {
         configure: (inout ServerConfiguration) -> Void = { _ in },
         _ body: @Sendable (TestServer) async throws -> Void
     ) async throws {
-        let directory = NSTemporaryDirectory() + "chatlog-server-" + UUID().uuidString.lowercased()
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let temporary = try TemporaryDirectory()
+        defer { temporary.remove() }
+        let directory = temporary.path
         var configuration = ServerConfiguration()
         configuration.port = 0
         configure(&configuration)

@@ -6,7 +6,7 @@ import Foundation
 import NIOWebSocket
 import Testing
 
-@Suite struct WebSocketDeliveryTests {
+@Suite(.timeLimit(.minutes(1))) struct WebSocketDeliveryTests {
     /// Reads frames until the one at `seq` and returns the seqs seen, in order.
     private func seqs(from probe: WebSocketProbe, through last: Int) async throws -> [Int] {
         var seen: [Int] = []
@@ -98,10 +98,8 @@ import Testing
                 _ = try await server.post(text, in: channel, by: "alice")
             }
             // Its close frame cannot reach a client that reads nothing: the socket is cut instead.
-            let started = ContinuousClock.now
-            await hub.waitUntilDisconnected(timeout: .seconds(30))
+            await hub.waitUntilDisconnected(timeout: .seconds(10))
             #expect(hub.connectionCount == 0)
-            #expect(ContinuousClock.now - started < .seconds(10))
         }
     }
 

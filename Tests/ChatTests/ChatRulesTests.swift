@@ -1,5 +1,5 @@
+import ChatlogTestSupport
 import Foundation
-import LogBackends
 import Testing
 
 @testable import Chat
@@ -7,13 +7,11 @@ import Testing
 
 /// The chat rules decide every append on their own: records written straight to the log, past
 /// ChatService's friendlier checks, are refused just the same and leave nothing behind.
-@Suite struct ChatRulesTests {
+@Suite(.timeLimit(.minutes(1))) struct ChatRulesTests {
     private func withChat(_ body: (ChatService, any LogBackend) async throws -> Void) async throws {
-        let directory = NSTemporaryDirectory() + "chatlog-rules-" + UUID().uuidString.lowercased()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let storage = try LogBackends.open(directory: directory, projections: [ChatProjection()])
-        defer { storage.close() }
-        try await body(ChatService(log: storage), storage)
+        try await withLog(projections: [ChatProjection()]) { storage, _ in
+            try await body(ChatService(log: storage), storage)
+        }
     }
 
     private func record<P: Encodable>(_ type: String, _ channelID: String, by actor: String, _ payload: P)

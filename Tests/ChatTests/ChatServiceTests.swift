@@ -1,18 +1,16 @@
+import ChatlogTestSupport
 import Foundation
-import LogBackends
 import Testing
 
 @testable import Chat
 @testable import EventLog
 
 /// The chat domain straight over a real log, without HTTP.
-@Suite struct ChatServiceTests {
+@Suite(.timeLimit(.minutes(1))) struct ChatServiceTests {
     private func withChat(_ body: (ChatService, any LogBackend) async throws -> Void) async throws {
-        let directory = NSTemporaryDirectory() + "chatlog-chat-" + UUID().uuidString.lowercased()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let storage = try LogBackends.open(directory: directory, projections: [ChatProjection()])
-        defer { storage.close() }
-        try await body(ChatService(log: storage), storage)
+        try await withLog(projections: [ChatProjection()]) { storage, _ in
+            try await body(ChatService(log: storage), storage)
+        }
     }
 
     @Test func historyCursorsRoundTripAndRefuseGarbage() throws {

@@ -6,7 +6,7 @@ import Testing
 
 /// The hand-written parser must accept what JSON is and refuse what it is not, agreeing with
 /// Foundation's `JSONDecoder` (which it replaced on the request paths) on every value.
-@Suite struct JSONParserTests {
+@Suite(.timeLimit(.minutes(1))) struct JSONParserTests {
     private func parse(_ text: String) throws -> JSONValue {
         try JSONParser.parse(Array(text.utf8))
     }

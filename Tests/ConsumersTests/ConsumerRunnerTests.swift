@@ -1,6 +1,6 @@
+import ChatlogTestSupport
 import EventLog
 import Foundation
-import LogBackends
 import Logging
 import Synchronization
 import Testing
@@ -26,17 +26,16 @@ final class RecordingHandler: RecordHandler {
     }
 }
 
-@Suite struct ConsumerRunnerTests {
+@Suite(.timeLimit(.minutes(1))) struct ConsumerRunnerTests {
+    /// A log of two shards.
     private func withLog(
         configuration: LogConfiguration = LogConfiguration(), _ body: (any LogBackend) async throws -> Void
     ) async throws {
-        let directory = NSTemporaryDirectory() + "chatlog-consumers-" + UUID().uuidString.lowercased()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
         var configuration = configuration
         configuration.streams = [StreamConfiguration(name: .chatEvents, shardCount: 2)]
-        let storage = try LogBackends.open(directory: directory, configuration: configuration)
-        defer { storage.close() }
-        try await body(storage)
+        try await ChatlogTestSupport.withLog(configuration: configuration) { storage, _ in
+            try await body(storage)
+        }
     }
 
     private func group() -> ConsumerGroupConfiguration {
@@ -179,19 +178,6 @@ final class RecordingHandler: RecordHandler {
         }
     }
 
-    /// Waits (polling: nothing announces a stored checkpoint) until `condition` holds, for at
-    /// most 10 s.
-    private func eventually(_ what: Comment, _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while try await !condition() {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("not within 10 s: \(what)")
-                return
-            }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-    }
-
     @Test func retryDelaysGrowAndAreCapped() {
         let policy = RetryPolicy(
             maxAttempts: 9, initialBackoff: .milliseconds(10), maxBackoff: .milliseconds(50))
@@ -300,7 +286,7 @@ final class RecordingHandler: RecordHandler {
     }
 }
 
-@Suite struct ConsumerControlTests {
+@Suite(.timeLimit(.minutes(1))) struct ConsumerControlTests {
     @Test func aResetWakesEveryWaiterOnTheShardAndIsTakenOnce() async throws {
         let control = ConsumerControl()
         async let first: Void = control.waitForReset(1)

@@ -1,3 +1,4 @@
+import ChatlogTestSupport
 import Foundation
 import Testing
 
@@ -136,19 +137,5 @@ final class ChildProcess: @unchecked Sendable {
                 continuation.resume(returning: self.process.terminationStatus)
             }
         }
-    }
-}
-
-/// A fresh temporary directory, removed by `remove()`.
-struct TemporaryDirectory {
-    let path: String
-
-    init() throws {
-        path = NSTemporaryDirectory() + "chatlog-e2e-" + UUID().uuidString.lowercased()
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    func remove() {
-        try? FileManager.default.removeItem(atPath: path)
     }
 }

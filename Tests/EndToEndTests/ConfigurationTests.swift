@@ -1,8 +1,9 @@
+import ChatlogTestSupport
 import Foundation
 import Testing
 
 /// Settings come from the --config file, then CHATLOG_* variables (which win), with clear errors.
-@Suite struct ConfigurationTests {
+@Suite(.timeLimit(.minutes(2))) struct ConfigurationTests {
     private func shards(_ directory: TemporaryDirectory, environment: [String: String]) async throws -> Int? {
         let config = directory.path + "/chatlog.yaml"
         try "streams:\n  chat_events:\n    shards: 2\n".write(

@@ -1,10 +1,11 @@
 import Chat
+import ChatlogTestSupport
 import EventLog
 import Foundation
 import LogBackends
 import Testing
 
-@Suite struct ConsumersCommandTests {
+@Suite(.timeLimit(.minutes(2))) struct ConsumersCommandTests {
     private func json(_ text: String) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
     }

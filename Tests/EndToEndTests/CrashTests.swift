@@ -1,3 +1,4 @@
+import ChatlogTestSupport
 import EventLog
 import Foundation
 import LogBackends
@@ -5,7 +6,7 @@ import Testing
 
 /// A writer killed with SIGKILL at a random moment loses no acknowledged record and leaves no
 /// torn one: LMDB commits are atomic and acknowledgements follow the sync.
-@Suite struct CrashTests {
+@Suite(.timeLimit(.minutes(2))) struct CrashTests {
     struct Ack: Hashable {
         var position: Position
         var id: String

@@ -1,10 +1,11 @@
+import ChatlogTestSupport
 import EventLog
 import Foundation
 import LogBackends
 import Testing
 
 /// The recovery drills and maintenance commands, run as users run them.
-@Suite struct DrillTests {
+@Suite(.timeLimit(.minutes(2))) struct DrillTests {
     private func json(_ result: CommandResult) throws -> [String: Any] {
         let line = try #require(result.output.split(separator: "\n").last.map(String.init), "\(result.error)")
         return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])

@@ -1,3 +1,4 @@
+import ChatlogTestSupport
 import EventLog
 import Foundation
 import LMDB
@@ -5,7 +6,7 @@ import LogBackends
 import Testing
 
 /// The `chatlog log` commands, run as a user would, on stopped and live data directories.
-@Suite struct LogCommandTests {
+@Suite(.timeLimit(.minutes(2))) struct LogCommandTests {
     private func fill(_ directory: TemporaryDirectory, count: Int = 50) async throws {
         let result = try await runChatlog([
             "debug", "append-load", "--data-dir", directory.path, "--appenders", "5", "--count",

@@ -1,3 +1,4 @@
+import ChatlogTestSupport
 import EventLog
 import Foundation
 import LogBackends
@@ -8,7 +9,7 @@ import Testing
 #endif
 
 /// `chatlog serve` as users run it: a child process on a free port.
-@Suite struct ServeTests {
+@Suite(.timeLimit(.minutes(2))) struct ServeTests {
     private func request(_ url: String, method: String = "GET", token: String? = nil, body: String? = nil)
         async throws
         -> (Int, [String: Any])

@@ -11,7 +11,7 @@ import Testing
 #endif
 
 /// WebSocket delivery across a SIGKILL of the real `chatlog serve`.
-@Suite struct WebSocketRestartTests {
+@Suite(.timeLimit(.minutes(2))) struct WebSocketRestartTests {
     private func start(_ directory: TemporaryDirectory) async throws -> (ChildProcess, Int) {
         let (server, base) = try await startServer(in: directory)
         return (server, try #require(URL(string: base)?.port))

@@ -1,18 +1,19 @@
+import ChatlogTestSupport
 import Testing
 
 @testable import EventLog
 @testable import EventLogLMDB
 
-@Suite struct AppendTests {
+@Suite(.timeLimit(.minutes(1))) struct AppendTests {
     @Test func sequenceNumbersStartAtOneAndAreContiguousPerShard() async throws {
         try await withLog { storage, _ in
             for index in 0..<100 { _ = try await storage.append(event("key-\(index % 7)")) }
             var total = 0
             for shard in try storage.descriptor(.chatEvents).shards {
-                let records = try allRecords(storage, shard)
+                let records = try await allRecords(storage, shard)
                 #expect(records.map(\.seq) == (0..<records.count).map { SequenceNumber($0 + 1) })
                 total += records.count
-                let info = try storage.shardInfo(shard)
+                let info = try await storage.shardInfo(shard)
                 #expect(info.head == SequenceNumber(records.count))
                 #expect(info.recordCount == UInt64(records.count))
             }
@@ -20,25 +21,39 @@ import Testing
         }
     }
 
-    @Test func relaxedDurabilityKeepsEveryAppendAcrossItsIdleSyncs() async throws {
+    @Test func relaxedDurabilitySyncsEveryCommitWithinItsInterval() async throws {
         var configuration = LogConfiguration()
-        configuration.durability = .relaxed(syncInterval: .milliseconds(1))
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let storage = try LMDBStorage(directory: directory.path, configuration: configuration)
-        for index in 0..<20 {
-            _ = try await storage.append(event("key-\(index)"))
-            // Idle for longer than the interval: the writer's wait times out and it syncs.
-            try await Task.sleep(for: .milliseconds(3))
+        configuration.durability = .relaxed(syncInterval: .milliseconds(20))
+        try await withLog(configuration: configuration) { storage, _ in
+            // Idle: the writer's wait times out and it syncs what it committed.
+            _ = try await storage.append(event("idle"))
+            try await eventually("an idle writer syncs its commits") {
+                storage.writerStatistics.syncedCommits == storage.writerStatistics.commits
+            }
+            // Busy: appends never leave it idle for an interval, and it syncs all the same.
+            let busy = Task {
+                var index = 0
+                while !Task.isCancelled {
+                    _ = try await storage.append(event("busy-\(index)"))
+                    index += 1
+                }
+            }
+            let synced = storage.writerStatistics.syncedCommits
+            try await eventually("a busy writer syncs every interval") {
+                storage.writerStatistics.syncedCommits > synced + 1
+            }
+            busy.cancel()
+            _ = try? await busy.value
         }
-        #expect(storage.writerStatistics.appendedRecords == 20)
-        storage.close()
-        let reopened = try LMDBStorage(directory: directory.path, configuration: configuration)
-        defer { reopened.close() }
-        let stored = try reopened.descriptor(.chatEvents).shards.reduce(0) {
-            $0 + (try allRecords(reopened, $1).count)
+    }
+
+    @Test func strictDurabilityCountsEveryCommitAsSynced() async throws {
+        try await withLog { storage, _ in
+            for index in 0..<5 { _ = try await storage.append(event("key-\(index)")) }
+            let statistics = storage.writerStatistics
+            #expect(statistics.commits == 5)
+            #expect(statistics.syncedCommits == statistics.commits)
         }
-        #expect(stored == 20)
     }
 
     @Test func aPartitionKeyAlwaysLandsInTheSameShard() async throws {
@@ -57,12 +72,13 @@ import Testing
                 _ = try await storage.append(message("c1", "a\(index)"))
                 _ = try await storage.append(message("c2", "b\(index)"))
             }
-            let records = try storage.channelRecords(
+            let records = try await storage.channelRecords(
                 stream: .chatEvents, channelID: "c1", after: 0, limit: 100)
             #expect(records.map(\.channelSeq) == (1...10).map { SequenceNumber($0) })
             #expect(records.allSatisfy { $0.channelID == "c1" })
-            #expect(try storage.channelHead(stream: .chatEvents, channelID: "c2") == 10)
-            let tail = try storage.channelRecords(stream: .chatEvents, channelID: "c2", after: 7, limit: 100)
+            #expect(try await storage.channelHead(stream: .chatEvents, channelID: "c2") == 10)
+            let tail = try await storage.channelRecords(
+                stream: .chatEvents, channelID: "c2", after: 7, limit: 100)
             #expect(tail.map(\.channelSeq) == [8, 9, 10])
             #expect(
                 tail.map(\.payloadText) == ["{\"text\":\"b7\"}", "{\"text\":\"b8\"}", "{\"text\":\"b9\"}"])
@@ -76,7 +92,7 @@ import Testing
             request.actor = "agent"
             request.causationID = cause.record.id
             let appended = try await storage.append(request)
-            let read = try #require(try storage.record(at: appended.record.position))
+            let read = try await #require(try storage.record(at: appended.record.position))
             #expect(read == appended.record)
             #expect(read.causationID == cause.record.id)
             #expect(read.idempotencyKey == "reply-1")
@@ -92,13 +108,13 @@ import Testing
             #expect(!first.isDuplicate)
             #expect(again.isDuplicate)
             #expect(again.record == first.record)
-            #expect(try storage.channelHead(stream: .chatEvents, channelID: "c1") == 1)
+            #expect(try await storage.channelHead(stream: .chatEvents, channelID: "c1") == 1)
             // Within one group commit the second use of a key sees the first.
             let batch = try await storage.append([
                 message("c1", "x", key: "k2"), message("c1", "x", key: "k2"),
             ])
             #expect(batch[1].isDuplicate && batch[1].record == batch[0].record)
-            #expect(try storage.channelHead(stream: .chatEvents, channelID: "c1") == 2)
+            #expect(try await storage.channelHead(stream: .chatEvents, channelID: "c1") == 2)
         }
     }
 
@@ -138,9 +154,9 @@ import Testing
                 _ = try await storage.append([message("c1", "ok"), event("k", bytes: 2000)])
             }
             for shard in try storage.descriptor(.chatEvents).shards {
-                #expect(try storage.shardInfo(shard).head == 0)
+                #expect(try await storage.shardInfo(shard).head == 0)
             }
-            #expect(try storage.channelHead(stream: .chatEvents, channelID: "c1") == 0)
+            #expect(try await storage.channelHead(stream: .chatEvents, channelID: "c1") == 0)
         }
     }
 
@@ -171,13 +187,13 @@ import Testing
             #expect(Set(all.map(\.record.position)).count == all.count)
             var stored = 0
             for shard in try storage.descriptor(.chatEvents).shards {
-                let records = try allRecords(storage, shard)
+                let records = try await allRecords(storage, shard)
                 #expect(records.enumerated().allSatisfy { $0.element.seq == SequenceNumber($0.offset + 1) })
                 stored += records.count
             }
             #expect(stored == all.count)
             for channel in 0..<20 {
-                let records = try storage.channelRecords(
+                let records = try await storage.channelRecords(
                     stream: .chatEvents, channelID: "channel-\(channel)", after: 0, limit: 10_000)
                 #expect(records.map(\.channelSeq!) == (1...SequenceNumber(records.count)).map { $0 })
             }

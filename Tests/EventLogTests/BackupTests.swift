@@ -1,3 +1,4 @@
+import ChatlogTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -11,7 +12,7 @@ final class LoadState: Sendable {
     let stop = Atomic<Bool>(false)
 }
 
-@Suite struct BackupTests {
+@Suite(.timeLimit(.minutes(1))) struct BackupTests {
     @Test func aBackupTakenUnderLoadIsSoundAndHoldsEverythingAcknowledgedBeforeIt() async throws {
         try await withLog { storage, _ in
             let state = LoadState()

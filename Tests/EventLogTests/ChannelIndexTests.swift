@@ -1,3 +1,4 @@
+import ChatlogTestSupport
 import LMDB
 import Testing
 
@@ -7,24 +8,25 @@ import Testing
 /// A channel's records are found through sparse anchors in the channel index and the links
 /// each record keeps to the one before it: every read position, page size, trim and older
 /// (densely indexed) log must give the same contiguous records.
-@Suite struct ChannelIndexTests {
+@Suite(.timeLimit(.minutes(1))) struct ChannelIndexTests {
     private let perChannel = 150
     private let channels = ["c1", "c2", "c3"]
 
     /// Appends `perChannel` records to each channel, interleaved, starting at channelSeq `from`.
-    private func fill(_ storage: LMDBStorage, from: Int = 1) async throws {
+    private func fill(_ storage: any LogBackend, from: Int = 1) async throws {
         for index in from...perChannel {
             for channel in channels { _ = try await storage.append(message(channel, "\(channel)-\(index)")) }
         }
     }
 
     /// Reads every channel from many positions with many page sizes and checks each page.
-    private func expectContiguousReads(_ storage: LMDBStorage, firstKept: [String: Int] = [:]) throws {
+    private func expectContiguousReads(_ storage: any LogBackend, firstKept: [String: Int] = [:]) async throws
+    {
         for channel in channels {
             let firstKept = firstKept[channel] ?? 1
             for after in [0, 1, 2, 62, 63, 64, 65, 100, 127, 128, 129, 149, 150] {
                 for limit in [1, 7, 64, 1000] {
-                    let records = try storage.channelRecords(
+                    let records = try await storage.channelRecords(
                         stream: .chatEvents, channelID: channel, after: SequenceNumber(after), limit: limit)
                     let first = max(after + 1, firstKept)
                     let last = min(first + limit - 1, perChannel)
@@ -41,7 +43,7 @@ import Testing
     @Test func readsFromAnyPositionWalkTheLinksBetweenAnchors() async throws {
         try await withLog { storage, _ in
             try await fill(storage)
-            try expectContiguousReads(storage)
+            try await expectContiguousReads(storage)
             let stats = try storage.statistics()
             // Two anchors (64 and 128) per channel, not one entry per record.
             #expect(stats.channelIndexEntries == 2 * channels.count)
@@ -62,11 +64,11 @@ import Testing
             #expect(report.totalTrimmed > 0)
             // Channels interleave in one shard: each keeps a suffix of its records.
             var firstKept: [String: Int] = [:]
-            for record in try allRecords(storage, ShardKey(stream: .chatEvents, shard: 0)).reversed() {
+            for record in try await allRecords(storage, ShardKey(stream: .chatEvents, shard: 0)).reversed() {
                 firstKept[record.channelID!] = Int(record.channelSeq!)
             }
             #expect(firstKept.values.allSatisfy { $0 > 1 })
-            try expectContiguousReads(storage, firstKept: firstKept)
+            try await expectContiguousReads(storage, firstKept: firstKept)
             #expect(try storage.verify().isSound)
         }
     }
@@ -117,7 +119,7 @@ import Testing
         defer { directory.remove() }
         let reopened = try LMDBStorage(directory: directory.path)
         defer { reopened.close() }
-        try expectContiguousReads(reopened)
+        try await expectContiguousReads(reopened)
         #expect(try reopened.verify().isSound)
         // New records link to the old ones: reads across the boundary stay contiguous.
         for index in 1...70 {

@@ -1,9 +1,10 @@
+import ChatlogTestSupport
 import Testing
 
 @testable import EventLog
 @testable import EventLogLMDB
 
-@Suite struct EncodingTests {
+@Suite(.timeLimit(.minutes(1))) struct EncodingTests {
     @Test func recordsSurviveEncodingWithEveryOptionalField() throws {
         let time = Timestamp(rfc3339: "2026-03-04T05:06:07.123456Z")!
         let full = Record(

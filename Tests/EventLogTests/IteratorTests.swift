@@ -1,11 +1,13 @@
+import ChatlogTestSupport
 import Testing
 
 @testable import EventLog
 @testable import EventLogLMDB
 
-@Suite struct IteratorTests {
+@Suite(.timeLimit(.minutes(1))) struct IteratorTests {
     /// Appends `count` records to one shard and returns the shard.
-    private func fill(_ storage: LMDBStorage, count: Int, clock: ManualClock? = nil) async throws -> ShardKey
+    private func fill(_ storage: any LogBackend, count: Int, clock: ManualClock? = nil) async throws
+        -> ShardKey
     {
         var shard: ShardKey?
         for _ in 0..<count {

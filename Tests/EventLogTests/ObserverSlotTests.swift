@@ -1,8 +1,9 @@
+import ChatlogTestSupport
 import EventLog
 import Synchronization
 import Testing
 
-@Suite struct ObserverSlotTests {
+@Suite(.timeLimit(.minutes(1))) struct ObserverSlotTests {
     /// A closure kept straight in a `Mutex` gained a reabstraction thunk on every call, so the
     /// server's commit observer ran one more thunk per commit it had made: it slowed down with
     /// uptime until its stack overflowed. The stack between a call and its observer must not

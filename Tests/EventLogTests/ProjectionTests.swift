@@ -1,3 +1,4 @@
+import ChatlogTestSupport
 import Testing
 
 @testable import EventLog
@@ -25,7 +26,7 @@ struct CountingProjection: Projection {
 
 struct Refused: Error, Equatable {}
 
-@Suite struct ProjectionTests {
+@Suite(.timeLimit(.minutes(1))) struct ProjectionTests {
     private func open(_ directory: TemporaryDirectory) throws -> LMDBStorage {
         try LMDBStorage(directory: directory.path, projections: [CountingProjection()])
     }
@@ -82,7 +83,7 @@ struct Refused: Error, Equatable {}
         #expect(try storage.readProjections { try CountingProjection.count("y", in: $0) } == 10)
         #expect(try storage.verify().isSound)
         let shard = ShardKey(stream: .chatEvents, shard: Partitioner.shard(for: "x", shardCount: 4))
-        #expect(try allRecords(storage, shard).allSatisfy { $0.partitionKey != "x" })
+        #expect(try await allRecords(storage, shard).allSatisfy { $0.partitionKey != "x" })
     }
 
     @Test func aConditionalAppendLandsOnlyOnTheHeadItExpects() async throws {
@@ -142,7 +143,7 @@ struct Refused: Error, Equatable {}
     }
 }
 
-@Suite struct ProjectionConsistencyTests {
+@Suite(.timeLimit(.minutes(1))) struct ProjectionConsistencyTests {
     @Test func verifyFindsAProjectionThatNoLongerMatchesTheLog() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

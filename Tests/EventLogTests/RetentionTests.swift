@@ -1,9 +1,10 @@
+import ChatlogTestSupport
 import Testing
 
 @testable import EventLog
 @testable import EventLogLMDB
 
-@Suite struct RetentionTests {
+@Suite(.timeLimit(.minutes(1))) struct RetentionTests {
     private func configuration(_ retention: Retention) -> LogConfiguration {
         var configuration = LogConfiguration()
         configuration.streams = [StreamConfiguration(name: .triggers, shardCount: 1, retention: retention)]
@@ -25,16 +26,16 @@ import Testing
             // Records 1...9 are older than 100 s; "slow" has processed only up to 3.
             var report = try await storage.enforceRetention(now: clock.now())
             #expect(report.trimmedRecords[shard] == 3)
-            #expect(try storage.shardInfo(shard).firstSeq == 4)
+            #expect(try await storage.shardInfo(shard).firstSeq == 4)
             try await storage.setCheckpoint(10, group: "slow", shard: shard)
             report = try await storage.enforceRetention(now: clock.now())
             // Seq n was appended at 60(n-1) s and it is now 600 s: 1...9 are past 100 s, but "fast"
             // holds the floor at 9.
             #expect(report.trimmedRecords[shard] == 6)
-            let info = try storage.shardInfo(shard)
+            let info = try await storage.shardInfo(shard)
             #expect(info.firstSeq == 10)
             #expect(info.recordCount == 1)
-            #expect(try allRecords(storage, shard).map(\.seq) == [10])
+            #expect(try await allRecords(storage, shard).map(\.seq) == [10])
             #expect(try storage.verify().isSound)
         }
     }
@@ -43,7 +44,7 @@ import Testing
         try await withLog(configuration: configuration(Retention(maxBytesPerShard: 10_000))) { storage, _ in
             for _ in 0..<100 { _ = try await storage.append(event("k", stream: .triggers, bytes: 500)) }
             _ = try await storage.enforceRetention(now: .now())
-            let info = try storage.shardInfo(shard)
+            let info = try await storage.shardInfo(shard)
             #expect(info.bytes <= 10_000)
             #expect(info.bytes > 10_000 - 700)
             #expect(info.head == 100)
@@ -58,7 +59,7 @@ import Testing
             for _ in 0..<5 { _ = try await storage.append(event("k", stream: .triggers)) }
             try await storage.setCheckpoint(0, group: "idle", shard: shard)
             _ = try await storage.enforceRetention(now: .now())
-            let info = try storage.shardInfo(shard)
+            let info = try await storage.shardInfo(shard)
             #expect(info.recordCount == 0)
             #expect(info.firstSeq == 6)
             #expect(try await storage.append(event("k", stream: .triggers)).record.seq == 6)
@@ -79,12 +80,12 @@ import Testing
         try await withLog { storage, _ in
             let shard = try await storage.append(event("k")).record.position.shardKey
             try await storage.setCheckpoint(1, group: "agent", shard: shard)
-            #expect(try storage.checkpoint(group: "agent", shard: shard) == 1)
+            #expect(try await storage.checkpoint(group: "agent", shard: shard) == 1)
             await #expect(throws: EventLogError.self) {
                 try await storage.setCheckpoint(2, group: "agent", shard: shard)
             }
-            #expect(try storage.checkpoint(group: "agent", shard: shard) == 1)
-            #expect(try storage.checkpoints().map(\.group) == ["agent"])
+            #expect(try await storage.checkpoint(group: "agent", shard: shard) == 1)
+            #expect(try await storage.checkpoints().map(\.group) == ["agent"])
         }
     }
 }

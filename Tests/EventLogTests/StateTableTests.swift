@@ -1,9 +1,10 @@
+import ChatlogTestSupport
 import Testing
 
 @testable import EventLog
 @testable import EventLogLMDB
 
-@Suite struct StateTableTests {
+@Suite(.timeLimit(.minutes(1))) struct StateTableTests {
     @Test func stateTablesAreDurableAndSeparateFromProjections() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

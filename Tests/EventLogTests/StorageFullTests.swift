@@ -1,9 +1,10 @@
+import ChatlogTestSupport
 import Testing
 
 @testable import EventLog
 @testable import EventLogLMDB
 
-@Suite struct StorageFullTests {
+@Suite(.timeLimit(.minutes(1))) struct StorageFullTests {
     @Test func theMapGrowsByItselfWhenFull() async throws {
         var configuration = LogConfiguration()
         configuration.initialMapSize = 1 << 20
@@ -11,7 +12,7 @@ import Testing
             for _ in 0..<40 {
                 _ = try await storage.append((0..<100).map { _ in event("k", bytes: 1000) })
             }
-            #expect(storage.environment.mapSize > 4 << 20)
+            #expect(try storage.statistics().mapSize > 4 << 20)
             #expect(try storage.verify().isSound)
         }
     }
@@ -36,7 +37,7 @@ import Testing
                 return
             }
             // Reads keep working, and everything acknowledged is intact.
-            let stored = try storage.channelRecords(
+            let stored = try await storage.channelRecords(
                 stream: .chatEvents, channelID: "c1", after: 0, limit: 10_000)
             #expect(stored == acknowledged)
             #expect(try storage.verify().isSound)
@@ -46,13 +47,13 @@ import Testing
             }
             #expect(try storage.verify().isSound)
             #expect(
-                try storage.channelHead(stream: .chatEvents, channelID: "c1")
+                try await storage.channelHead(stream: .chatEvents, channelID: "c1")
                     == SequenceNumber(acknowledged.count))
         }
     }
 }
 
-@Suite struct WriterLockTests {
+@Suite(.timeLimit(.minutes(1))) struct WriterLockTests {
     @Test func aSecondWriterIsRefusedButReadersAreWelcome() async throws {
         try await withLog { storage, directory in
             _ = try await storage.append(event("k"))
@@ -68,8 +69,13 @@ import Testing
     @Test func theLockIsReleasedOnClose() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        try LMDBStorage(directory: directory.path).close()
+        let first = try LMDBStorage(directory: directory.path)
+        #expect(throws: EventLogError.self, "a second writer while the first is open") {
+            _ = try LMDBStorage(directory: directory.path)
+        }
+        first.close()
         let again = try LMDBStorage(directory: directory.path)
-        again.close()
+        defer { again.close() }
+        #expect(try await again.append(event("after")).record.seq == 1)
     }
 }

@@ -1,23 +1,9 @@
-import Foundation
+import ChatlogTestSupport
 import Synchronization
 import Testing
 
 @testable import EventLog
 @testable import EventLogLMDB
-
-/// A fresh directory under the system's temporary directory, removed by `remove()`.
-struct TemporaryDirectory {
-    let path: String
-
-    init() throws {
-        path = NSTemporaryDirectory() + "chatlog-test-" + UUID().uuidString.lowercased()
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    func remove() {
-        try? FileManager.default.removeItem(atPath: path)
-    }
-}
 
 /// A clock the test moves by hand.
 final class ManualClock: LogClock {
@@ -34,18 +20,6 @@ final class ManualClock: LogClock {
     }
 }
 
-/// Opens a log in a new temporary directory, runs `body`, then closes and removes it.
-func withLog<R>(
-    configuration: LogConfiguration = LogConfiguration(), clock: any LogClock = SystemLogClock(),
-    _ body: (LMDBStorage, TemporaryDirectory) async throws -> R
-) async throws -> R {
-    let directory = try TemporaryDirectory()
-    defer { directory.remove() }
-    let storage = try LMDBStorage(directory: directory.path, configuration: configuration, clock: clock)
-    defer { storage.close() }
-    return try await body(storage, directory)
-}
-
 func message(_ channel: String, _ text: String, key: String? = nil, ttl: Duration? = nil) -> AppendRequest {
     .channel(
         channel, type: "message.created", actor: "alice", idempotencyKey: key, idempotencyTTL: ttl,
@@ -59,11 +33,11 @@ func event(_ partitionKey: String, stream: StreamName = .chatEvents, bytes: Int 
 }
 
 /// Every record of a shard, oldest first.
-func allRecords(_ storage: LMDBStorage, _ shard: ShardKey) throws -> [Record] {
+func allRecords(_ storage: any LogStorage, _ shard: ShardKey) async throws -> [Record] {
     var records: [Record] = []
     var after: SequenceNumber = 0
     while true {
-        let page = try storage.loadNext(shard, after: after, limit: 1000, maxBytes: 1 << 20)
+        let page = try await storage.loadNext(shard, after: after, limit: 1000, maxBytes: 1 << 20)
         guard let last = page.last else { return records }
         records += page
         after = last.seq

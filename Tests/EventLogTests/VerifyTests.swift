@@ -1,3 +1,4 @@
+import ChatlogTestSupport
 import LMDB
 import Testing
 
@@ -5,7 +6,7 @@ import Testing
 @testable import EventLogLMDB
 
 /// `verify` must find each kind of damage a crash, a bug or a bad disk could leave.
-@Suite struct VerifyTests {
+@Suite(.timeLimit(.minutes(1))) struct VerifyTests {
     /// Builds a small sound log, lets `damage` change its LMDB files directly, and verifies.
     private func verifyAfter(
         records: Int = 5, _ damage: (Transaction, ShardKey) throws -> Void

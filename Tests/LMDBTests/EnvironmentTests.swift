@@ -1,14 +1,15 @@
+import ChatlogTestSupport
 import Foundation
 import LMDB
 import Testing
 
-@Suite struct EnvironmentTests {
+@Suite(.timeLimit(.minutes(1))) struct EnvironmentTests {
     private func withEnvironment(
         _ options: Environment.Options = .init(), _ body: (Environment) throws -> Void
     ) throws {
-        let path = NSTemporaryDirectory() + "lmdb-test-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path
         let environment = try Environment(path: path, options: options)
         defer { environment.close() }
         try body(environment)
@@ -110,9 +111,9 @@ import Testing
     }
 
     @Test func aDatabaseOpenedInAReadStaysOpenForLaterReads() throws {
-        let path = NSTemporaryDirectory() + "lmdb-test-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path
         let writer = try Environment(path: path)
         try writer.write { transaction in
             try transaction.put(try transaction.openDatabase("t", options: .create), key: [1], value: [7])

@@ -160,7 +160,8 @@ public func rawUpgradeRequest(port: Int, headers: [String]) async throws -> (sta
 }
 
 /// Sends an upgrade request on a new connection and returns every byte the server sends until
-/// it closes the connection (or `timeout` passes). The client never answers a ping.
+/// it closes the connection. A connection still open after `timeout` seconds is a test failure.
+/// The client never answers a ping.
 ///
 /// The blocking socket calls run on a thread of their own: blocking one of the cooperative
 /// pool's two threads here would starve the in-process server that is meant to answer.
@@ -246,6 +247,10 @@ private func blockingUpgrade(
     var replied = reply == nil
     while true {
         let count = recv(fd, &buffer, buffer.count, 0)
+        if count < 0, errno == EAGAIN || errno == EWOULDBLOCK {
+            return .failure(
+                SocketFailure(message: "the server did not close the connection within \(timeout) s"))
+        }
         if count <= 0 { break }
         response += buffer[..<count]
         if !replied, let reply, reply.when(response) {

@@ -6,10 +6,14 @@ public struct WriterStatistics: Sendable, Equatable {
     public var commits: UInt64
     /// Records appended (idempotent repeats not counted).
     public var appendedRecords: UInt64
+    /// Of `commits`, how many are known to be on disk: all of them with strict durability; with
+    /// relaxed durability, those the last periodic sync covered.
+    public var syncedCommits: UInt64
 
-    package init(commits: UInt64, appendedRecords: UInt64) {
+    package init(commits: UInt64, appendedRecords: UInt64, syncedCommits: UInt64) {
         self.commits = commits
         self.appendedRecords = appendedRecords
+        self.syncedCommits = syncedCommits
     }
 }
 
@@ -30,20 +34,32 @@ public struct CommitObservation: Sendable {
 package final class WriterCounters: Sendable {
     private let commits = Atomic<UInt64>(0)
     private let appendedRecords = Atomic<UInt64>(0)
+    private let syncedCommits = Atomic<UInt64>(0)
     package let observer = ObserverSlot<CommitObservation>()
 
     package init() {}
 
-    package func recordCommit(records: UInt64, duration: Duration) {
-        commits.add(1, ordering: .relaxed)
+    package func recordCommit(records: UInt64, duration: Duration, synced: Bool) {
+        let count = commits.add(1, ordering: .relaxed).newValue
         appendedRecords.add(records, ordering: .relaxed)
+        if synced { syncedCommits.store(count, ordering: .relaxed) }
         observer(CommitObservation(records: records, duration: duration))
+    }
+
+    /// A sync made the first `count` commits durable.
+    package func recordSync(through count: UInt64) {
+        syncedCommits.store(count, ordering: .relaxed)
+    }
+
+    package var hasUnsyncedCommits: Bool {
+        syncedCommits.load(ordering: .relaxed) < commits.load(ordering: .relaxed)
     }
 
     package var snapshot: WriterStatistics {
         WriterStatistics(
             commits: commits.load(ordering: .relaxed),
-            appendedRecords: appendedRecords.load(ordering: .relaxed))
+            appendedRecords: appendedRecords.load(ordering: .relaxed),
+            syncedCommits: syncedCommits.load(ordering: .relaxed))
     }
 }
 
