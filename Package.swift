@@ -172,7 +172,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "chatlog", "EventLog", "LogBackends", "LMDB", "Chat", "ChatlogTestSupport",
+                "chatlog", "EventLog", "LogBackends", "LMDB", "Chat", "ChatServer", "ChatlogTestSupport",
                 .product(name: "NIOWebSocket", package: "swift-nio"),
             ]
         ),

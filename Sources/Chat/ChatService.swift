@@ -112,7 +112,7 @@ public struct ChatService: Sendable {
             text: text, metadata: metadata, requestHash: hash, replyTo: replyTo)
         let result = try await log.append(
             .channel(
-                channelID, type: ChatRecordType.messageCreated, actor: user,
+                channelID, type: ChatRecordType.messageCreated, actor: user, stream: .chatEvents,
                 idempotencyKey: idempotencyKey.map { "message:\(user):\(channelID):\($0)" },
                 idempotencyTTL: configuration.idempotencyKeyLifetime, payload: payload.json))
         guard result.isDuplicate else {
@@ -249,6 +249,7 @@ public struct ChatService: Sendable {
         _ = try await log.append(
             .channel(
                 channelID, type: ChatRecordType.messageCreated, actor: AgentHandler.actor,
+                stream: .chatEvents,
                 idempotencyKey: "agent-reply:\(record.id)", causationID: record.id,
                 payload: payload.json))
     }
@@ -262,7 +263,7 @@ public struct ChatService: Sendable {
         }
         _ = try await log.append(
             .channel(
-                channelID, type: AgentHandler.failedType, actor: AgentHandler.actor,
+                channelID, type: AgentHandler.failedType, actor: AgentHandler.actor, stream: .chatEvents,
                 idempotencyKey: "agent-failed:\(record.id)", causationID: record.id,
                 payload: try ChatTables.encode(Failed(messageId: record.id.description, error: error))))
     }
@@ -289,7 +290,7 @@ public struct ChatService: Sendable {
         async throws -> Record
     {
         let request = AppendRequest.channel(
-            channelID, type: type, actor: user, payload: try ChatTables.encode(payload))
+            channelID, type: type, actor: user, stream: .chatEvents, payload: try ChatTables.encode(payload))
         return try await log.append(request).record
     }
 

@@ -55,6 +55,9 @@ public enum ChatServer {
     /// Every projection the server folds the log into, in the order they apply.
     public static var projections: [any Projection] { [ChatProjection(), InboxProjection()] }
 
+    /// The streams the server writes, as a new log creates them unless configured otherwise.
+    public static var streams: [StreamConfiguration] { [.chatEvents, .triggers] }
+
     public static func makeRouter(
         _ dependencies: ChatServerDependencies, configuration: ServerConfiguration,
         routes: RouteTable = RouteTable()

@@ -34,7 +34,7 @@ public final class LMDBStorage: LogStorage, LogMaintenance {
     ///
     /// Read-only opens work beside a running server (LMDB readers never block the writer).
     public init(
-        directory: String, configuration: LogConfiguration = LogConfiguration(), readOnly: Bool = false,
+        directory: String, configuration: LogConfiguration, readOnly: Bool = false,
         projections: [any Projection] = [], stateTables: [String] = [],
         clock: any LogClock = SystemLogClock(),
         logger: Logger = Logger(label: "chatlog.log")

@@ -8,7 +8,7 @@ public enum LogBackends {
     /// Opens the log in `directory`, creating it unless `readOnly`. Read-only opens work beside
     /// a running server.
     public static func open(
-        directory: String, configuration: LogConfiguration = LogConfiguration(), readOnly: Bool = false,
+        directory: String, configuration: LogConfiguration, readOnly: Bool = false,
         projections: [any Projection] = [], stateTables: [String] = [],
         clock: any LogClock = SystemLogClock(), logger: Logger = Logger(label: "chatlog.log")
     ) throws -> any LogBackend {

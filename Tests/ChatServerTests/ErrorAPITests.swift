@@ -139,7 +139,7 @@ import Testing
     }
 
     @Test func storageFullIsA503ReadsKeepWorkingAndWritesResumeOnceSpaceIsFreed() async throws {
-        var log = LogConfiguration()
+        var log = LogConfiguration(streams: ChatServer.streams)
         log.initialMapSize = 1 << 20
         log.maxMapSize = 2 << 20
         // Trimming here need not wait for the agent and delivery checkpoints, which the groups

@@ -38,7 +38,7 @@ struct TestServer {
     var storage: any LogBackend { dependencies.storage }
 
     static func run(
-        log: LogConfiguration = LogConfiguration(),
+        log: LogConfiguration = LogConfiguration(streams: ChatServer.streams),
         agent: Bool = false,
         configure: (inout ServerConfiguration) -> Void = { _ in },
         _ body: @Sendable (TestServer) async throws -> Void

@@ -147,7 +147,7 @@ import Testing
     /// the channels that pass through the log.
     @Test func theHubForgetsAChannelOnceItsLastSubscriberIsGone() async throws {
         // One shard: the delivery group fans every record out in the order it was appended.
-        var log = LogConfiguration()
+        var log = LogConfiguration(streams: ChatServer.streams)
         log.streams = [StreamConfiguration(name: .chatEvents, shardCount: 1)]
         try await TestServer.run(log: log) { server in
             let hub = server.dependencies.hub

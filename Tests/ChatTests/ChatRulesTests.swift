@@ -18,7 +18,8 @@ import Testing
         throws
         -> AppendRequest
     {
-        .channel(channelID, type: type, actor: actor, payload: try ChatTables.encode(payload))
+        .channel(
+            channelID, type: type, actor: actor, stream: .chatEvents, payload: try ChatTables.encode(payload))
     }
 
     @Test func eachRecordTypeIsRefusedToWhoeverMayNotWriteIt() async throws {

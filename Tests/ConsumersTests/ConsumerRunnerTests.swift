@@ -26,20 +26,24 @@ final class RecordingHandler: RecordHandler {
     }
 }
 
+extension StreamName {
+    fileprivate static let events: StreamName = "events"
+}
+
 @Suite(.timeLimit(.minutes(1))) struct ConsumerRunnerTests {
     /// A log of two shards.
     private func withLog(
         configuration: LogConfiguration = LogConfiguration(), _ body: (any LogBackend) async throws -> Void
     ) async throws {
         var configuration = configuration
-        configuration.streams = [StreamConfiguration(name: .chatEvents, shardCount: 2)]
+        configuration.streams = [StreamConfiguration(name: .events, shardCount: 2)]
         try await ChatlogTestSupport.withLog(configuration: configuration) { storage, _ in
             try await body(storage)
         }
     }
 
     private func group() -> ConsumerGroupConfiguration {
-        var group = ConsumerGroupConfiguration(name: "test", stream: .chatEvents)
+        var group = ConsumerGroupConfiguration(name: "test", stream: .events)
         group.batchSize = 7
         group.retry = RetryPolicy(
             maxAttempts: 3, initialBackoff: .milliseconds(1), maxBackoff: .milliseconds(4))
@@ -49,7 +53,7 @@ final class RecordingHandler: RecordHandler {
     private func append(_ storage: any LogBackend, _ text: String, key: String) async throws -> Record {
         try await storage.append(
             AppendRequest(
-                stream: .chatEvents, partitionKey: key, type: "t", actor: "a",
+                stream: .events, partitionKey: key, type: "t", actor: "a",
                 payload: Array("\"\(text)\"".utf8))
         ).record
     }
@@ -87,7 +91,7 @@ final class RecordingHandler: RecordHandler {
                 let shard = late.position.shardKey
                 #expect(try await storage.checkpoint(group: "test", shard: shard) >= late.seq - 1)
             }
-            for shard in try storage.descriptor(.chatEvents).shards {
+            for shard in try storage.descriptor(.events).shards {
                 #expect(
                     try await storage.checkpoint(group: "test", shard: shard) == storage.shardInfo(shard).head
                 )
@@ -112,7 +116,7 @@ final class RecordingHandler: RecordHandler {
                 let shard = try #require(last).position.shardKey
                 #expect(try await storage.checkpoint(group: "test", shard: shard) == 0)
             }
-            for shard in try storage.descriptor(.chatEvents).shards {
+            for shard in try storage.descriptor(.events).shards {
                 #expect(
                     try await storage.checkpoint(group: "test", shard: shard) == storage.shardInfo(shard).head
                 )
@@ -121,11 +125,11 @@ final class RecordingHandler: RecordHandler {
     }
 
     @Test func anIdleShardStoresARefusedCheckpointOnceTheLogHasRoomAgain() async throws {
-        var configuration = LogConfiguration()
+        var configuration = LogConfiguration.twoStreams
         configuration.initialMapSize = 1 << 20
         configuration.maxMapSize = 1 << 20
         try await withLog(configuration: configuration) { storage in
-            let shards = try storage.descriptor(.chatEvents).shards
+            let shards = try storage.descriptor(.events).shards
             for shard in shards { try await storage.setCheckpoint(0, group: "test", shard: shard) }
             // A reader holding its snapshot keeps LMDB from reusing any page freed after it, so
             // the map fills for good: first with records, then with checkpoint writes.
@@ -192,7 +196,7 @@ final class RecordingHandler: RecordHandler {
         #expect(state.next() == .load(after: 4))
         let records = (5...6).map {
             Record(
-                id: RecordID(high: 0, low: $0), stream: .chatEvents, shard: 0, seq: $0, type: "t",
+                id: RecordID(high: 0, low: $0), stream: .events, shard: 0, seq: $0, type: "t",
                 partitionKey: "k",
                 channelID: nil, channelSeq: nil, actor: "a", createdAt: Timestamp(microseconds: 0),
                 idempotencyKey: nil,
@@ -228,7 +232,7 @@ final class RecordingHandler: RecordHandler {
                 let woken = try #require(await iterator.next())
                 #expect(woken.position == late.position)
             }
-            for shard in try storage.descriptor(.chatEvents).shards {
+            for shard in try storage.descriptor(.events).shards {
                 #expect(
                     try await storage.checkpoint(group: "test", shard: shard) == storage.shardInfo(shard).head
                 )

@@ -1,4 +1,5 @@
 import Chat
+import ChatServer
 import ChatlogTestSupport
 import EventLog
 import Foundation
@@ -175,7 +176,8 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         // This test process holds the log for writing, and it serves no admin API.
-        let storage = try LogBackends.open(directory: directory.path)
+        let storage = try LogBackends.open(
+            directory: directory.path, configuration: LogConfiguration(streams: ChatServer.streams))
         defer { storage.close() }
         let reset = ["consumers", "reset", "replayer", "--latest", "--data-dir", directory.path]
         // A server.json naming `pid`, and a port where nothing listens.
@@ -213,7 +215,9 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let (channel, message) = try await {
-            let storage = try LogBackends.open(directory: directory.path, projections: [ChatProjection()])
+            let storage = try LogBackends.open(
+                directory: directory.path, configuration: LogConfiguration(streams: ChatServer.streams),
+                projections: [ChatProjection()])
             defer { storage.close() }
             let chat = ChatService(log: storage)
             let channel = try await chat.createChannel(by: "alice", name: "a", members: [], agent: true)
@@ -237,7 +241,9 @@ import Testing
         #expect(result["byServer"] as? Bool == false)
         #expect((result["redriven"] as? [String])?.count == 1)
         #expect((result["failed"] as? [Any])?.isEmpty == true)
-        let storage = try LogBackends.open(directory: directory.path, projections: [ChatProjection()])
+        let storage = try LogBackends.open(
+            directory: directory.path, configuration: LogConfiguration(streams: ChatServer.streams),
+            projections: [ChatProjection()])
         defer { storage.close() }
         #expect(try await storage.deadLetters(group: "agent").isEmpty)
         let reply = try ChatService(log: storage).reply(to: message, in: channel)

@@ -1,3 +1,4 @@
+import ChatServer
 import ChatlogTestSupport
 import EventLog
 import Foundation
@@ -52,7 +53,8 @@ import Testing
         #expect(acknowledged.count >= 100)
         #expect(Set(acknowledged.map(\.position)).count == acknowledged.count)
 
-        let storage = try LogBackends.open(directory: directory.path)
+        let storage = try LogBackends.open(
+            directory: directory.path, configuration: LogConfiguration(streams: ChatServer.streams))
         defer { storage.close() }
         for ack in acknowledged {
             let record = try await #require(

@@ -1,3 +1,4 @@
+import ChatServer
 import ChatlogTestSupport
 import EventLog
 import Foundation
@@ -72,7 +73,8 @@ import Testing
         let overwrite = try await runChatlog(["restore", "--data-dir", target, backup.path + "/b"])
         #expect(overwrite.status != 0)
         #expect(overwrite.error.contains("already holds a log"), "\(overwrite.error)")
-        let storage = try LogBackends.open(directory: target, readOnly: true)
+        let storage = try LogBackends.open(
+            directory: target, configuration: LogConfiguration(streams: ChatServer.streams), readOnly: true)
         defer { storage.close() }
         #expect(try await storage.channelHead(stream: .chatEvents, channelID: channel) == 1)
         #expect(FileManager.default.fileExists(atPath: target + "/jwt-secret"))

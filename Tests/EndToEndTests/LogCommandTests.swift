@@ -1,3 +1,4 @@
+import ChatServer
 import ChatlogTestSupport
 import EventLog
 import Foundation
@@ -102,13 +103,14 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         // This test process writes the log; the command follows it from another process.
-        let storage = try LogBackends.open(directory: directory.path)
+        let storage = try LogBackends.open(
+            directory: directory.path, configuration: LogConfiguration(streams: ChatServer.streams))
         defer { storage.close() }
         func append(_ texts: [String]) async throws {
             _ = try await storage.append(
                 texts.map {
                     .channel(
-                        "followed", type: "message.created", actor: "test",
+                        "followed", type: "message.created", actor: "test", stream: .chatEvents,
                         payload: Array("{\"text\":\"\($0)\"}".utf8))
                 })
         }

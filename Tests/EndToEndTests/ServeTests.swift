@@ -1,3 +1,4 @@
+import ChatServer
 import ChatlogTestSupport
 import EventLog
 import Foundation
@@ -94,7 +95,8 @@ import Testing
         _ = await server.readToEnd()
         #expect(await server.waitForExit() == 0)
 
-        let storage = try LogBackends.open(directory: directory.path)
+        let storage = try LogBackends.open(
+            directory: directory.path, configuration: LogConfiguration(streams: ChatServer.streams))
         defer { storage.close() }
         let records = try await storage.channelRecords(
             stream: .chatEvents, channelID: channel, after: 0, limit: 1000)

@@ -1,4 +1,5 @@
 import Chat
+import ChatServer
 import ChatlogTestSupport
 import EventLog
 import Foundation
@@ -30,7 +31,9 @@ import Testing
 
     private func registeredConnections(_ directory: TemporaryDirectory) throws -> [ConnectionRegistry.Entry] {
         let storage = try LogBackends.open(
-            directory: directory.path, readOnly: true, stateTables: ConnectionRegistry.tables)
+            directory: directory.path, configuration: LogConfiguration(streams: ChatServer.streams),
+            readOnly: true,
+            stateTables: ConnectionRegistry.tables)
         defer { storage.close() }
         return try ConnectionRegistry(storage: storage).entries()
     }

@@ -22,7 +22,7 @@ import Testing
     }
 
     @Test func relaxedDurabilitySyncsEveryCommitWithinItsInterval() async throws {
-        var configuration = LogConfiguration()
+        var configuration = LogConfiguration.twoStreams
         configuration.durability = .relaxed(syncInterval: .milliseconds(20))
         try await withLog(configuration: configuration) { storage, _ in
             // Idle: the writer's wait times out and it syncs what it committed.
@@ -135,7 +135,7 @@ import Testing
     }
 
     @Test func invalidRequestsAreRefusedAndWriteNothing() async throws {
-        var configuration = LogConfiguration()
+        var configuration = LogConfiguration.twoStreams
         configuration.maxPayloadBytes = 1000
         try await withLog(configuration: configuration) { storage, _ in
             await #expect(throws: EventLogError.unknownStream("nope")) {

@@ -43,7 +43,7 @@ final class LoadState: Sendable {
             #expect(
                 state.acknowledged.withLock { $0.count } > during, "the load kept appending after the backup")
 
-            let copy = try LMDBStorage(directory: backup.path, readOnly: true)
+            let copy = try LMDBStorage(directory: backup.path, configuration: .twoStreams, readOnly: true)
             defer { copy.close() }
             #expect(try copy.verify().isSound)
             for position in before {

@@ -52,7 +52,7 @@ import Testing
     }
 
     @Test func trimmedRecordsAreSkippedAndTheRestStayContiguous() async throws {
-        var configuration = LogConfiguration()
+        var configuration = LogConfiguration.twoStreams
         configuration.streams = [
             StreamConfiguration(
                 name: .chatEvents, shardCount: 1,
@@ -80,7 +80,7 @@ import Testing
     ) async throws -> TemporaryDirectory {
         let directory = try TemporaryDirectory()
         do {
-            let storage = try LMDBStorage(directory: directory.path)
+            let storage = try LMDBStorage(directory: directory.path, configuration: .twoStreams)
             try await fill(storage)
             let all = try channels.flatMap { channel in
                 try storage.channelRecords(stream: .chatEvents, channelID: channel, after: 0, limit: 1000)
@@ -117,7 +117,7 @@ import Testing
             }
         }
         defer { directory.remove() }
-        let reopened = try LMDBStorage(directory: directory.path)
+        let reopened = try LMDBStorage(directory: directory.path, configuration: .twoStreams)
         defer { reopened.close() }
         try await expectContiguousReads(reopened)
         #expect(try reopened.verify().isSound)
@@ -140,7 +140,7 @@ import Testing
                 key: StorageKeys.channelHead(stream: .chatEvents, channelID: "c1"), value: [1, 2, 3, 4, 5])
         }
         defer { directory.remove() }
-        let storage = try LMDBStorage(directory: directory.path)
+        let storage = try LMDBStorage(directory: directory.path, configuration: .twoStreams)
         defer { storage.close() }
         let heads = try storage.descriptor(.chatEvents).shards.map { try storage.shardInfo($0).head }
         await #expect {

@@ -75,7 +75,7 @@ import Testing
 
     @Test func eachFailureHasItsOwnError() async throws {
         let clock = ManualClock()
-        var configuration = LogConfiguration()
+        var configuration = LogConfiguration.twoStreams
         configuration.streams = [
             StreamConfiguration(name: .chatEvents, shardCount: 2, retention: Retention(maxAge: .seconds(5)))
         ]

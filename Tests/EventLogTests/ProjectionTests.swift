@@ -28,7 +28,8 @@ struct Refused: Error, Equatable {}
 
 @Suite(.timeLimit(.minutes(1))) struct ProjectionTests {
     private func open(_ directory: TemporaryDirectory) throws -> LMDBStorage {
-        try LMDBStorage(directory: directory.path, projections: [CountingProjection()])
+        try LMDBStorage(
+            directory: directory.path, configuration: .twoStreams, projections: [CountingProjection()])
     }
 
     @Test func projectionsAreUpdatedInTheAppendTransaction() async throws {
@@ -147,7 +148,8 @@ struct Refused: Error, Equatable {}
     @Test func verifyFindsAProjectionThatNoLongerMatchesTheLog() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let storage = try LMDBStorage(directory: directory.path, projections: [CountingProjection()])
+        let storage = try LMDBStorage(
+            directory: directory.path, configuration: .twoStreams, projections: [CountingProjection()])
         defer { storage.close() }
         for index in 0..<50 { _ = try await storage.append(event("k\(index % 7)")) }
         #expect(try storage.projectionMismatches() == [])

@@ -6,7 +6,7 @@ import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct RetentionTests {
     private func configuration(_ retention: Retention) -> LogConfiguration {
-        var configuration = LogConfiguration()
+        var configuration = LogConfiguration.twoStreams
         configuration.streams = [StreamConfiguration(name: .triggers, shardCount: 1, retention: retention)]
         return configuration
     }

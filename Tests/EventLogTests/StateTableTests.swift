@@ -9,7 +9,8 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         do {
-            let storage = try LMDBStorage(directory: directory.path, stateTables: ["registry"])
+            let storage = try LMDBStorage(
+                directory: directory.path, configuration: .twoStreams, stateTables: ["registry"])
             defer { storage.close() }
             try await storage.updateState { store in
                 try store.put("registry", key: [1], value: [10])
@@ -27,7 +28,8 @@ import Testing
             #expect(try storage.readState { try $0.count("registry") } == 1)
             #expect(throws: EventLogError.self) { try storage.readProjections { try $0.count("registry") } }
         }
-        let reopened = try LMDBStorage(directory: directory.path, readOnly: true, stateTables: ["registry"])
+        let reopened = try LMDBStorage(
+            directory: directory.path, configuration: .twoStreams, readOnly: true, stateTables: ["registry"])
         defer { reopened.close() }
         #expect(try reopened.readState { try $0.get("registry", key: [2]) } == [20])
         await #expect(throws: EventLogError.readOnly) { try await reopened.updateState { _ in } }

@@ -6,7 +6,7 @@ import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct StorageFullTests {
     @Test func theMapGrowsByItselfWhenFull() async throws {
-        var configuration = LogConfiguration()
+        var configuration = LogConfiguration.twoStreams
         configuration.initialMapSize = 1 << 20
         try await withLog(configuration: configuration) { storage, _ in
             for _ in 0..<40 {
@@ -18,7 +18,7 @@ import Testing
     }
 
     @Test func aFullMapRefusesWritesCleanlyAndKeepsTheLogReadable() async throws {
-        var configuration = LogConfiguration()
+        var configuration = LogConfiguration.twoStreams
         configuration.initialMapSize = 1 << 20
         configuration.maxMapSize = 2 << 20
         try await withLog(configuration: configuration) { storage, _ in
@@ -58,7 +58,7 @@ import Testing
         try await withLog { storage, directory in
             _ = try await storage.append(event("k"))
             #expect {
-                _ = try LMDBStorage(directory: directory.path)
+                _ = try LMDBStorage(directory: directory.path, configuration: .twoStreams)
             } throws: { error in
                 guard case .locked(let message) = error as? EventLogError else { return false }
                 return message.contains("another process has this log open for writing")
@@ -69,12 +69,12 @@ import Testing
     @Test func theLockIsReleasedOnClose() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let first = try LMDBStorage(directory: directory.path)
+        let first = try LMDBStorage(directory: directory.path, configuration: .twoStreams)
         #expect(throws: EventLogError.self, "a second writer while the first is open") {
-            _ = try LMDBStorage(directory: directory.path)
+            _ = try LMDBStorage(directory: directory.path, configuration: .twoStreams)
         }
         first.close()
-        let again = try LMDBStorage(directory: directory.path)
+        let again = try LMDBStorage(directory: directory.path, configuration: .twoStreams)
         defer { again.close() }
         #expect(try await again.append(event("after")).record.seq == 1)
     }

@@ -5,6 +5,11 @@ import Testing
 @testable import EventLog
 @testable import EventLogLMDB
 
+extension StreamName {
+    static let chatEvents: StreamName = "chat_events"
+    static let triggers: StreamName = "triggers"
+}
+
 /// A clock the test moves by hand.
 final class ManualClock: LogClock {
     private let current: Mutex<Timestamp>
@@ -22,7 +27,8 @@ final class ManualClock: LogClock {
 
 func message(_ channel: String, _ text: String, key: String? = nil, ttl: Duration? = nil) -> AppendRequest {
     .channel(
-        channel, type: "message.created", actor: "alice", idempotencyKey: key, idempotencyTTL: ttl,
+        channel, type: "message.created", actor: "alice", stream: .chatEvents, idempotencyKey: key,
+        idempotencyTTL: ttl,
         payload: Array("{\"text\":\"\(text)\"}".utf8))
 }
 

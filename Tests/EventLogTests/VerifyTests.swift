@@ -15,7 +15,7 @@ import Testing
         defer { directory.remove() }
         var shard: ShardKey?
         do {
-            let storage = try LMDBStorage(directory: directory.path)
+            let storage = try LMDBStorage(directory: directory.path, configuration: .twoStreams)
             defer { storage.close() }
             for index in 0..<records {
                 shard = try await storage.append(message("c1", "m\(index)", key: "k\(index)")).record.position
@@ -28,7 +28,7 @@ import Testing
             defer { environment.close() }
             try environment.write { transaction in try damage(transaction, shard!) }
         }
-        let storage = try LMDBStorage(directory: directory.path)
+        let storage = try LMDBStorage(directory: directory.path, configuration: .twoStreams)
         defer { storage.close() }
         return try storage.verify()
     }

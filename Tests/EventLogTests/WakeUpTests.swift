@@ -49,7 +49,7 @@ import Testing
     @Test func closingFailsWaitersInsteadOfHangingThem() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let storage = try LMDBStorage(directory: directory.path)
+        let storage = try LMDBStorage(directory: directory.path, configuration: .twoStreams)
         let waiter = Task {
             try await storage.waitForRecords(ShardKey(stream: .chatEvents, shard: 0), after: 0)
         }

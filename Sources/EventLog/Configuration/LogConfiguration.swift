@@ -20,13 +20,12 @@ public struct LogConfiguration: Sendable {
     public var maxBatchSize: Int = 4096
     /// How long a shard iterator stays valid.
     public var iteratorLifetime: Duration = .seconds(15 * 60)
-    public var streams: [StreamConfiguration] = [
-        StreamConfiguration(name: .chatEvents, shardCount: 4),
-        StreamConfiguration(
-            name: .triggers, shardCount: 4, retention: Retention(maxAge: .seconds(7 * 86_400))),
-    ]
+    /// The streams the log holds; the modules that write them say which (chat, the inbox).
+    public var streams: [StreamConfiguration]
 
-    public init() {}
+    public init(streams: [StreamConfiguration] = []) {
+        self.streams = streams
+    }
 
     public func stream(_ name: StreamName) -> StreamConfiguration? {
         streams.first { $0.name == name }

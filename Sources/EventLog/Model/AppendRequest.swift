@@ -37,7 +37,7 @@ public struct AppendRequest: Sendable {
 
     /// A channel record: partitioned by the channel so the channel stays in one shard.
     public static func channel(
-        _ channelID: String, type: String, actor: String, stream: StreamName = .chatEvents,
+        _ channelID: String, type: String, actor: String, stream: StreamName,
         idempotencyKey: String? = nil, idempotencyTTL: Duration? = nil, causationID: RecordID? = nil,
         payload: [UInt8], expectedChannelHead: SequenceNumber? = nil
     ) -> AppendRequest {

@@ -14,11 +14,6 @@ public struct StreamName: RawRepresentable, Hashable, Comparable, Sendable, Coda
     public init(stringLiteral value: String) { self.rawValue = value }
     public var description: String { rawValue }
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
-
-    /// Everything chat does: channels, members, messages, agent replies.
-    public static let chatEvents: StreamName = "chat_events"
-    /// The event inbox API.
-    public static let triggers: StreamName = "triggers"
 }
 
 /// A shard of a named stream.

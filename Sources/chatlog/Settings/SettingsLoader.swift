@@ -35,7 +35,7 @@ struct SettingsLoader {
 
         var settings = Settings()
         settings.dataDirectory = dataDirectory ?? reader.config.string(forKey: "data.dir", default: "./data")
-        var log = LogConfiguration()
+        var log = LogConfiguration.chatlog
         switch reader.config.string(forKey: "log.durability", default: "strict") {
         case "strict": log.durability = .strict
         case "relaxed":

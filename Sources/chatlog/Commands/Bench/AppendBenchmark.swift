@@ -10,7 +10,7 @@ struct AppendBenchmark {
     let seconds: Double
 
     func run(levels: [Int], into report: inout BenchReport) async throws {
-        let storage = try LogBackends.open(directory: directory)
+        let storage = try LogBackends.open(directory: directory, configuration: .chatlog)
         defer { storage.close() }
         var results: [JSONValue] = []
         for appenders in levels {

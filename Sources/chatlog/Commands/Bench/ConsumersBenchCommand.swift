@@ -54,7 +54,7 @@ struct ConsumersBenchCommand: AsyncParsableCommand {
         let root =
             dataDir ?? NSTemporaryDirectory() + "chatlog-bench-consumers-" + UUID().uuidString.lowercased()
         defer { if dataDir == nil { try? FileManager.default.removeItem(atPath: root) } }
-        let storage = try LogBackends.open(directory: root)
+        let storage = try LogBackends.open(directory: root, configuration: .chatlog)
         defer { storage.close() }
         var report = BenchReport()
         report.note(

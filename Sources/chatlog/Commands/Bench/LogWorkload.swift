@@ -18,7 +18,8 @@ struct LogWorkload: Sendable {
     func request(_ index: Int) -> AppendRequest {
         let key = channelIDs[index % channelIDs.count]
         if indexed {
-            return .channel(key, type: "message.created", actor: "bench", payload: payload)
+            return .channel(
+                key, type: "message.created", actor: "bench", stream: .chatEvents, payload: payload)
         }
         return AppendRequest(
             stream: .chatEvents, partitionKey: key, type: "message.created", actor: "bench", payload: payload)

@@ -20,7 +20,7 @@ struct OpenAndScanBenchmark {
     }
 
     private func build() async throws {
-        let storage = try LogBackends.open(directory: directory)
+        let storage = try LogBackends.open(directory: directory, configuration: .chatlog)
         defer { storage.close() }
         let existing = try await storage.shardInfos(storage.streams.flatMap(\.shards)).reduce(0) {
             $0 + Int($1.recordCount)
@@ -57,14 +57,14 @@ struct OpenAndScanBenchmark {
     /// shard after shard, then one reader per shard at once, as a consumer group reads.
     private func scan(into report: inout BenchReport) async throws {
         // Each pass opens the log afresh, so each maps its pages itself.
-        var storage = try LogBackends.open(directory: directory, readOnly: true)
+        var storage = try LogBackends.open(directory: directory, configuration: .chatlog, readOnly: true)
         let shards = storage.streams.flatMap(\.shards)
         var started = ContinuousClock.now
         var count = 0
         for shard in shards { count += try await Self.scan(shard, of: storage) }
         let oneReader = Double(count) / ((ContinuousClock.now - started) / .seconds(1))
         storage.close()
-        storage = try LogBackends.open(directory: directory, readOnly: true)
+        storage = try LogBackends.open(directory: directory, configuration: .chatlog, readOnly: true)
         defer { storage.close() }
         started = ContinuousClock.now
         count = try await withThrowingTaskGroup(of: Int.self) { [storage] group in
@@ -140,7 +140,7 @@ struct OpenAndScanBenchmark {
         var size = 0
         for _ in 0..<7 {
             let started = ContinuousClock.now
-            let storage = try LogBackends.open(directory: directory)
+            let storage = try LogBackends.open(directory: directory, configuration: .chatlog)
             let head = try await storage.shardInfo(ShardKey(stream: .chatEvents, shard: 0)).head
             times.append((ContinuousClock.now - started) / .milliseconds(1))
             size = try storage.statistics().fileSize

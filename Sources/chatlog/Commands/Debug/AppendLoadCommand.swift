@@ -31,6 +31,7 @@ struct AppendLoadCommand: AsyncParsableCommand {
                         let result = try await storage.append(
                             .channel(
                                 channel, type: "message.created", actor: "loader-\(appender)",
+                                stream: .chatEvents,
                                 payload: Array(payload.utf8)))
                         let record = result.record
                         Console.out(

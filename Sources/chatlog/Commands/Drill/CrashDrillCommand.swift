@@ -130,7 +130,7 @@ struct CrashDrillCommand: AsyncParsableCommand {
     private func settle(_ channels: [String], readers: [DrillReader], directory: String) async throws {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
-            let storage = try LogBackends.open(directory: directory, readOnly: true)
+            let storage = try LogBackends.open(directory: directory, configuration: .chatlog, readOnly: true)
             var settled = true
             for (index, channel) in channels.enumerated() where settled {
                 let records = try await storage.channelRecords(

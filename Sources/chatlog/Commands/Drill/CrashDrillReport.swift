@@ -10,7 +10,8 @@ extension CrashDrillCommand {
         into report: inout CrashDrillReport
     ) async throws {
         let storage = try LogBackends.open(
-            directory: directory, readOnly: true, projections: ChatServer.projections)
+            directory: directory, configuration: .chatlog, readOnly: true, projections: ChatServer.projections
+        )
         defer { storage.close() }
         var findings = report.findings
         let acknowledged = writers.acknowledged

@@ -79,7 +79,7 @@ struct ReplayDrillCommand: AsyncParsableCommand {
         for name in Set(before.keys).union(after.keys).sorted() {
             findings.check(before[name] == after[name], "projection table \(name) changed across the replay")
         }
-        let storage = try LogBackends.open(directory: directory, readOnly: true)
+        let storage = try LogBackends.open(directory: directory, configuration: .chatlog, readOnly: true)
         defer { storage.close() }
         let records = try await storage.channelRecords(
             stream: .chatEvents, channelID: channels[0], after: 0, limit: 1_000_000)
@@ -96,7 +96,8 @@ struct ReplayDrillCommand: AsyncParsableCommand {
 
     private func digests(_ directory: String) throws -> [String: TableDigest] {
         let storage = try LogBackends.open(
-            directory: directory, readOnly: true, projections: ChatServer.projections)
+            directory: directory, configuration: .chatlog, readOnly: true, projections: ChatServer.projections
+        )
         defer { storage.close() }
         return try storage.projectionDigests()
     }
