@@ -61,6 +61,10 @@ let package = Package(
             ]
         ),
         .target(
+            name: "JSONCoding",
+            dependencies: ["EventLog"]
+        ),
+        .target(
             name: "Consumers",
             dependencies: [
                 "EventLog",
@@ -72,6 +76,7 @@ let package = Package(
             name: "Chat",
             dependencies: [
                 "EventLog",
+                "JSONCoding",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -81,7 +86,7 @@ let package = Package(
         ),
         .target(
             name: "Inbox",
-            dependencies: ["EventLog", "Chat"]
+            dependencies: ["EventLog", "JSONCoding"]
         ),
         .target(
             name: "ChatServer",
@@ -90,6 +95,7 @@ let package = Package(
                 "Inbox",
                 "Consumers",
                 "EventLog",
+                "JSONCoding",
                 "LogBackends",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -147,7 +153,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ChatTests",
-            dependencies: ["Chat", "EventLog", "LogBackends", "ChatlogTestSupport"]
+            dependencies: ["Chat", "EventLog", "JSONCoding", "LogBackends", "ChatlogTestSupport"]
         ),
         .target(
             name: "ChatlogTestSupport",

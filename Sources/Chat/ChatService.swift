@@ -1,6 +1,7 @@
 import Crypto
 import EventLog
 import Foundation
+import JSONCoding
 
 /// The chat domain's operations. Every change is one record appended to `chat_events`, which
 /// the log admits by the chat rules (`ChatRules`) against the state it follows; every read

@@ -1,4 +1,4 @@
-import Chat
+import JSONCoding
 
 /// An event as the inbox API shows it.
 public struct InboxEvent: Equatable, Sendable {

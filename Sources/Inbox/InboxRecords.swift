@@ -1,4 +1,4 @@
-import Chat
+import JSONCoding
 
 /// The record types the inbox appends to `triggers`; each is partitioned by its event id.
 enum InboxRecordType {

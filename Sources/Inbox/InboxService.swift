@@ -1,6 +1,6 @@
-import Chat
 import EventLog
 import Foundation
+import JSONCoding
 
 /// The event inbox on the `triggers` stream: every change is one record, checked against the
 /// inbox projection inside the append's transaction (so of two concurrent acks exactly one

@@ -1,5 +1,6 @@
 import ChatlogTestSupport
 import Foundation
+import JSONCoding
 import Testing
 
 @testable import Chat

@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import JSONCoding
 import NIOCore
 
 /// The JSON frames the server sends over a delivery socket (DESIGN.md sections 5 and 11),

@@ -1,3 +1,5 @@
+import JSONCoding
+
 /// The record types chat appends to `chat_events`, with their payloads.
 public enum ChatRecordType {
     public static let channelCreated = "channel.created"

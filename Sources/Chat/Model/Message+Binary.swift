@@ -1,4 +1,5 @@
 import Foundation
+import JSONCoding
 
 extension Message {
     /// The stored form in the messages projection: the message's JSON exactly as the API

@@ -1,3 +1,5 @@
+import JSONCoding
+
 /// A message as clients see it.
 public struct Message: Codable, Equatable, Sendable {
     /// The id of the record that created the message.

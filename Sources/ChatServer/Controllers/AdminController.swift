@@ -2,6 +2,7 @@ import Chat
 import Consumers
 import EventLog
 import Hummingbird
+import JSONCoding
 
 /// `/v1/admin` (API key): consumer groups on a live server — list, reset, re-drive dead letters.
 struct AdminController {

@@ -1,5 +1,6 @@
 import Chat
 import Hummingbird
+import JSONCoding
 
 /// `/v1/channels`: create, list mine, get, rename, delete, add and remove members.
 struct ChannelController {

@@ -1,6 +1,7 @@
 import Chat
 import EventLog
 import Hummingbird
+import JSONCoding
 
 /// `POST /v1/users/{userId}/chat`: synchronous chat with the agent over the same log: the
 /// user's message is appended, then the request waits (bounded) for the agent's reply record.

@@ -1,6 +1,7 @@
 import Chat
 import Hummingbird
 import Inbox
+import JSONCoding
 
 /// The event inbox (DESIGN.md section 6): `POST /v1/events`, `GET /v1/inbox`,
 /// `POST /v1/events/{eventId}/ack`, `DELETE /v1/events/{eventId}`, behind API keys.

@@ -1,5 +1,6 @@
 import Chat
 import Inbox
+import JSONCoding
 
 /// The inbox's response bodies, in the original triggers API's shapes.
 extension InboxController {

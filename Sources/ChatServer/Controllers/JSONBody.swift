@@ -1,6 +1,7 @@
 import Chat
 import Foundation
 import Hummingbird
+import JSONCoding
 
 /// Strict JSON request bodies: JSON content type (415 otherwise), at most 400 KiB (413),
 /// well-formed (400), no fields beyond the ones named (400), then decoded into `T`.

@@ -1,5 +1,6 @@
 import Chat
 import Hummingbird
+import JSONCoding
 
 /// `/v1/channels/{channelId}/messages`: post (with `Idempotency-Key`), history, edit, delete.
 struct MessageController {

@@ -2,6 +2,7 @@ import Chat
 import Consumers
 import EventLog
 import Hummingbird
+import JSONCoding
 import Prometheus
 import Synchronization
 

@@ -1,6 +1,7 @@
 import Chat
 import HTTPTypes
 import Hummingbird
+import JSONCoding
 import Logging
 
 /// Gives every request an id, renders every error — ours, the router's, the decoder's — in the

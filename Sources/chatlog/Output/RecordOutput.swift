@@ -2,7 +2,7 @@ import EventLog
 
 /// How records appear on the command line: JSON objects and one-line summaries.
 enum RecordOutput {
-    static func json(_ record: Record) -> JSONValue {
+    static func json(_ record: Record) -> JSONOutput {
         .object([
             ("stream", .string(record.stream.rawValue)),
             ("shard", .int(Int64(record.shard))),

@@ -12,7 +12,7 @@ struct AppendBenchmark {
     func run(levels: [Int], into report: inout BenchReport) async throws {
         let storage = try LogBackends.open(directory: directory, configuration: .chatlog)
         defer { storage.close() }
-        var results: [JSONValue] = []
+        var results: [JSONOutput] = []
         for appenders in levels {
             let before = storage.writerStatistics
             let started = ContinuousClock.now

@@ -1,10 +1,10 @@
 /// Figures a benchmark prints, as lines for people and as one JSON object for scripts.
 struct BenchReport {
     private(set) var lines: [String] = []
-    private(set) var sections: [(String, JSONValue)] = []
+    private(set) var sections: [(String, JSONOutput)] = []
 
     /// Adds a section of figures, printing `line` when there is one.
-    mutating func add(_ line: String?, key: String, _ value: JSONValue) {
+    mutating func add(_ line: String?, key: String, _ value: JSONOutput) {
         sections.append((key, value))
         if let line { note(line) }
     }
@@ -14,7 +14,7 @@ struct BenchReport {
         Console.error(line)
     }
 
-    var json: JSONValue { .object(sections) }
+    var json: JSONOutput { .object(sections) }
 }
 
 #if DEBUG

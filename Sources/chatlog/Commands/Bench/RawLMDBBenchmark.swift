@@ -21,7 +21,7 @@ struct RawLMDBBenchmark {
         }
         let value = [UInt8](repeating: 0x61, count: valueBytes)
         var next: UInt64 = 1
-        var results: [(String, JSONValue)] = []
+        var results: [(String, JSONOutput)] = []
         for perTransaction in [1, 16, 256, 1000] {
             let started = ContinuousClock.now
             let deadline = started + .milliseconds(Int(seconds * 1000))

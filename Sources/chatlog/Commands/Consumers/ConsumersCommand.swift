@@ -69,7 +69,7 @@ struct ConsumersListCommand: AsyncParsableCommand {
         let live = await RunningServer.consumerGroups(directory: settings.dataDirectory)
         if output.json {
             Console.out(
-                JSONValue.object([
+                JSONOutput.object([
                     ("serverAnswered", .bool(live != nil)),
                     (
                         "groups",
@@ -141,7 +141,7 @@ struct ConsumersDescribeCommand: AsyncParsableCommand {
         var table = Table(
             "STREAM", "SHARD", "CHECKPOINT", "HEAD", "LAG", "OLDEST UNPROCESSED", "DEAD LETTERS", "RUNNING",
             "FAILING")
-        var json: [JSONValue] = []
+        var json: [JSONOutput] = []
         var failing: [String] = []
         for shard in shards {
             let status = shard.live(live)
@@ -167,7 +167,7 @@ struct ConsumersDescribeCommand: AsyncParsableCommand {
                     ("shard", .int(Int64(shard.shard.shard))),
                     ("checkpoint", .uint(shard.checkpoint)), ("head", .uint(shard.head)),
                     ("lag", .uint(shard.lag)),
-                    ("oldestUnprocessedAgeSeconds", age.map(JSONValue.double) ?? .null),
+                    ("oldestUnprocessedAgeSeconds", age.map(JSONOutput.double) ?? .null),
                     ("deadLetters", .int(Int64(dead))),
                     ("running", .bool(status?["running"] as? Bool == true)),
                     ("failingAttempts", .int(Int64(attempts))),
@@ -176,7 +176,7 @@ struct ConsumersDescribeCommand: AsyncParsableCommand {
         let lastError = letters.max { $0.failedAt < $1.failedAt }
         if output.json {
             Console.out(
-                JSONValue.object([
+                JSONOutput.object([
                     ("name", .string(group)), ("serverAnswered", .bool(live != nil)),
                     ("shards", .array(json)),
                     ("deadLetters", .int(Int64(letters.count))),

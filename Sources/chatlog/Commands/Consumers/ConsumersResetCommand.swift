@@ -84,7 +84,7 @@ struct ConsumersResetCommand: AsyncParsableCommand {
 
     private func report(_ moves: [Move], by server: RunningServer?) {
         if output.json {
-            let shards = moves.map { move -> JSONValue in
+            let shards = moves.map { move -> JSONOutput in
                 .object([
                     ("stream", .string(move.stream)), ("shard", .int(Int64(move.shard))),
                     ("from", .uint(move.from)),
@@ -92,7 +92,7 @@ struct ConsumersResetCommand: AsyncParsableCommand {
                 ])
             }
             Console.out(
-                JSONValue.object([
+                JSONOutput.object([
                     ("group", .string(group)), ("dryRun", .bool(dryRun)), ("byServer", .bool(server != nil)),
                     ("shards", .array(shards)),
                 ]).text)

@@ -38,13 +38,13 @@ struct DeadLetterCommand: AsyncParsableCommand {
                 byServer = true
             }
             if output.json {
-                let failures = failed.map { position, error -> JSONValue in
+                let failures = failed.map { position, error -> JSONOutput in
                     .object([("position", .string(position)), ("error", .string(error))])
                 }
                 Console.out(
-                    JSONValue.object([
+                    JSONOutput.object([
                         ("group", .string(group)), ("byServer", .bool(byServer)),
-                        ("redriven", .array(redriven.map(JSONValue.string))), ("failed", .array(failures)),
+                        ("redriven", .array(redriven.map(JSONOutput.string))), ("failed", .array(failures)),
                     ]).text)
                 return
             }
@@ -99,7 +99,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
             let letters = try await storage.deadLetters(group: group)
             if output.json {
                 Console.out(
-                    JSONValue.object([
+                    JSONOutput.object([
                         (
                             "deadLetters",
                             .array(

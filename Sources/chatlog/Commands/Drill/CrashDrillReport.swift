@@ -99,7 +99,7 @@ struct CrashDrillReport {
         let median = ready.isEmpty ? 0 : ready[ready.count / 2]
         if json {
             Console.out(
-                JSONValue.object([
+                JSONOutput.object([
                     ("kills", .int(Int64(kills))),
                     ("acknowledgedMessagesChecked", .int(Int64(acknowledgedChecked))),
                     ("recordsReadBack", .int(Int64(recordsRead))),

@@ -32,7 +32,7 @@ struct ReplayDrillCommand: AsyncParsableCommand {
         }
         if json {
             Console.out(
-                JSONValue.object([
+                JSONOutput.object([
                     ("ok", .bool(findings.violations.isEmpty)),
                     ("violations", .array(findings.violations.map { .string($0) })),
                 ]).text)

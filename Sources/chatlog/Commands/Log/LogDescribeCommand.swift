@@ -15,7 +15,7 @@ struct LogDescribeCommand: AsyncParsableCommand {
         let descriptor = try storage.descriptor(StreamName(stream))
         let checkpoints = try await storage.checkpoints().filter { $0.stream == descriptor.name }
         var table = Table("SHARD", "FIRST SEQ", "HEAD", "RECORDS", "BYTES", "OLDEST", "NEWEST")
-        var shards: [JSONValue] = []
+        var shards: [JSONOutput] = []
         for shard in descriptor.shards {
             let info = try await storage.shardInfo(shard)
             table.add(
@@ -37,7 +37,7 @@ struct LogDescribeCommand: AsyncParsableCommand {
                 checkpoint.group, "\(checkpoint.shard)", "\(checkpoint.seq)", checkpoint.updatedAt.rfc3339)
         }
         if output.json {
-            let json = JSONValue.object([
+            let json = JSONOutput.object([
                 ("stream", .string(descriptor.name.rawValue)),
                 ("shardCount", .int(Int64(descriptor.shardCount))),
                 ("shards", .array(shards)),

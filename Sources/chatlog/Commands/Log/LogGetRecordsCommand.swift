@@ -36,7 +36,7 @@ struct LogGetRecordsCommand: AsyncParsableCommand {
         let page = try await log.getRecords(start, limit: limit)
         if output.json {
             Console.out(
-                JSONValue.object([
+                JSONOutput.object([
                     ("records", .array(page.records.map(RecordOutput.json))),
                     ("nextIterator", .string(page.nextIterator.token)),
                     ("recordsBehindHead", .uint(page.behindHead)),

@@ -19,7 +19,7 @@ struct LogStatsCommand: AsyncParsableCommand {
             records += info.recordCount
             bytes += info.bytes
         }
-        let rows: [(String, String, JSONValue)] = [
+        let rows: [(String, String, JSONOutput)] = [
             ("data directory", settings.dataDirectory, .string(settings.dataDirectory)),
             ("durability", stats.durability, .string(stats.durability)),
             ("records", "\(records)", .uint(records)),
@@ -37,7 +37,7 @@ struct LogStatsCommand: AsyncParsableCommand {
             ("checkpoints", "\(stats.checkpoints)", .int(Int64(stats.checkpoints))),
         ]
         if output.json {
-            Console.out(JSONValue.object(rows.map { (Self.camelCase($0.0), $0.2) }).text)
+            Console.out(JSONOutput.object(rows.map { (Self.camelCase($0.0), $0.2) }).text)
         } else {
             var table = Table("STATISTIC", "VALUE")
             for row in rows { table.add(row.0, row.1) }

@@ -11,7 +11,7 @@ struct LogStreamsCommand: AsyncParsableCommand {
         let (storage, settings) = try await global.openLogReadOnly()
         defer { storage.close() }
         var table = Table("STREAM", "SHARDS", "RECORDS", "BYTES", "RETENTION")
-        var json: [JSONValue] = []
+        var json: [JSONOutput] = []
         for stream in storage.streams {
             let infos = try await storage.shardInfos(stream.shards)
             let records = infos.reduce(UInt64(0)) { $0 + $1.recordCount }
@@ -27,7 +27,7 @@ struct LogStreamsCommand: AsyncParsableCommand {
                     ("retention", .string(Self.describe(retention))),
                 ]))
         }
-        Console.out(output.json ? JSONValue.object([("streams", .array(json))]).text : table.text)
+        Console.out(output.json ? JSONOutput.object([("streams", .array(json))]).text : table.text)
     }
 
     static func describe(_ retention: Retention) -> String {

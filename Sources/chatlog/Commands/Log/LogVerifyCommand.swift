@@ -48,7 +48,7 @@ struct LogVerifyCommand: AsyncParsableCommand {
         }
         if output.json {
             Console.out(
-                JSONValue.object([
+                JSONOutput.object([
                     ("ok", .bool(report.isSound)),
                     (
                         "violations",

@@ -48,11 +48,11 @@ struct BackupCommand: AsyncParsableCommand {
         let seconds = (ContinuousClock.now - started) / .seconds(1)
         if output.json {
             Console.out(
-                JSONValue.object([
+                JSONOutput.object([
                     ("dataDirectory", .string(settings.dataDirectory)), ("backup", .string(directory)),
                     ("shardHeadSum", .uint(heads)), ("bytes", .int(Int64(size))),
                     ("seconds", .double(seconds)),
-                    ("files", .array(files.map(JSONValue.string))),
+                    ("files", .array(files.map(JSONOutput.string))),
                 ]).text)
             return
         }
@@ -101,10 +101,10 @@ struct RestoreCommand: AsyncParsableCommand {
         }
         if output.json {
             Console.out(
-                JSONValue.object([
+                JSONOutput.object([
                     ("backup", .string(backup)), ("dataDirectory", .string(settings.dataDirectory)),
                     ("recordsVerified", .uint(UInt64(report.recordsChecked))),
-                    ("files", .array(files.map(JSONValue.string))),
+                    ("files", .array(files.map(JSONOutput.string))),
                 ]).text)
             return
         }

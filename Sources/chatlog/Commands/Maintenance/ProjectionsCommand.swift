@@ -39,7 +39,7 @@ struct ProjectionsCommand: AsyncParsableCommand {
             let identical = before == after
             if output.json {
                 Console.out(
-                    JSONValue.object([
+                    JSONOutput.object([
                         ("records", .uint(folded)), ("seconds", .double(seconds)),
                         ("identical", .bool(identical)),
                         (

@@ -30,7 +30,7 @@ struct APIKeyCommand: AsyncParsableCommand {
             let keys = try APIKeyStore(directory: settings.dataDirectory).keys()
             if output.json {
                 Console.out(
-                    JSONValue.object([
+                    JSONOutput.object([
                         (
                             "keys",
                             .array(

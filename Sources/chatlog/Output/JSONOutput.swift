@@ -1,7 +1,8 @@
 import Foundation
 
 /// A JSON document built for output, printed with keys in the order given.
-enum JSONValue: Sendable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral
+enum JSONOutput: Sendable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
+    ExpressibleByBooleanLiteral
 {
     case null
     case bool(Bool)
@@ -9,8 +10,8 @@ enum JSONValue: Sendable, ExpressibleByStringLiteral, ExpressibleByIntegerLitera
     case uint(UInt64)
     case double(Double)
     case string(String)
-    case array([JSONValue])
-    case object([(String, JSONValue)])
+    case array([JSONOutput])
+    case object([(String, JSONOutput)])
     /// Text that is already valid JSON, embedded as is.
     case raw(String)
 
@@ -18,11 +19,11 @@ enum JSONValue: Sendable, ExpressibleByStringLiteral, ExpressibleByIntegerLitera
     init(integerLiteral value: Int64) { self = .int(value) }
     init(booleanLiteral value: Bool) { self = .bool(value) }
 
-    static func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
-    static func optional(_ value: UInt64?) -> JSONValue { value.map(JSONValue.uint) ?? .null }
+    static func optional(_ value: String?) -> JSONOutput { value.map(JSONOutput.string) ?? .null }
+    static func optional(_ value: UInt64?) -> JSONOutput { value.map(JSONOutput.uint) ?? .null }
 
     /// Embeds stored JSON bytes, or a string when they are not valid JSON.
-    static func embedded(_ bytes: [UInt8]) -> JSONValue {
+    static func embedded(_ bytes: [UInt8]) -> JSONOutput {
         let data = Data(bytes)
         if (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) != nil {
             return .raw(String(decoding: bytes, as: UTF8.self))
