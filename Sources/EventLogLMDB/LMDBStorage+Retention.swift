@@ -13,13 +13,22 @@ extension LMDBStorage {
                 continue
             }
             for shard in stream.shards {
+                // Deleting writes pages too: in a full map a large chunk may find no room, where
+                // smaller ones still do and free it for the next.
+                var limit = Self.trimChunk
                 while true {
-                    let trimmed = try await writing { context in
-                        try Self.trim(
-                            shard, retention: retention, now: now, limit: Self.trimChunk, in: &context)
+                    let trimmed: UInt64
+                    do {
+                        trimmed = try await writing { [limit] context in
+                            try Self.trim(shard, retention: retention, now: now, limit: limit, in: &context)
+                        }
+                    } catch EventLogError.storageFull where limit > 1 {
+                        limit = max(1, limit / 10)
+                        continue
                     }
                     if trimmed > 0 { report.trimmedRecords[shard, default: 0] += trimmed }
-                    if trimmed < Self.trimChunk { break }
+                    if trimmed < limit { break }
+                    limit = min(Self.trimChunk, limit * 10)
                 }
             }
         }

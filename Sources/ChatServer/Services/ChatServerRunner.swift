@@ -43,7 +43,7 @@ public struct ChatServerRunner: Sendable {
             let dependencies = ChatServerDependencies(
                 storage: storage, chat: ChatService(log: storage, configuration: chat), authority: authority,
                 apiKeys: APIKeyStore(directory: dataDirectory), registry: registry, readiness: Readiness(),
-                delivery: server.webSocket.delivery, logger: logger)
+                responder: server.agent.makeResponder(), delivery: server.webSocket.delivery, logger: logger)
             // Before the server listens: no connection from a previous process is left registered.
             try await dependencies.hub.start()
             return dependencies
@@ -56,8 +56,6 @@ public struct ChatServerRunner: Sendable {
     /// Runs until SIGTERM or SIGINT; `onListening` gets the bound port.
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let dependencies = try await makeDependencies()
-        let responder: any Responder =
-            server.agent.openAI.map { OpenAIResponder(configuration: $0) } ?? BuiltInResponder()
         let readiness = dependencies.readiness
         let shards = try dependencies.storage.descriptor(.chatEvents).shards.count
         for group in dependencies.liveGroups {
@@ -90,7 +88,8 @@ public struct ChatServerRunner: Sendable {
                     ),
                     .init(
                         service: AgentConsumer.runner(
-                            storage: dependencies.storage, chat: dependencies.chat, responder: responder,
+                            storage: dependencies.storage, chat: dependencies.chat,
+                            responder: dependencies.responder,
                             retry: RetryPolicy(maxAttempts: server.agent.maxAttempts),
                             status: dependencies.agentStatus, control: dependencies.agentControl,
                             logger: logger)),
