@@ -19,8 +19,9 @@ public struct ChatServerDependencies: Sendable {
     /// The agent consumer group's live status, and the handle that moves it.
     public var agentStatus = ConsumerStatus()
     public var agentControl = ConsumerControl()
-    /// What the agent answers with.
-    public var responder: any Responder = BuiltInResponder()
+    /// What the agent answers with, wherever it answers: the consumer group and a re-drive.
+    public var responder: any Responder
+    public var logger: Logger
     /// WebSocket delivery: the hub, and the `delivery` group's status and control.
     public var hub: DeliveryHub
     public var deliveryStatus = ConsumerStatus()
@@ -37,8 +38,11 @@ public struct ChatServerDependencies: Sendable {
     public init(
         storage: any LogBackend, chat: ChatService, authority: TokenAuthority, apiKeys: APIKeyStore,
         registry: PrometheusCollectorRegistry, readiness: Readiness,
+        responder: any Responder = BuiltInResponder(),
         delivery: DeliveryConfiguration = DeliveryConfiguration(), logger: Logger
     ) {
+        self.responder = responder
+        self.logger = logger
         self.hub = DeliveryHub(chat: chat, configuration: delivery, logger: logger)
         self.storage = storage
         self.chat = chat

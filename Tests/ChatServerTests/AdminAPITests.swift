@@ -78,6 +78,31 @@ import Testing
         }
     }
 
+    @Test func aRedriveThroughTheServerUsesTheConfiguredModel() async throws {
+        try await withFakeModel { baseURL, received in
+            let model = OpenAIResponder.Configuration(baseURL: baseURL, model: "tiny", apiKey: "sk-test")
+            try await TestServer.run(configure: { $0.agent.openAI = model }) { server in
+                let channel = try await server.createChannel(by: "alice", agent: true)
+                let message = try await server.post("are you there?", in: channel, by: "alice")
+                let id = try #require(message["id"] as? String)
+                let record = try await #require(
+                    try server.storage.channelRecords(
+                        stream: .chatEvents, channelID: channel, after: 1, limit: 1
+                    ).first)
+                try await server.storage.addDeadLetter(
+                    DeadLetter(
+                        group: "agent", stream: record.stream, shard: record.shard, seq: record.seq,
+                        error: "model down", attempts: 5, failedAt: .now()))
+                let response = try await server.send(
+                    .post, "/v1/admin/consumers/agent/dlq/redrive", headers: try key(server))
+                #expect(response.status == .ok, "\(response.text)")
+                #expect(received.requests.withLock { $0.count } == 1)
+                #expect(
+                    try server.dependencies.chat.reply(to: id, in: channel)?.text == "echo: are you there?")
+            }
+        }
+    }
+
     @Test func redriveAnswersDeadLetteredMessages() async throws {
         try await TestServer.run { server in
             let channel = try await server.createChannel(by: "alice", agent: true)

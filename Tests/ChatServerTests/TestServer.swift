@@ -25,7 +25,8 @@ struct APIResponse {
     subscript(key: String) -> [String: Any]? { body[key] as? [String: Any] }
 }
 
-/// The real server on an ephemeral port over a real log in a temporary directory.
+/// The real server on an ephemeral port over a real log in a temporary directory, assembled as
+/// `chatlog serve` assembles it.
 struct TestServer {
     static let secret = "a-test-secret-that-is-long-enough-for-hs256"
     let client: any TestClientProtocol
@@ -48,17 +49,13 @@ struct TestServer {
         let directory = temporary.path
         var configuration = ServerConfiguration()
         configuration.port = 0
+        configuration.auth.jwtSecret = secret
         configure(&configuration)
-        let storage = try LogBackends.open(
-            directory: directory, configuration: log, projections: ChatServer.projections,
-            stateTables: ConnectionRegistry.tables)
-        defer { storage.close() }
-        let authority = try await TokenAuthority(secret: secret)
-        let dependencies = ChatServerDependencies(
-            storage: storage, chat: ChatService(log: storage), authority: authority,
-            apiKeys: APIKeyStore(directory: directory), registry: PrometheusCollectorRegistry(),
-            readiness: Readiness(), delivery: configuration.webSocket.delivery, logger: Logger(label: "test"))
-        try await dependencies.hub.start()
+        let dependencies = try await ChatServerRunner(
+            dataDirectory: directory, log: log, chat: ChatConfiguration(), server: configuration,
+            registry: PrometheusCollectorRegistry(), logger: Logger(label: "test")
+        ).makeDependencies()
+        defer { dependencies.storage.close() }
         dependencies.readiness.set(true)
         let application = ChatServer.makeApplication(
             dependencies, configuration: configuration, logger: Logger(label: "test"))
@@ -79,10 +76,10 @@ struct TestServer {
         try await deliveryTask.value
     }
 
-    /// The agent consumer group with the built-in responder and quick retries.
+    /// The agent consumer group with the configured responder and quick retries.
     static func agentRunner(_ dependencies: ChatServerDependencies) -> ConsumerRunner {
         AgentConsumer.runner(
-            storage: dependencies.storage, chat: dependencies.chat, responder: BuiltInResponder(),
+            storage: dependencies.storage, chat: dependencies.chat, responder: dependencies.responder,
             retry: RetryPolicy(
                 maxAttempts: 2, initialBackoff: .milliseconds(1), maxBackoff: .milliseconds(2)),
             status: dependencies.agentStatus, control: dependencies.agentControl,

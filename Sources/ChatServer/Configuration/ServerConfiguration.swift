@@ -47,4 +47,9 @@ public struct AgentConfiguration: Sendable {
     public var maxAttempts = 5
 
     public init() {}
+
+    /// The responder this configuration names: the one place it is built.
+    public func makeResponder() -> any Responder {
+        openAI.map { OpenAIResponder(configuration: $0) } ?? BuiltInResponder()
+    }
 }

@@ -17,40 +17,31 @@ struct AdminController {
         var dryRun: Bool?
     }
 
-    struct ShardMove: JSONWritable {
-        var shard: ShardKey
-        var from: SequenceNumber
-        var to: SequenceNumber
-        var head: SequenceNumber
-
-        func write(to json: inout JSONText) {
-            json.object { object in
-                object.field("stream", shard.stream.rawValue)
-                object.field("shard", UInt64(shard.shard))
-                object.field("from", from)
-                object.field("to", to)
-                object.field("toReprocess", head > to ? head - to : 0)
-            }
-        }
-    }
-
     struct ResetResponse: JSONWritable {
         var group: String
         var dryRun: Bool
-        var shards: [ShardMove]
+        var shards: [CheckpointMove]
 
         func write(to json: inout JSONText) {
             json.object { object in
                 object.field("group", group)
                 object.field("dryRun", dryRun)
-                object.field("shards", array: shards) { $1.write(to: &$0) }
+                object.field("shards", array: shards) { json, move in
+                    json.object { object in
+                        object.field("stream", move.shard.stream.rawValue)
+                        object.field("shard", UInt64(move.shard.shard))
+                        object.field("from", move.from)
+                        object.field("to", move.to)
+                        object.field("toReprocess", move.toReprocess)
+                    }
+                }
             }
         }
     }
 
     struct GroupsResponse: JSONWritable {
         typealias Group = (
-            name: String, status: [ShardID: ConsumerStatus.Shard], shards: [ShardMove], deadLetters: Int
+            name: String, status: [ShardID: ConsumerStatus.Shard], shards: [GroupPosition], deadLetters: Int
         )
         var groups: [Group]
 
@@ -66,9 +57,9 @@ struct AdminController {
                             json.object { object in
                                 object.field("stream", shard.shard.stream.rawValue)
                                 object.field("shard", UInt64(shard.shard.shard))
-                                object.field("checkpoint", shard.from)
+                                object.field("checkpoint", shard.checkpoint)
                                 object.field("head", shard.head)
-                                object.field("lag", shard.head > shard.from ? shard.head - shard.from : 0)
+                                object.field("lag", shard.lag)
                                 object.field("running", status?.running ?? false)
                                 object.field("processed", status?.processed ?? 0)
                                 object.field("retries", status?.retries ?? 0)
@@ -114,25 +105,16 @@ struct AdminController {
     @Sendable func list(_ request: Request, context: ChatRequestContext) async throws -> JSONResponse<
         GroupsResponse
     > {
-        let checkpoints = try await storage.checkpoints()
+        let stored = try await GroupPosition.all(in: storage)
         let letters = try await storage.deadLetters(group: nil)
         let live = dependencies.liveGroups
-        let names = Set(checkpoints.map(\.group)).union(live.map(\.name)).sorted()
-        var groups: [GroupsResponse.Group] = []
-        for name in names {
-            var shards: [ShardMove] = []
-            for checkpoint in checkpoints where checkpoint.group == name {
-                let shard = ShardKey(stream: checkpoint.stream, shard: checkpoint.shard)
-                shards.append(
-                    ShardMove(
-                        shard: shard, from: checkpoint.seq, to: checkpoint.seq,
-                        head: try await storage.shardInfo(shard).head))
-            }
-            groups.append(
-                (
-                    name: name, status: live.first { $0.name == name }?.status.snapshot ?? [:],
-                    shards: shards, deadLetters: letters.filter { $0.group == name }.count
-                ))
+        let names = Set(stored.map(\.group)).union(live.map(\.name)).sorted()
+        let groups: [GroupsResponse.Group] = names.map { name in
+            (
+                name: name, status: live.first { $0.name == name }?.status.snapshot ?? [:],
+                shards: stored.first { $0.group == name }?.shards ?? [],
+                deadLetters: letters.filter { $0.group == name }.count
+            )
         }
         return JSONResponse(body: GroupsResponse(groups: groups))
     }
@@ -153,17 +135,9 @@ struct AdminController {
             }
         }
         let dryRun = body.dryRun ?? false
-        var moves: [ShardMove] = []
-        for shard in shards {
-            let checkpoint = try await target.checkpoint(on: shard, in: storage)
-            let current = try await storage.checkpoint(group: group, shard: shard)
-            let head = try await storage.shardInfo(shard).head
-            moves.append(ShardMove(shard: shard, from: current, to: checkpoint, head: head))
-            guard !dryRun else { continue }
-            try await storage.setCheckpoint(checkpoint, group: group, shard: shard)
-            dependencies.liveGroups.first { $0.name == group }?.control.requestReset(
-                shard.shard, to: checkpoint)
-        }
+        let moves = try await target.move(
+            group, on: shards, in: storage, dryRun: dryRun,
+            control: dependencies.liveGroups.first { $0.name == group }?.control)
         return JSONResponse(body: ResetResponse(group: group, dryRun: dryRun, shards: moves))
     }
 
@@ -174,11 +148,14 @@ struct AdminController {
         guard group == AgentConsumer.group else {
             throw APIError.notFound("no running consumer group named '\(group)'")
         }
-        let (redriven, failed) = try await AgentConsumer.redrive(
-            storage: storage, agent: AgentHandler(chat: dependencies.chat, responder: dependencies.responder))
+        let report = try await AgentConsumer(
+            chat: dependencies.chat, responder: dependencies.responder, logger: dependencies.logger
+        )
+        .redrive(group, in: storage)
         return JSONResponse(
             body: RedriveResponse(
-                redriven: redriven.map(\.description), failed: failed.map { ($0.0.description, $0.1) }))
+                redriven: report.redriven.map(\.description),
+                failed: report.failed.map { ($0.position.description, $0.error) }))
     }
 
     private static func target(_ body: ResetBody) throws -> ResetTarget {

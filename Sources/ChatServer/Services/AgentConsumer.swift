@@ -12,6 +12,11 @@ public struct AgentConsumer: RecordHandler {
     let agent: AgentHandler
     let logger: Logger
 
+    public init(chat: ChatService, responder: any Responder, logger: Logger) {
+        self.agent = AgentHandler(chat: chat, responder: responder)
+        self.logger = logger
+    }
+
     public func handle(_ record: Record) async throws {
         try await agent.handle(record)
     }
@@ -40,29 +45,7 @@ public struct AgentConsumer: RecordHandler {
         group.idleCheckpointDelay = .milliseconds(100)
         return ConsumerRunner(
             storage: storage, group: group,
-            handler: AgentConsumer(agent: AgentHandler(chat: chat, responder: responder), logger: logger),
+            handler: AgentConsumer(chat: chat, responder: responder, logger: logger),
             status: status, control: control, logger: logger)
-    }
-
-    /// Hands the group's dead letters to the agent again; those it now handles leave the list.
-    public static func redrive(
-        storage: any LogBackend, agent: AgentHandler
-    ) async throws -> (redriven: [Position], failed: [(Position, String)]) {
-        var redriven: [Position] = []
-        var failed: [(Position, String)] = []
-        for letter in try await storage.deadLetters(group: group) {
-            guard let record = try await storage.record(at: letter.position) else {
-                failed.append((letter.position, "the record is no longer kept"))
-                continue
-            }
-            do {
-                try await agent.handle(record)
-                _ = try await storage.removeDeadLetter(group: group, position: letter.position)
-                redriven.append(letter.position)
-            } catch {
-                failed.append((letter.position, "\(error)"))
-            }
-        }
-        return (redriven, failed)
     }
 }

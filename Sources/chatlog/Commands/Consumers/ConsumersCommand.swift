@@ -1,4 +1,5 @@
 import ArgumentParser
+import Consumers
 import EventLog
 
 /// `chatlog consumers …`: consumer groups' checkpoints, lag and dead letters.
@@ -18,13 +19,7 @@ struct ConsumersCommand: AsyncParsableCommand {
         ])
 }
 
-/// One group's position on one shard.
-struct GroupShard {
-    var shard: ShardKey
-    var checkpoint: SequenceNumber
-    var head: SequenceNumber
-    var lag: UInt64 { head > checkpoint ? head - checkpoint : 0 }
-
+extension GroupPosition {
     /// What the server said of this shard of its group, if it runs the group there: it runs
     /// its groups on chat_events only.
     func live(_ group: [Int: [String: Any]]?) -> [String: Any]? {
@@ -34,22 +29,6 @@ struct GroupShard {
     /// The RUNNING column: whether the server runs the group on this shard.
     static func runningColumn(serverAnswered: Bool, _ status: [String: Any]?) -> String {
         serverAnswered ? (status?["running"] as? Bool == true ? "yes" : "no") : "no server"
-    }
-
-    /// Every stored group's shards, by group name.
-    static func all(in storage: any LogBackend) async throws -> [(String, [GroupShard])] {
-        let checkpoints = try await storage.checkpoints()
-        var groups: [(String, [GroupShard])] = []
-        for group in Set(checkpoints.map(\.group)).sorted() {
-            var shards: [GroupShard] = []
-            for checkpoint in checkpoints where checkpoint.group == group {
-                let shard = ShardKey(stream: checkpoint.stream, shard: checkpoint.shard)
-                let head = try await storage.shardInfo(shard).head
-                shards.append(GroupShard(shard: shard, checkpoint: checkpoint.seq, head: head))
-            }
-            groups.append((group, shards))
-        }
-        return groups
     }
 }
 
@@ -65,7 +44,7 @@ struct ConsumersListCommand: AsyncParsableCommand {
     func run() async throws {
         let (storage, settings) = try await global.openLogReadOnly()
         defer { storage.close() }
-        let groups = try await GroupShard.all(in: storage)
+        let groups = try await GroupPosition.all(in: storage)
         let live = await RunningServer.consumerGroups(directory: settings.dataDirectory)
         if output.json {
             Console.out(
@@ -105,7 +84,7 @@ struct ConsumersListCommand: AsyncParsableCommand {
                     table.add(
                         name, shard.shard.stream.rawValue, "\(shard.shard.shard)", "\(shard.checkpoint)",
                         "\(shard.head)", "\(shard.lag)",
-                        GroupShard.runningColumn(serverAnswered: live != nil, shard.live(live?[name])))
+                        GroupPosition.runningColumn(serverAnswered: live != nil, shard.live(live?[name])))
                 }
             }
             Console.out(table.text)
@@ -129,7 +108,7 @@ struct ConsumersDescribeCommand: AsyncParsableCommand {
     func run() async throws {
         let (storage, settings) = try await global.openLogReadOnly()
         defer { storage.close() }
-        guard let shards = try await GroupShard.all(in: storage).first(where: { $0.0 == group })?.1 else {
+        guard let shards = try await GroupPosition.all(in: storage).first(where: { $0.0 == group })?.1 else {
             throw CommandFailure("no consumer group named '\(group)' has a checkpoint")
         }
         let letters = try await storage.deadLetters(group: group)
@@ -159,7 +138,7 @@ struct ConsumersDescribeCommand: AsyncParsableCommand {
                 shard.shard.stream.rawValue, "\(shard.shard.shard)", "\(shard.checkpoint)", "\(shard.head)",
                 "\(shard.lag)",
                 age.map { String(format: "%.1f s ago", $0) } ?? "-", "\(dead)",
-                GroupShard.runningColumn(serverAnswered: live != nil, status),
+                GroupPosition.runningColumn(serverAnswered: live != nil, status),
                 attempts > 0 ? "\(attempts) attempts" : "-")
             json.append(
                 .object([

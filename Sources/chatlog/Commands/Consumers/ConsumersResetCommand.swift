@@ -59,18 +59,13 @@ struct ConsumersResetCommand: AsyncParsableCommand {
         if let stream { shards = shards.filter { $0.stream.rawValue == stream } }
         if let shard { shards = shards.filter { $0.shard == shard } }
         guard !shards.isEmpty else { throw CommandFailure("no checkpoints of group '\(group)' match") }
-        var moves: [Move] = []
-        for key in shards {
-            let info = try await storage.shardInfo(key)
-            let current = try await storage.checkpoint(group: group, shard: key)
-            let target = try await resetTarget().checkpoint(on: key, in: storage)
-            moves.append(
+        let moves = try await resetTarget().move(group, on: shards, in: storage, dryRun: dryRun)
+        report(
+            moves.map {
                 Move(
-                    stream: key.stream.rawValue, shard: Int(key.shard), from: current, to: target,
-                    toReprocess: info.head - target))
-            if !dryRun { try await storage.setCheckpoint(target, group: group, shard: key) }
-        }
-        report(moves, by: nil)
+                    stream: $0.shard.stream.rawValue, shard: $0.shard.shard, from: $0.from, to: $0.to,
+                    toReprocess: $0.toReprocess)
+            }, by: nil)
     }
 
     /// One shard's checkpoint move.

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Chat
 import ChatServer
+import Consumers
 import EventLog
 import LogBackends
+import Logging
 
 struct DeadLetterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -59,12 +61,13 @@ struct DeadLetterCommand: AsyncParsableCommand {
                 directory: settings.dataDirectory, configuration: settings.log,
                 projections: ChatServer.projections)
             defer { storage.close() }
-            let responder: any Responder =
-                settings.server.agent.openAI.map { OpenAIResponder(configuration: $0) } ?? BuiltInResponder()
-            let agent = AgentHandler(
-                chat: ChatService(log: storage, configuration: settings.chat), responder: responder)
-            let (redriven, failed) = try await AgentConsumer.redrive(storage: storage, agent: agent)
-            return (redriven.map(\.description), failed.map { ($0.0.description, "\($0.1)") })
+            let agent = AgentConsumer(
+                chat: ChatService(log: storage, configuration: settings.chat),
+                responder: settings.server.agent.makeResponder(), logger: Logger(label: "chatlog.agent"))
+            let report = try await agent.redrive(AgentConsumer.group, in: storage)
+            return (
+                report.redriven.map(\.description), report.failed.map { ($0.position.description, $0.error) }
+            )
         }
 
         private func redriveThroughServer(_ directory: String) async throws -> ([String], [(String, String)])
