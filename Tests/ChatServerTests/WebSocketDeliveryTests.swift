@@ -3,6 +3,7 @@ import ChatServer
 import ChatlogTestSupport
 import EventLog
 import Foundation
+import HTTPTypes
 import NIOWebSocket
 import Testing
 
@@ -34,6 +35,26 @@ import Testing
             try await writer.value
             let last = 1 + 100 + 1000
             #expect(try await seqs(from: probe, through: last) == Array(41...last))
+            try await probe.close()
+        }
+    }
+
+    @Test func aResetOfDeliveryResendsWhatConnectedClientsWereSent() async throws {
+        try await TestServer.run { server in
+            let channel = try await server.createChannel(by: "alice")
+            let probe = WebSocketProbe(port: server.port, token: try await server.token("alice"))
+            _ = try await probe.subscribe(channel)
+            for index in 0..<3 { _ = try await server.post("m\(index)", in: channel, by: "alice") }
+            #expect(try await seqs(from: probe, through: 4) == [2, 3, 4])
+            let (_, key) = try server.dependencies.apiKeys.create(name: "ops")
+            let reset = try await server.send(
+                .post, "/v1/admin/consumers/delivery/reset", json: ["trimHorizon": true],
+                headers: [HTTPField.Name("X-API-Key")!: key])
+            #expect(reset.status == .ok, "\(reset.text)")
+            // The group replays the log: the client gets it all again, and drops it by seq.
+            #expect(try await seqs(from: probe, through: 4) == [1, 2, 3, 4])
+            _ = try await server.post("after the replay", in: channel, by: "alice")
+            #expect(try await seqs(from: probe, through: 5) == [5])
             try await probe.close()
         }
     }

@@ -7,11 +7,20 @@ extension DeliveryHub {
     /// Hands a committed record to the live subscribers of its channel. The delivery consumer
     /// group calls it for every record, in each shard's order, and `releaseWakes()` after each
     /// batch: only then are the subscribers' connections told, so each takes the batch's frames
-    /// as one burst, one socket write.
+    /// as one burst, one socket write. A record that comes again after a reset of the group is
+    /// a replay: it is re-sent to whoever has it, and clients drop it by seq (DESIGN §3).
     public func fanOut(_ record: Record) {
         guard record.stream == .chatEvents, let channelID = record.channelID, let seq = record.channelSeq
         else {
             return
+        }
+        let replay = state.withLock { state in
+            let shard = record.position.shardKey
+            guard let through = state.fannedOutThrough[shard], record.seq <= through else {
+                state.fannedOutThrough[shard] = record.seq
+                return false
+            }
+            return true
         }
         let removed = Self.removedMember(record)
         // Rendered outside the lock. A subscriber that appears after this look resumes from the
@@ -27,8 +36,8 @@ extension DeliveryHub {
             for session in subscribers.values {
                 let ends = removed.map { $0 == nil || $0 == session.user } ?? false
                 switch session.offer(
-                    frame, channelID: channelID, seq: seq, endsMembership: ends, limits: configuration,
-                    wake: ends)
+                    frame, channelID: channelID, seq: seq, endsMembership: ends, replay: replay,
+                    limits: configuration, wake: ends)
                 {
                 case .queued: queued += 1
                 case .ignored: break

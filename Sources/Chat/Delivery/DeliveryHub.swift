@@ -26,6 +26,9 @@ public final class DeliveryHub: Sendable {
         var sessions: [String: DeliverySession] = [:]
         /// Channel → the subscribers `fanOut` queued frames for without waking them yet.
         var heldWakes: [String: [String: DeliverySession]] = [:]
+        /// Shard → the highest seq fanned out: a record at or below it comes again because the
+        /// `delivery` group was reset, and is re-sent (clients drop what they have by seq).
+        var fannedOutThrough: [ShardKey: SequenceNumber] = [:]
         var closing: DeliveryCloseReason?
         var drainWaiters: [CheckedContinuation<Void, Never>] = []
 

@@ -103,16 +103,25 @@ public final class DeliverySession: Sendable {
         case queued, ignored, ended, overflowed
     }
 
-    /// Offers a live frame of a channel at `seq`. Frames the session already has are ignored;
-    /// a frame past a gap sends the subscription back to resuming from the log.
+    /// Offers a live frame of a channel at `seq`. Frames the session already has are ignored,
+    /// unless they are a `replay` (then sent again); a frame past a gap sends the subscription
+    /// back to resuming from the log.
     func offer(
-        _ frame: ByteBuffer, channelID: String, seq: SequenceNumber, endsMembership: Bool,
+        _ frame: ByteBuffer, channelID: String, seq: SequenceNumber, endsMembership: Bool, replay: Bool,
         limits: DeliveryConfiguration, wake: Bool
     ) -> OfferOutcome {
         state.withLock { state in
-            guard state.closed == nil, var subscription = state.subscriptions[channelID], subscription.live,
-                seq > subscription.delivered
+            guard state.closed == nil, var subscription = state.subscriptions[channelID], subscription.live
             else { return .ignored }
+            if replay, seq <= subscription.delivered {
+                // Sent before: again as it was, changing nothing the live frames go by.
+                guard state.enqueue(frame, limits: limits, wake: wake) else {
+                    state.close(.slowConsumer)
+                    return .overflowed
+                }
+                return .queued
+            }
+            guard seq > subscription.delivered else { return .ignored }
             guard seq == subscription.delivered + 1 else {
                 subscription.live = false
                 state.subscriptions[channelID] = subscription
