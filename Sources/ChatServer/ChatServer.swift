@@ -63,10 +63,10 @@ public enum ChatServer {
     public static var streams: [StreamConfiguration] { [.chatEvents, .triggers] }
 
     public static func makeRouter(
-        _ dependencies: ChatServerDependencies, configuration: ServerConfiguration,
-        routes: RouteTable = RouteTable()
+        _ dependencies: ChatServerDependencies, configuration: ServerConfiguration
     ) -> Router<ChatRequestContext> {
         let router = Router(context: ChatRequestContext.self)
+        let routes = RouteTable()
         router.add(
             middleware: APIMiddleware(
                 routes: routes, metrics: RequestMetrics(registry: dependencies.registry)))
@@ -81,23 +81,24 @@ public enum ChatServer {
                 StorageMetrics(storage: dependencies.storage, registry: dependencies.registry),
                 ProcessMetrics(registry: dependencies.registry),
             ]
-        ).addRoutes(to: router, table: routes)
-        deliveryEndpoint(dependencies, configuration: configuration).addRoutes(to: router, table: routes)
+        ).addRoutes(to: router)
+        deliveryEndpoint(dependencies, configuration: configuration).addRoutes(to: router)
         let rateLimiter = RateLimiter(configuration: configuration.rateLimit)
         let api = router.group("v1").add(
             middleware: BearerAuthMiddleware(authority: dependencies.authority, rateLimiter: rateLimiter))
-        ChannelController(chat: dependencies.chat).addRoutes(to: api, table: routes)
-        MessageController(chat: dependencies.chat).addRoutes(to: api, table: routes)
+        ChannelController(chat: dependencies.chat).addRoutes(to: api)
+        MessageController(chat: dependencies.chat).addRoutes(to: api)
         let admin = router.group("v1/admin").add(
             middleware: APIKeyMiddleware(store: dependencies.apiKeys, rateLimiter: rateLimiter))
-        AdminController(dependencies: dependencies).addRoutes(to: admin, table: routes)
+        AdminController(dependencies: dependencies).addRoutes(to: admin)
         let services = router.group("v1").add(
             middleware: APIKeyMiddleware(store: dependencies.apiKeys, rateLimiter: rateLimiter))
-        InboxController(inbox: InboxService(log: dependencies.storage)).addRoutes(to: services, table: routes)
+        InboxController(inbox: InboxService(log: dependencies.storage)).addRoutes(to: services)
         ConversationController(
             chat: dependencies.chat, storage: dependencies.storage,
             replyTimeout: configuration.agentReplyTimeout
-        ).addRoutes(to: api, table: routes)
+        ).addRoutes(to: api)
+        routes.fill(from: router)
         return router
     }
 

@@ -1,5 +1,6 @@
 import ChatServer
 import Foundation
+import Hummingbird
 import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct OpenAPITests {
@@ -13,9 +14,8 @@ import Testing
                     documented.insert("\(method.uppercased()) \(path)")
                 }
             }
-            let routes = RouteTable()
-            _ = ChatServer.makeRouter(server.dependencies, configuration: .init(), routes: routes)
-            let registered = Set(routes.routes.map { "\($0.method) \($0.path)" })
+            let router = ChatServer.makeRouter(server.dependencies, configuration: .init())
+            let registered = Set(router.routes.map { "\($0.method) \($0.path)" })
             #expect(
                 registered.subtracting(documented).isEmpty,
                 "undocumented: \(registered.subtracting(documented))")

@@ -91,13 +91,10 @@ struct AdminController {
         }
     }
 
-    func addRoutes(to group: RouterGroup<ChatRequestContext>, table: RouteTable) {
+    func addRoutes(to group: RouterGroup<ChatRequestContext>) {
         group.get("consumers", use: list)
         group.post("consumers/{group}/reset", use: reset)
         group.post("consumers/{group}/dlq/redrive", use: redrive)
-        table.add("GET", "/v1/admin/consumers")
-        table.add("POST", "/v1/admin/consumers/{group}/reset")
-        table.add("POST", "/v1/admin/consumers/{group}/dlq/redrive")
     }
 
     private var storage: any LogBackend { dependencies.storage }

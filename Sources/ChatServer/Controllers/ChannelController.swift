@@ -36,7 +36,7 @@ struct ChannelController {
         }
     }
 
-    func addRoutes(to group: RouterGroup<ChatRequestContext>, table: RouteTable) {
+    func addRoutes(to group: RouterGroup<ChatRequestContext>) {
         group.post("channels", use: create)
         group.get("channels", use: list)
         group.get("channels/{channelId}", use: get)
@@ -44,13 +44,6 @@ struct ChannelController {
         group.delete("channels/{channelId}", use: delete)
         group.post("channels/{channelId}/members", use: addMember)
         group.delete("channels/{channelId}/members/{userId}", use: removeMember)
-        table.add("POST", "/v1/channels")
-        table.add("GET", "/v1/channels")
-        table.add("GET", "/v1/channels/{channelId}")
-        table.add("PATCH", "/v1/channels/{channelId}")
-        table.add("DELETE", "/v1/channels/{channelId}")
-        table.add("POST", "/v1/channels/{channelId}/members")
-        table.add("DELETE", "/v1/channels/{channelId}/members/{userId}")
     }
 
     @Sendable func create(_ request: Request, context: ChatRequestContext) async throws -> JSONResponse<

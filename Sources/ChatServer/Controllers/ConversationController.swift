@@ -29,9 +29,8 @@ struct ConversationController {
         }
     }
 
-    func addRoutes(to group: RouterGroup<ChatRequestContext>, table: RouteTable) {
+    func addRoutes(to group: RouterGroup<ChatRequestContext>) {
         group.post("users/{userId}/chat", use: converse)
-        table.add("POST", "/v1/users/{userId}/chat")
     }
 
     @Sendable func converse(_ request: Request, context: ChatRequestContext) async throws -> JSONResponse<

@@ -8,15 +8,11 @@ import JSONCoding
 struct InboxController {
     let inbox: InboxService
 
-    func addRoutes(to group: RouterGroup<ChatRequestContext>, table: RouteTable) {
+    func addRoutes(to group: RouterGroup<ChatRequestContext>) {
         group.post("events", use: post)
         group.get("inbox", use: pending)
         group.post("events/{eventId}/ack", use: acknowledge)
         group.delete("events/{eventId}", use: delete)
-        table.add("POST", "/v1/events")
-        table.add("GET", "/v1/inbox")
-        table.add("POST", "/v1/events/{eventId}/ack")
-        table.add("DELETE", "/v1/events/{eventId}")
     }
 
     @Sendable func post(_ request: Request, context: ChatRequestContext) async throws -> JSONResponse<Created>

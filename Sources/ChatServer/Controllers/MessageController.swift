@@ -30,15 +30,11 @@ struct MessageController {
         }
     }
 
-    func addRoutes(to group: RouterGroup<ChatRequestContext>, table: RouteTable) {
+    func addRoutes(to group: RouterGroup<ChatRequestContext>) {
         group.post("channels/{channelId}/messages", use: post)
         group.get("channels/{channelId}/messages", use: history)
         group.patch("channels/{channelId}/messages/{messageId}", use: edit)
         group.delete("channels/{channelId}/messages/{messageId}", use: delete)
-        table.add("POST", "/v1/channels/{channelId}/messages")
-        table.add("GET", "/v1/channels/{channelId}/messages")
-        table.add("PATCH", "/v1/channels/{channelId}/messages/{messageId}")
-        table.add("DELETE", "/v1/channels/{channelId}/messages/{messageId}")
     }
 
     @Sendable func post(_ request: Request, context: ChatRequestContext) async throws -> JSONResponse<

@@ -54,7 +54,7 @@ struct OperationsController {
         }
     }
 
-    func addRoutes(to router: Router<ChatRequestContext>, table: RouteTable) {
+    func addRoutes(to router: Router<ChatRequestContext>) {
         router.get("v1/health") { _, _ in JSONResponse(body: Status(status: "ok")) }
         router.get("v1/ready") { _, _ in
             let waitingFor = readiness.waitingFor
@@ -78,10 +78,6 @@ struct OperationsController {
                 status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: OpenAPISpec.json)))
         }
-        table.add("GET", "/v1/health")
-        table.add("GET", "/v1/ready")
-        table.add("GET", "/metrics")
-        table.add("GET", "/openapi.json")
     }
 }
 

@@ -18,14 +18,13 @@ struct DeliveryEndpoint: Sendable {
 
     /// The same path on the HTTP router, for requests that are not upgrades: 401 without a
     /// valid token, 400 with one.
-    func addRoutes(to router: Router<ChatRequestContext>, table: RouteTable) {
+    func addRoutes(to router: Router<ChatRequestContext>) {
         router.get(RouterPath(Self.path)) { request, _ -> Response in
             _ = try await authority.user(
                 fromToken: try BearerAuthMiddleware.bearerToken(request, allowQuery: true))
             throw APIError.invalidRequest(
                 "GET /v1/ws is a WebSocket endpoint: send Connection: Upgrade and Upgrade: websocket")
         }
-        table.add("GET", Self.path)
     }
 
     /// The user an upgrade request is for; a refusal has already been answered with the

@@ -1,30 +1,20 @@
+import Hummingbird
 import Synchronization
 
-/// The API's routes as templates (`/v1/channels/{channelId}`), filled as controllers register,
-/// and read for 405 answers (and their metrics label) and the OpenAPI check.
-public final class RouteTable: Sendable {
-    public struct Route: Sendable, Hashable {
-        public var method: String
-        public var path: String
-        /// The path's segments, split once.
-        var segments: [Substring] { path.split(separator: "/", omittingEmptySubsequences: false) }
+/// The API's routes as templates (`/v1/channels/{channelId}`), as Hummingbird's router lists
+/// them once every controller has registered: read for 405 answers and their metrics label.
+final class RouteTable: Sendable {
+    private let templates = Mutex<[(method: String, segments: [Substring])]>([])
+
+    /// Takes the router's routes; call it after the last route is added.
+    func fill(from router: Router<ChatRequestContext>) {
+        let routes = router.routes.map { ($0.method.rawValue, Self.segments($0.path.description)) }
+        templates.withLock { $0 = routes }
     }
-
-    private let entries = Mutex<[Route]>([])
-
-    public init() {}
-
-    public var routes: [Route] { entries.withLock { $0 } }
-
-    func add(_ method: String, _ path: String) {
-        entries.withLock { $0.append(Route(method: method, path: path)) }
-    }
-
-    private let split = Mutex<[(Route, [Substring])]>([])
 
     /// The template matching a concrete path.
     func template(for path: String) -> String? {
-        matching(path).first?.path
+        matching(path).first.map { $0.segments.joined(separator: "/") }
     }
 
     /// The methods allowed on a concrete path.
@@ -32,14 +22,14 @@ public final class RouteTable: Sendable {
         matching(path).map(\.method)
     }
 
-    private func matching(_ path: String) -> [Route] {
-        let pathParts = path.split(separator: "/", omittingEmptySubsequences: false)
-        let templates = split.withLock { split in
-            if split.count != routes.count { split = routes.map { ($0, $0.segments) } }
-            return split
+    private static func segments(_ path: some StringProtocol) -> [Substring] {
+        Substring(path).split(separator: "/", omittingEmptySubsequences: false)
+    }
+
+    private func matching(_ path: String) -> [(method: String, segments: [Substring])] {
+        let parts = Self.segments(path)
+        return templates.withLock { $0 }.filter { _, template in
+            template.count == parts.count && zip(template, parts).allSatisfy { $0.first == "{" || $0 == $1 }
         }
-        return templates.filter { _, parts in
-            parts.count == pathParts.count && zip(parts, pathParts).allSatisfy { $0.first == "{" || $0 == $1 }
-        }.map(\.0)
     }
 }
