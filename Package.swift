@@ -152,6 +152,10 @@ let package = Package(
             dependencies: ["Consumers", "EventLog", "LogBackends", "ChatlogTestSupport"]
         ),
         .testTarget(
+            name: "InboxTests",
+            dependencies: ["Inbox", "EventLog", "JSONCoding", "ChatlogTestSupport"]
+        ),
+        .testTarget(
             name: "ChatTests",
             dependencies: ["Chat", "EventLog", "JSONCoding", "LogBackends", "ChatlogTestSupport"]
         ),

@@ -114,7 +114,9 @@ public enum ChatServer {
         _ dependencies: ChatServerDependencies, configuration: ServerConfiguration
     ) -> HTTPServerBuilder {
         let endpoint = deliveryEndpoint(dependencies, configuration: configuration)
-        return HTTPServerBuilder { responder in DeliveryChannel(responder: responder, endpoint: endpoint) }
+        return HTTPServerBuilder { responder in
+            WebSocketUpgradeChannel(responder: responder, endpoint: endpoint)
+        }
     }
 
     /// The service that runs WebSocket delivery; list it after the application.

@@ -2,9 +2,9 @@ import EventLog
 import Foundation
 import JSONCoding
 
-/// The event inbox on the `triggers` stream: every change is one record, checked against the
-/// inbox projection inside the append's transaction (so of two concurrent acks exactly one
-/// wins); every read comes from the projection.
+/// The event inbox on the `triggers` stream: every change is one record, which the log admits
+/// by the inbox's rules (`InboxProjection.admit`) against the state it follows, so of two
+/// concurrent acks exactly one wins; every read comes from the projection.
 public struct InboxService: Sendable {
     public let log: any LogStorage
 

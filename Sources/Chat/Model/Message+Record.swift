@@ -3,7 +3,7 @@ import Foundation
 
 extension Message {
     /// The message a `message.created` record creates, as clients first see it.
-    init(created record: Record) throws {
+    package init(created record: Record) throws {
         let created = try MessageCreatedPayload(json: record.payload)
         self.init(
             id: record.id.description, channelId: record.channelID ?? record.partitionKey,

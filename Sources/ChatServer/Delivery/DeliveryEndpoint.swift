@@ -6,7 +6,7 @@ import NIOCore
 import NIOHTTP1
 
 /// `GET /v1/ws`: the receive-only WebSocket. The upgrade needs a valid JWT (header or `token`
-/// query parameter); `DeliveryChannel` performs it and hands the socket to a
+/// query parameter); `WebSocketUpgradeChannel` performs it and hands the socket to a
 /// `DeliveryConnection`.
 struct DeliveryEndpoint: Sendable {
     let hub: DeliveryHub

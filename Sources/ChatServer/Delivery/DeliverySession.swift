@@ -1,3 +1,4 @@
+import Chat
 import DequeModule
 import EventLog
 import NIOCore

@@ -1,3 +1,4 @@
+import Chat
 import Foundation
 
 /// What a client may send over a delivery socket: control frames only.

@@ -1,3 +1,4 @@
+import Chat
 import DequeModule
 import EventLog
 import Foundation
@@ -22,7 +23,7 @@ extension DeliveryHub {
             }
             return true
         }
-        let removed = Self.removedMember(record)
+        let membershipEnd = MembershipEnd(record)
         // Rendered outside the lock. A subscriber that appears after this look resumes from the
         // log, which already holds this committed record, so it never needs this live frame.
         let frame = state.withLock { $0.channels[channelID] != nil } ? DeliveryFrame.record(record) : nil
@@ -34,7 +35,7 @@ extension DeliveryHub {
             // The channel id the sessions' tables hold (see `subscribe`).
             let (channelID, subscribers) = state.channels[index]
             for session in subscribers.values {
-                let ends = removed.map { $0 == nil || $0 == session.user } ?? false
+                let ends = membershipEnd?.includes(session.user) ?? false
                 switch session.offer(
                     frame, channelID: channelID, seq: seq, endsMembership: ends, replay: replay,
                     limits: configuration, wake: ends)
@@ -67,16 +68,31 @@ extension DeliveryHub {
         }
     }
 
-    /// For a record that ends memberships: the user it removes, or nil for everyone.
-    static func removedMember(_ record: Record) -> String?? {
-        switch record.type {
-        case ChatRecordType.channelDeleted: return .some(nil)
-        case ChatRecordType.memberRemoved:
-            struct Removed: Decodable { var userId: String }
-            return (try? JSONDecoder().decode(Removed.self, from: Data(record.payload))).map {
-                .some($0.userId)
+    /// Whose membership a record ends.
+    enum MembershipEnd: Equatable {
+        /// The channel was deleted.
+        case everyone
+        /// One member was removed, or left.
+        case member(String)
+
+        init?(_ record: Record) {
+            switch record.type {
+            case ChatRecordType.channelDeleted: self = .everyone
+            case ChatRecordType.memberRemoved:
+                struct Removed: Decodable { var userId: String }
+                guard let removed = try? JSONDecoder().decode(Removed.self, from: Data(record.payload)) else {
+                    return nil
+                }
+                self = .member(removed.userId)
+            default: return nil
             }
-        default: return nil
+        }
+
+        func includes(_ user: String) -> Bool {
+            switch self {
+            case .everyone: true
+            case .member(let member): member == user
+            }
         }
     }
 
@@ -126,9 +142,7 @@ extension DeliveryHub {
         for record in records {
             frames.append(DeliveryFrame.record(record))
             delivered = record.channelSeq ?? delivered
-            if let removed = Self.removedMember(record), removed == nil || removed == session.user,
-                delivered > subscription.checkedAt
-            {
+            if MembershipEnd(record)?.includes(session.user) == true, delivered > subscription.checkedAt {
                 ended = true
                 break
             }

@@ -11,7 +11,7 @@ import NIOWebSocket
 /// becomes a `DeliveryConnection`. The upgraded socket is served by NIO handlers alone, with
 /// no task kept per socket, so an idle subscriber costs its channel and its session (a
 /// hummingbird-websocket socket keeps several tasks: about 30 KiB each, idle).
-struct DeliveryChannel: ServerChildChannel, HTTPChannelHandler {
+struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
     enum Negotiated: Sendable {
         case webSocket
         case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)

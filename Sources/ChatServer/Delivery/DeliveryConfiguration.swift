@@ -1,3 +1,5 @@
+import Chat
+
 /// How WebSocket delivery bounds each connection.
 public struct DeliveryConfiguration: Sendable {
     /// Live frames a connection may have queued before it is closed as a slow consumer.
