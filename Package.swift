@@ -189,3 +189,13 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// The layers live in separate modules, and the hot paths cross them for every record (record
+// decoding, big-endian keys, JSON writing): in release builds, let the optimizer inline and
+// specialize across those boundaries as it would within one module.
+for target in package.targets where target.type != .system {
+    target.swiftSettings =
+        (target.swiftSettings ?? []) + [
+            .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))
+        ]
+}

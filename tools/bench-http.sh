@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Measures the HTTP API with wrk (apt-get install wrk): durable message posts, event ingest and history reads
 # against a release `chatlog serve`, beside a bare Hummingbird route that decodes and encodes
-# the same JSON. Usage: tools/bench-http.sh [SECONDS] [CONNECTIONS]
+# the same JSON. Usage: [CHATLOG_BIN=path] tools/bench-http.sh [SECONDS] [CONNECTIONS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/env.sh
 seconds=${1:-10}
 connections=${2:-64}
 command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 1; }
-swift build -c release --product chatlog >&2
-bin=.build/release/chatlog
+# CHATLOG_BIN runs a binary built elsewhere (to compare two builds side by side).
+bin=${CHATLOG_BIN:-}
+if [ -z "$bin" ]; then
+    swift build -c release --product chatlog >&2
+    bin=.build/release/chatlog
+fi
 data=$(mktemp -d)
 port=18380
 echo_port=18381
