@@ -48,6 +48,53 @@ import Testing
                 == "agentina")
     }
 
+    struct TimedClaims: JWTPayload {
+        var sub: SubjectClaim
+        var exp: ExpirationClaim
+        var nbf: NotBeforeClaim?
+        var iat: IssuedAtClaim?
+        func verify(using algorithm: some JWTAlgorithm) throws {}
+    }
+
+    @Test func notBeforeAndIssuedAtAreHonouredWithTheClockLeeway() async throws {
+        let authority = try await TokenAuthority(secret: TestServer.secret, clockLeeway: .seconds(30))
+        let signer = JWTKeyCollection()
+        await signer.add(hmac: HMACKey(from: TestServer.secret), digestAlgorithm: .sha256)
+        let now = Date()
+        func token(nbf: TimeInterval? = nil, iat: TimeInterval? = nil, exp: TimeInterval = 600) async throws
+            -> String
+        {
+            try await signer.sign(
+                TimedClaims(
+                    sub: "carol", exp: ExpirationClaim(value: now.addingTimeInterval(exp)),
+                    nbf: nbf.map { NotBeforeClaim(value: now.addingTimeInterval($0)) },
+                    iat: iat.map { IssuedAtClaim(value: now.addingTimeInterval($0)) }))
+        }
+        for refused in [
+            try await token(nbf: 120), try await token(iat: 120), try await token(exp: -60),
+        ] {
+            await #expect(throws: APIError.self) { _ = try await authority.user(fromToken: refused) }
+        }
+        // Within the leeway, a clock a little ahead or behind is no reason to refuse.
+        for accepted in [try await token(nbf: 10, iat: 10), try await token(exp: -10)] {
+            #expect(try await authority.user(fromToken: accepted) == "carol")
+        }
+    }
+
+    @Test func mintedTokensCarryWholeSecondTimes() async throws {
+        let authority = try await TokenAuthority(secret: TestServer.secret)
+        let token = try await authority.mint(user: "dave", ttl: .seconds(60))
+        let payload = String(token.split(separator: ".")[1])
+        var base64 = payload.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        let data = try #require(Data(base64Encoded: base64))
+        let claims = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        for name in ["exp", "iat"] {
+            let value = try #require(claims[name] as? Double, "\(name)")
+            #expect(value == value.rounded(), "\(name) is \(value)")
+        }
+    }
+
     @Test func aShortSecretIsRefusedAtStart() async throws {
         await #expect(throws: AuthSetupError.self) { _ = try await TokenAuthority(secret: "short") }
     }

@@ -3,15 +3,15 @@ import Foundation
 import JWTKit
 import Synchronization
 
-/// The claims chatlog reads from a bearer token: `sub` is the user, `exp` is enforced.
+/// The claims chatlog reads from a bearer token: `sub` is the user; `exp`, `nbf` and `iat` are
+/// checked by `TokenAuthority`, with its clock leeway.
 struct UserClaims: JWTPayload {
     var sub: SubjectClaim
     var exp: ExpirationClaim
+    var nbf: NotBeforeClaim?
     var iat: IssuedAtClaim?
 
-    func verify(using algorithm: some JWTAlgorithm) throws {
-        try exp.verifyNotExpired()
-    }
+    func verify(using algorithm: some JWTAlgorithm) throws {}
 }
 
 /// Verifies bearer tokens (HS256 with the secret; RS256/ES256 with a configured public key and
@@ -21,9 +21,15 @@ public struct TokenAuthority: Sendable {
     /// Tokens already verified, with their user and expiry: clients send the same token with
     /// every request, and a look-up is far cheaper than a signature check.
     private let verified = VerifiedTokens()
+    /// How far the issuer's clock may be from this one: `exp`, `nbf` and `iat` are checked with it.
+    private let clockLeeway: TimeInterval
 
     /// `secret` must have at least 32 bytes (shorter HMAC keys are refused).
-    public init(secret: String, publicKeyPEM: String? = nil, publicKeyID: String = "public") async throws {
+    public init(
+        secret: String, publicKeyPEM: String? = nil, publicKeyID: String = "public",
+        clockLeeway: Duration = .seconds(30)
+    ) async throws {
+        self.clockLeeway = TimeInterval(clockLeeway.components.seconds)
         guard secret.utf8.count >= 32 else {
             throw AuthSetupError("the JWT secret must have at least 32 bytes")
         }
@@ -52,6 +58,16 @@ public struct TokenAuthority: Sendable {
             throw APIError.unauthorized("invalid token")
         }
         guard !claims.sub.value.isEmpty else { throw APIError.unauthorized("invalid token: no subject") }
+        let now = Date()
+        guard claims.exp.value.addingTimeInterval(clockLeeway) > now else {
+            throw APIError.unauthorized("invalid token: expired")
+        }
+        if let nbf = claims.nbf, nbf.value > now.addingTimeInterval(clockLeeway) {
+            throw APIError.unauthorized("invalid token: not valid before \(nbf.value) (nbf)")
+        }
+        if let iat = claims.iat, iat.value > now.addingTimeInterval(clockLeeway) {
+            throw APIError.unauthorized("invalid token: issued in the future (iat \(iat.value))")
+        }
         do {
             try ChatService.validateUserID(claims.sub.value, field: "sub")
         } catch {
@@ -61,9 +77,10 @@ public struct TokenAuthority: Sendable {
         return claims.sub.value
     }
 
-    /// An HS256 token for `user`, valid for `ttl`.
+    /// An HS256 token for `user`, valid for `ttl`. Its times are whole seconds, as JWT's
+    /// numeric dates are.
     public func mint(user: String, ttl: Duration) async throws -> String {
-        let now = Date()
+        let now = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
         let claims = UserClaims(
             sub: SubjectClaim(value: user),
             exp: ExpirationClaim(value: now.addingTimeInterval(Double(ttl.components.seconds))),
@@ -72,9 +89,6 @@ public struct TokenAuthority: Sendable {
     }
 
     private static func reason(_ error: JWTError) -> String {
-        if error.errorType == .claimVerificationFailure, error.failedClaim is ExpirationClaim {
-            return "expired"
-        }
         if error.errorType == .signatureVerificationFailed { return "bad signature" }
         if error.errorType == .malformedToken { return "malformed" }
         return "not a token this server accepts"

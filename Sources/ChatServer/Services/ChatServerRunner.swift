@@ -39,7 +39,8 @@ public struct ChatServerRunner: Sendable {
         do {
             let secret = try server.auth.jwtSecret ?? DevelopmentSecret.load(directory: dataDirectory)
             let authority = try await TokenAuthority(
-                secret: secret, publicKeyPEM: server.auth.publicKeyPEM, publicKeyID: server.auth.publicKeyID)
+                secret: secret, publicKeyPEM: server.auth.publicKeyPEM, publicKeyID: server.auth.publicKeyID,
+                clockLeeway: server.auth.clockLeeway)
             let dependencies = ChatServerDependencies(
                 storage: storage, chat: ChatService(log: storage, configuration: chat), authority: authority,
                 apiKeys: APIKeyStore(directory: dataDirectory), registry: registry, readiness: Readiness(),

@@ -101,6 +101,8 @@ struct SettingsLoader {
             server.auth.publicKeyPEM = pem
         }
         server.auth.publicKeyID = reader.config.string(forKey: "jwt.publicKeyId", default: "public")
+        server.auth.clockLeeway = .seconds(
+            try reader.int("jwt.clockLeewaySeconds", default: 30, in: 0...3600))
         server.agentReplyTimeout = .seconds(
             try reader.int("agent.replyTimeoutSeconds", default: 10, in: 1...600))
         server.agent.maxAttempts = try reader.int("agent.maxAttempts", default: 5, in: 1...100)
