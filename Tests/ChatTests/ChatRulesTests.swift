@@ -8,12 +8,6 @@ import Testing
 /// The chat rules decide every append on their own: records written straight to the log, past
 /// ChatService's friendlier checks, are refused just the same and leave nothing behind.
 @Suite(.timeLimit(.minutes(1))) struct ChatRulesTests {
-    private func withChat(_ body: (ChatService, any LogBackend) async throws -> Void) async throws {
-        try await withLog(projections: [ChatProjection()]) { storage, _ in
-            try await body(ChatService(log: storage), storage)
-        }
-    }
-
     private func record<P: Encodable>(_ type: String, _ channelID: String, by actor: String, _ payload: P)
         throws
         -> AppendRequest

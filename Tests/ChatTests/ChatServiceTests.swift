@@ -8,12 +8,6 @@ import Testing
 
 /// The chat domain straight over a real log, without HTTP.
 @Suite(.timeLimit(.minutes(1))) struct ChatServiceTests {
-    private func withChat(_ body: (ChatService, any LogBackend) async throws -> Void) async throws {
-        try await withLog(projections: [ChatProjection()]) { storage, _ in
-            try await body(ChatService(log: storage), storage)
-        }
-    }
-
     @Test func historyCursorsRoundTripAndRefuseGarbage() throws {
         let cursor = HistoryCursor(ascending: false, from: 42, bound: 7)
         #expect(try HistoryCursor(token: cursor.token) == cursor)
