@@ -3,7 +3,7 @@ import Hummingbird
 import Inbox
 import JSONCoding
 
-/// The event inbox (DESIGN.md section 6): `POST /v1/events`, `GET /v1/inbox`,
+/// The event inbox (docs/design.md section 6): `POST /v1/events`, `GET /v1/inbox`,
 /// `POST /v1/events/{eventId}/ack`, `DELETE /v1/events/{eventId}`, behind API keys.
 struct InboxController {
     let inbox: InboxService

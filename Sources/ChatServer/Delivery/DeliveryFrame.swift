@@ -4,7 +4,7 @@ import Foundation
 import JSONCoding
 import NIOCore
 
-/// The JSON frames the server sends over a delivery socket (DESIGN.md sections 5 and 11),
+/// The JSON frames the server sends over a delivery socket (docs/design.md sections 5 and 11),
 /// each rendered once — as the complete WebSocket text frame, header included — into a buffer
 /// that every subscriber's socket writes as it is.
 public enum DeliveryFrame {

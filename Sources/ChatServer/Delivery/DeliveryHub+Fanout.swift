@@ -9,7 +9,7 @@ extension DeliveryHub {
     /// group calls it for every record, in each shard's order, and `releaseWakes()` after each
     /// batch: only then are the subscribers' connections told, so each takes the batch's frames
     /// as one burst, one socket write. A record that comes again after a reset of the group is
-    /// a replay: it is re-sent to whoever has it, and clients drop it by seq (DESIGN §3).
+    /// a replay: it is re-sent to whoever has it, and clients drop it by seq (docs/design.md section 3).
     public func fanOut(_ record: Record) {
         guard record.stream == .chatEvents, let channelID = record.channelID, let seq = record.channelSeq
         else {

@@ -107,7 +107,7 @@ enum OpenAPISpec {
               "200": {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
             "/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {
               "200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
-            "/v1/ws": {"get": {"summary": "Receive-only WebSocket: upgrade with the JWT in Authorization or the token query parameter; frames as DESIGN.md section 5 shows",
+            "/v1/ws": {"get": {"summary": "Receive-only WebSocket: upgrade with the JWT in Authorization or the token query parameter; frames as section 5 of docs/design.md in the chatlog repository shows",
               "security": [{"bearer": []}, {"tokenQuery": []}],
               "parameters": [{"name": "token", "in": "query", "required": false, "schema": {"type": "string"}}],
               "responses": {"101": {"description": "Switching to the WebSocket protocol"},
