@@ -8,11 +8,7 @@ extension LMDBStorage {
     /// one read transaction, so it works beside a running server and never blocks its writer.
     public func backup(to directory: String) throws {
         let path = Self.environmentPath(directory)
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw EventLogError.storage("cannot create \(path): \(error.localizedDescription)")
-        }
+        try PrivateDirectory.create(path)
         guard (try? FileManager.default.contentsOfDirectory(atPath: path))?.isEmpty ?? false else {
             throw EventLogError.invalidArgument("\(path) is not empty: back up into a new directory")
         }
@@ -21,6 +17,7 @@ extension LMDBStorage {
         } catch {
             throw EventLogError.storage("backup failed: \(error)")
         }
+        try PrivateDirectory.tighten(directory)
     }
 
     /// Every projection table's digest, read in one snapshot.

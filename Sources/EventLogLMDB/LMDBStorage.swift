@@ -43,11 +43,12 @@ public final class LMDBStorage: LogStorage, LogMaintenance {
         if readOnly {
             guard Self.exists(directory: directory) else { throw EventLogError.notFound(directory) }
         } else {
-            do {
-                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-            } catch {
-                throw EventLogError.storage(
-                    "cannot create the log directory \(path): \(error.localizedDescription)")
+            try PrivateDirectory.create(path)
+            let tightened = try PrivateDirectory.tighten(directory)
+            if !tightened.isEmpty {
+                logger.notice(
+                    "restricted the data directory to its owner (directories 0700, files 0600)",
+                    metadata: ["directory": "\(directory)", "changed": "\(tightened.count)"])
             }
         }
         // One writer process at a time: this process's writer caches each shard's head, so a

@@ -10,7 +10,7 @@ final class WriterLock: Sendable {
     private let descriptor: Int32
 
     init(path: String) throws {
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw EventLogError.storage("cannot open \(path): \(String(cString: strerror(errno)))")
         }

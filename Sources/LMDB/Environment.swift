@@ -55,7 +55,8 @@ public final class Environment: @unchecked Sendable {
             var flags = UInt32(MDB_NOTLS)
             if options.readOnly { flags |= UInt32(MDB_RDONLY) }
             if !options.syncOnCommit { flags |= UInt32(MDB_NOSYNC) }
-            try check(mdb_env_open(env, path, flags, 0o644))
+            // Owner-only: the records are private conversations.
+            try check(mdb_env_open(env, path, flags, 0o600))
         } catch {
             mdb_env_close(env)
             throw error

@@ -31,8 +31,13 @@ func runChatlog(_ arguments: [String], environment: [String: String] = [:]) asyn
 /// Starts `chatlog serve` in `directory` on a free port; returns it and its base URL
 /// (`http://host:port`) once it listens.
 func startServer(in directory: TemporaryDirectory) async throws -> (ChildProcess, String) {
-    let server = try ChildProcess(["serve", "--data-dir", directory.path, "--port", "0"])
-    while let line = await server.nextLine() {
+    try await startServer(at: directory.path)
+}
+
+/// `startServer` in any directory, optionally under a umask.
+func startServer(at directory: String, umask: mode_t? = nil) async throws -> (ChildProcess, String) {
+    let server = try ChildProcess(["serve", "--data-dir", directory, "--port", "0"], umask: umask)
+    while let line = await server.nextLine(within: .seconds(30)) {
         if let range = line.range(of: "http://") {
             return (server, String(line[range.lowerBound...].prefix { $0 != " " }))
         }
@@ -67,9 +72,16 @@ final class ChildProcess: @unchecked Sendable {
     private let errorPipe = Pipe()
     private var buffer = Data()
 
-    init(_ arguments: [String], environment: [String: String] = [:]) throws {
-        process.executableURL = URL(fileURLWithPath: chatlogBinary)
-        process.arguments = arguments
+    /// Starts `chatlog` with `arguments`; with `umask`, under that umask (through `sh`).
+    init(_ arguments: [String], environment: [String: String] = [:], umask: mode_t? = nil) throws {
+        if let umask {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments =
+                ["-c", "umask \(String(umask, radix: 8)) && exec \"$0\" \"$@\"", chatlogBinary] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: chatlogBinary)
+            process.arguments = arguments
+        }
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }

@@ -27,6 +27,50 @@ import Testing
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, json)
     }
 
+    @Test func theDataDirectoryIsItsOwnersAloneWhateverTheUmaskAndIsFixedOnStart() async throws {
+        let parent = try TemporaryDirectory()
+        defer { parent.remove() }
+        let directory = parent.path + "/data"
+        var (server, url) = try await startServer(at: directory, umask: 0)
+        #expect(try await request(url + "/v1/health").0 == 200)
+        #expect(try await runChatlog(["apikey", "create", "--data-dir", directory]).status == 0)
+        server.kill(SIGTERM)
+        _ = await server.readToEnd()
+        _ = await server.waitForExit()
+        let modes = try Self.modes(under: directory)
+        #expect(modes.keys.contains("log/data.mdb") && modes.keys.contains("jwt-secret"), "\(modes)")
+        #expect(modes.filter { $0.value != ($0.key.hasSuffix("/") ? 0o700 : 0o600) }.isEmpty, "\(modes)")
+        // A directory loosened since (or made by an older version) is fixed at the next start.
+        chmod(directory, 0o755)
+        chmod(directory + "/log/data.mdb", 0o644)
+        chmod(directory + "/apikeys.json", 0o666)
+        (server, url) = try await startServer(at: directory)
+        #expect(try Self.modes(under: directory).values.allSatisfy { $0 == 0o700 || $0 == 0o600 })
+        server.kill(SIGTERM)
+        _ = await server.readToEnd()
+        _ = await server.waitForExit()
+        let logged = server.standardError()
+        #expect(logged.contains("restricted the data directory to its owner"), "\(logged)")
+    }
+
+    /// Permission bits of a directory and everything in it, by relative path (directories end
+    /// with "/").
+    private static func modes(under root: String) throws -> [String: mode_t] {
+        var modes: [String: mode_t] = [:]
+        func visit(_ relative: String) throws {
+            var status = stat()
+            guard stat(root + "/" + relative, &status) == 0 else { throw CocoaError(.fileReadUnknown) }
+            let isDirectory = status.st_mode & S_IFMT == S_IFDIR
+            modes[relative + (isDirectory ? "/" : "")] = status.st_mode & 0o777
+            guard isDirectory else { return }
+            for name in try FileManager.default.contentsOfDirectory(atPath: root + "/" + relative) {
+                try visit(relative.isEmpty ? name : relative + "/" + name)
+            }
+        }
+        try visit("")
+        return modes
+    }
+
     @Test func serveNeedsNoSetUpStopsOnSIGTERMAndKeepsItsDataAcrossSIGKILL() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

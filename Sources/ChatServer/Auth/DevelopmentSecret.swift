@@ -1,3 +1,4 @@
+import EventLog
 import Foundation
 
 /// The HS256 secret a server uses when none is configured: generated once, kept in
@@ -8,7 +9,7 @@ public enum DevelopmentSecret {
         if let existing = try? String(contentsOfFile: path, encoding: .utf8) {
             return existing.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try PrivateDirectory.create(directory)
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<48).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let secret = Data(bytes).base64EncodedString()

@@ -7,15 +7,16 @@ import LogBackends
 enum DataDirectoryFiles {
     static let names = ["apikeys.json", "jwt-secret"]
 
-    /// Copies the ones that exist from one directory to another, keeping them private.
+    /// Copies the ones that exist from one directory to another; the target ends
+    /// readable by its owner alone, as a data directory is.
     static func copy(from source: String, to target: String) throws -> [String] {
         var copied: [String] = []
         for name in names where FileManager.default.fileExists(atPath: source + "/" + name) {
             try? FileManager.default.removeItem(atPath: target + "/" + name)
             try FileManager.default.copyItem(atPath: source + "/" + name, toPath: target + "/" + name)
-            chmod(target + "/" + name, 0o600)
             copied.append(name)
         }
+        try PrivateDirectory.tighten(target)
         return copied
     }
 }
@@ -84,8 +85,7 @@ struct RestoreCommand: AsyncParsableCommand {
                 "\(settings.dataDirectory) already holds a log: restore into a new data directory (--data-dir)"
             )
         }
-        try FileManager.default.createDirectory(
-            atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try PrivateDirectory.create((target as NSString).deletingLastPathComponent)
         let size = FileCopyProgress.size(of: source)
         try await FileCopyProgress.run("restoring", target: target, expectedBytes: size) {
             try FileManager.default.copyItem(atPath: source, toPath: target)
