@@ -168,7 +168,7 @@ final class LogWriter: Sendable {
                 jobs.remove(at: abort.index)
                 if jobs.isEmpty { return }
             } catch {
-                let failure = Self.storageError(error)
+                let failure = Self.storageError(error, path: environment.path)
                 if case .storageFull = failure {
                     logger.warning("write refused: \(failure)")
                 } else {
@@ -191,16 +191,29 @@ final class LogWriter: Sendable {
         }
     }
 
-    /// Maps a failed commit to the error its writers see.
-    static func storageError(_ error: any Error) -> EventLogError {
+    /// Maps a failed commit to the error its writers see. The transaction was aborted whole,
+    /// so nothing of it is on disk and the next commit may succeed.
+    static func storageError(_ error: any Error, path: String) -> EventLogError {
         switch error {
         case let error as EventLogError: return error
         case let error as LMDBError where error.isMapFull:
             return .storageFull("the log reached its maximum map size")
         case let error as LMDBError where error.isNoSpace:
             return .storageFull("no space left on the device")
+        // LMDB reports a short write as EIO; on a device with no room left that is what a full
+        // disk looks like (a tmpfs, say, takes part of a write and then refuses the rest).
+        case let error as LMDBError
+        where error.code == EIO && freeBytes(at: path).map({ $0 < 16 << 20 }) ?? false:
+            return .storageFull("no space left on the device")
         default: return .storage("\(error)")
         }
+    }
+
+    /// The bytes an unprivileged writer may still use on the device holding `path`.
+    private static func freeBytes(at path: String) -> UInt64? {
+        var status = statvfs()
+        guard statvfs(path, &status) == 0 else { return nil }
+        return UInt64(status.f_bavail) * UInt64(status.f_frsize)
     }
 
     /// Applies one job; returns how to acknowledge it after the commit.

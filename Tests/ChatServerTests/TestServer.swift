@@ -41,12 +41,13 @@ struct TestServer {
     static func run(
         log: LogConfiguration = LogConfiguration(streams: ChatServer.streams),
         agent: Bool = false,
+        directory: String? = nil,
         configure: (inout ServerConfiguration) -> Void = { _ in },
         _ body: @Sendable (TestServer) async throws -> Void
     ) async throws {
         let temporary = try TemporaryDirectory()
         defer { temporary.remove() }
-        let directory = temporary.path
+        let directory = directory ?? temporary.path
         var configuration = ServerConfiguration()
         configuration.port = 0
         configuration.auth.jwtSecret = secret

@@ -31,6 +31,11 @@ extension APIError {
                 return APIError(
                     .serviceUnavailable, code: "storage_full",
                     message: "storage is full: \(reason); writes resume once space is freed")
+            case .storage(let reason):
+                return APIError(
+                    .serviceUnavailable, code: "storage_error",
+                    message: "the storage failed this request (\(reason)); nothing of it was written, "
+                        + "so it is safe to retry")
             case .closed:
                 return APIError(
                     .serviceUnavailable, code: "not_ready", message: "the server is shutting down")
