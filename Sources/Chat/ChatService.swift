@@ -21,9 +21,10 @@ public struct ChatService: Sendable {
         -> Channel
     {
         let name = try validName(name)
-        guard members.count <= configuration.maxInitialMembers else {
+        guard members.count <= ChatFields.maxInitialMembers else {
             throw ChatError.invalidRequest(
-                "a channel is created with at most \(configuration.maxInitialMembers) members")
+                "a channel is created with at most \(ChatFields.maxInitialMembers) members",
+                details: ["field": "members"])
         }
         for member in members { try Self.validateUserID(member, field: "members") }
         var everyone = [user]
@@ -295,21 +296,14 @@ public struct ChatService: Sendable {
         return try await log.append(request).record
     }
 
+    /// A valid channel name, without its leading and trailing white space.
     private func validName(_ name: String) throws -> String {
-        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty, trimmed.count <= configuration.maxChannelNameLength else {
-            throw ChatError.invalidRequest(
-                "name must have 1 to \(configuration.maxChannelNameLength) characters",
-                details: ["field": "name"])
-        }
-        return trimmed
+        try ChatFields.check(name, ChatFields.channelName, field: "name")
+        return name.trimmingCharacters(in: .whitespaces)
     }
 
     private func validText(_ text: String) throws {
-        guard !text.isEmpty, text.utf8.count <= configuration.maxMessageBytes else {
-            throw ChatError.invalidRequest(
-                "text must have 1 to \(configuration.maxMessageBytes) bytes", details: ["field": "text"])
-        }
+        try ChatFields.check(text, ChatFields.messageText, field: "text")
     }
 
     private static func hex(_ digest: some Sequence<UInt8>) -> String {
@@ -325,15 +319,9 @@ public struct ChatService: Sendable {
     /// Ids the server acts as itself: no user may have one.
     public static let reservedUserIDs: Set<String> = [AgentHandler.actor]
 
-    /// User ids: 1 to 256 bytes, no control characters, none of the reserved ones.
+    /// User ids: `ChatFields.userID`, and none of the reserved ones.
     public static func validateUserID(_ id: String, field: String) throws {
-        guard (1...256).contains(id.utf8.count),
-            !id.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
-        else {
-            throw ChatError.invalidRequest(
-                "\(field): a user id must have 1 to 256 bytes and no control characters",
-                details: ["field": field])
-        }
+        try ChatFields.check(id, ChatFields.userID, field: field)
         guard !reservedUserIDs.contains(id) else {
             throw ChatError.invalidRequest(
                 "\(field): the user id '\(id)' is reserved for the server", details: ["field": field])

@@ -137,10 +137,15 @@ public struct InboxService: Sendable {
     }
 
     private static func validateName(_ value: String, field: String) throws(InboxError) {
-        guard (1...256).contains(value.utf8.count), !value.unicodeScalars.contains(where: { $0.value < 0x20 })
-        else {
-            throw .invalidRequest(
-                "\(field) must be 1 to 256 bytes without control characters", details: ["field": field])
+        if let violation = InboxFields.name.violation(value, field: field) {
+            throw .invalidRequest(violation, details: ["field": field])
         }
     }
+}
+
+/// What clients may send to the inbox, in one place: `InboxService` checks values against it
+/// and the OpenAPI document publishes it.
+package enum InboxFields {
+    /// An event's source and type, and its metadata's correlation id and idempotency key.
+    package static let name = TextRule(maxLength: 128)
 }

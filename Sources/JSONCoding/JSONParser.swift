@@ -13,7 +13,9 @@ package struct JSONParseError: Error, Equatable, CustomStringConvertible {
 /// Foundation's `JSONDecoder` and `Codable` cost more than the rest of a request together.
 /// It refuses what `JSONDecoder` refuses: trailing bytes, comments, control characters in
 /// strings, lone surrogates, invalid UTF-8, numbers out of range and nesting deeper than 512.
-/// A repeated key keeps its first value, as `JSONDecoder` does.
+/// Unlike `JSONDecoder`, it also refuses an object that repeats a key: which of the two values
+/// counts is left open by RFC 8259, and two readers picking differently is a way to smuggle one
+/// value past a check made on the other.
 package struct JSONParser {
     package static let maxDepth = 512
 
@@ -108,12 +110,15 @@ package struct JSONParser {
         while true {
             skipWhitespace()
             guard current == UInt8(ascii: "\"") else { throw error("expected a string key") }
+            let keyOffset = offset
             let key = try string()
             skipWhitespace()
             guard current == UInt8(ascii: ":") else { throw error("expected ':'") }
             offset += 1
             let member = try value()
-            if members[key] == nil { members[key] = member }
+            guard members.updateValue(member, forKey: key) == nil else {
+                throw JSONParseError(message: "duplicate key '\(key)'", offset: keyOffset)
+            }
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): offset += 1

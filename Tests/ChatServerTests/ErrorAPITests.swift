@@ -61,13 +61,37 @@ import Testing
                 "invalid_request")
             expectError(
                 try await server.send(.post, path, as: "alice", json: [1, 2]), .badRequest, "invalid_request")
+            // The rules the OpenAPI document publishes: at most 64 characters, no control
+            // characters, not blank; and one value per key.
+            for name in [String(repeating: "n", count: 65), "two\nlines", "tab\there", "   "] {
+                let refused = expectError(
+                    try await server.send(.post, path, as: "alice", json: ["name": name]), .badRequest,
+                    "invalid_request")
+                #expect((refused["error"]?["details"] as? [String: String])?["field"] == "name", "\(name)")
+            }
+            #expect(
+                try await server.send(
+                    .post, path, as: "alice", json: ["name": String(repeating: "é", count: 64)]
+                )
+                .status == .created)
+            let repeated = expectError(
+                try await server.send(
+                    .post, path, as: "alice", raw: #"{"name":"shown","name":"smuggled"}"#,
+                    headers: [.contentType: "application/json"]),
+                .badRequest, "invalid_request")
+            #expect(repeated.errorMessage?.contains("duplicate key 'name'") == true)
+            expectError(
+                try await server.send(
+                    .post, path, as: "alice", raw: #"{"name":"x","members":["bob"],"members":[]}"#,
+                    headers: [.contentType: "application/json"]),
+                .badRequest, "invalid_request")
             let big = String(repeating: "x", count: 409_600)
             expectError(
                 try await server.send(.post, path, as: "alice", json: ["name": big]), .contentTooLarge,
                 "payload_too_large")
-            // Nothing of the refused requests reached the log: only the one channel was created.
+            // Nothing of the refused requests reached the log: only the two channels were created.
             let channels = try await server.send(.get, path, as: "alice")
-            #expect((channels.body["channels"] as? [Any])?.count == 1)
+            #expect((channels.body["channels"] as? [Any])?.count == 2)
         }
     }
 

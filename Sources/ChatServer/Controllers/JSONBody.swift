@@ -13,15 +13,12 @@ enum JSONBody {
         var request = request
         let buffer = try await request.collectBody(upTo: context.maxUploadSize)
         let bytes = Array(buffer.readableBytesView)
+        // One parser judges every body first, so both paths refuse the same documents (a
+        // repeated key, which `JSONDecoder` would take, among them).
+        _ = try parsedObject(bytes)
         let decoder = JSONDecoder()
         decoder.userInfo[StrictBody<T>.allowedFieldsKey] = allowedFields
-        do {
-            return (try decoder.decode(StrictBody<T>.self, from: Data(bytes)).value, bytes)
-        } catch DecodingError.typeMismatch(_, let context) where context.codingPath.isEmpty {
-            throw APIError.invalidRequest("the body must be a JSON object")
-        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
-            throw APIError.invalidRequest("the body is not valid JSON")
-        }
+        return (try decoder.decode(StrictBody<T>.self, from: Data(bytes)).value, bytes)
     }
 
     /// The hot paths' version of `decode`: the body parsed by `JSONParser` into its members,
@@ -33,17 +30,22 @@ enum JSONBody {
         var request = request
         let buffer = try await request.collectBody(upTo: context.maxUploadSize)
         let bytes = Array(buffer.readableBytesView)
+        let members = try parsedObject(bytes)
+        try JSONObjectBody.refuseUnknown(Set(members.keys), allowed: allowedFields)
+        return (JSONObjectBody(members: members), bytes)
+    }
+
+    private static func parsedObject(_ bytes: [UInt8]) throws -> [String: JSONValue] {
         let value: JSONValue
         do {
             value = try JSONParser.parse(bytes)
         } catch {
-            throw APIError.invalidRequest("the body is not valid JSON")
+            throw APIError.invalidRequest("the body is not valid JSON: \(error)")
         }
         guard case .object(let members) = value else {
             throw APIError.invalidRequest("the body must be a JSON object")
         }
-        try JSONObjectBody.refuseUnknown(Set(members.keys), allowed: allowedFields)
-        return (JSONObjectBody(members: members), bytes)
+        return members
     }
 
     static func checkContentType(_ request: Request) throws {

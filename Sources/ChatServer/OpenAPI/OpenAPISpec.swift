@@ -1,4 +1,7 @@
+import Chat
 import Foundation
+import Inbox
+import JSONCoding
 
 /// The OpenAPI 3.1 description of the HTTP API, served at `/openapi.json`. A test checks that
 /// every registered route is described here and every path here is registered.
@@ -53,12 +56,14 @@ enum OpenAPISpec {
                 "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"}}
             },
             "schemas": {
-              "Name": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[^\\u0000-\\u001f\\u007f]+$"},
-              "UserId": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[^\\u0000-\\u001f\\u007f]+$"},
+              "Name": \(InboxFields.name.schema),
+              "UserId": \(ChatFields.userID.schema),
+              "ChannelName": \(ChatFields.channelName.schema),
+              "MessageText": \(ChatFields.messageText.schema),
               "EventMetadata": {"type": "object", "additionalProperties": false, "properties": {
-                "correlationId": {"type": ["string", "null"]},
+                "correlationId": {"oneOf": [{"$ref": "#/components/schemas/Name"}, {"type": "null"}]},
                 "priority": {"type": ["string", "null"], "enum": ["low", "normal", "high", null]},
-                "idempotencyKey": {"type": ["string", "null"]}}},
+                "idempotencyKey": {"oneOf": [{"$ref": "#/components/schemas/Name"}, {"type": "null"}]}}},
               "EventCreated": {"type": "object", "required": ["eventId", "createdAt", "status", "message", "requestId"],
                 "properties": {"eventId": {"type": "string"}, "createdAt": {"type": "string"},
                   "status": {"type": "string", "enum": ["pending", "acknowledged"]}, "message": {"type": "string"},
@@ -72,7 +77,7 @@ enum OpenAPISpec {
                 "required": ["code", "message", "details", "requestId"], "properties": {
                   "code": {"type": "string", "enum": ["invalid_request", "unauthorized", "forbidden", "not_found",
                     "method_not_allowed", "conflict", "payload_too_large", "unsupported_media_type", "rate_limited",
-                    "agent_timeout", "storage_full", "not_ready", "internal"]},
+                    "agent_timeout", "storage_full", "storage_error", "not_ready", "internal"]},
                   "message": {"type": "string"}, "details": {"type": "object"}, "requestId": {"type": "string"}}}}},
               "Channel": {"type": "object", "required": ["id", "name", "members", "agent", "createdBy", "createdAt"],
                 "properties": {"id": {"type": "string"}, "name": {"type": "string"},
@@ -116,8 +121,9 @@ enum OpenAPISpec {
               "post": {"summary": "Create a channel; the creator becomes a member",
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
                   "additionalProperties": false, "required": ["name"], "properties": {
-                    "name": {"type": "string", "minLength": 1, "maxLength": 200},
-                    "members": {"type": ["array", "null"], "items": {"$ref": "#/components/schemas/UserId"}},
+                    "name": {"$ref": "#/components/schemas/ChannelName"},
+                    "members": {"type": ["array", "null"], "maxItems": \(ChatFields.maxInitialMembers),
+                      "items": {"$ref": "#/components/schemas/UserId"}},
                     "agent": {"type": ["boolean", "null"]}}}}}},
                 "responses": {"201": {"description": "Created", "content": {"application/json": {"schema":
                   {"$ref": "#/components/schemas/ChannelResponse"}}}},
@@ -138,7 +144,7 @@ enum OpenAPISpec {
                 "401": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}},
               "patch": {"summary": "Rename", "requestBody": {"required": true, "content": {"application/json": {
                 "schema": {"type": "object", "additionalProperties": false, "required": ["name"],
-                  "properties": {"name": {"type": "string"}}}}}},
+                  "properties": {"name": {"$ref": "#/components/schemas/ChannelName"}}}}}},
                 "responses": {"200": {"description": "Renamed", "content": {"application/json": {"schema":
                   {"$ref": "#/components/schemas/ChannelResponse"}}}},
                   "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
@@ -172,7 +178,7 @@ enum OpenAPISpec {
               "post": {"summary": "Post a message",
                 "parameters": [{"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
-                  "additionalProperties": false, "required": ["text"], "properties": {"text": {"type": "string", "minLength": 1},
+                  "additionalProperties": false, "required": ["text"], "properties": {"text": {"$ref": "#/components/schemas/MessageText"},
                     "metadata": {"type": ["object", "null"]}}}}}},
                 "responses": {"201": {"description": "Posted", "content": {"application/json": {"schema":
                   {"$ref": "#/components/schemas/MessageResponse"}}}},
@@ -278,7 +284,7 @@ enum OpenAPISpec {
               "post": {"summary": "Send a message to the agent and wait for its reply (the path's user must be the caller)",
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
                   "additionalProperties": false, "required": ["message"], "properties": {
-                    "message": {"type": "string"}, "conversationId": {"type": "string"}}}}}},
+                    "message": {"$ref": "#/components/schemas/MessageText"}, "conversationId": {"type": "string"}}}}}},
                 "responses": {"200": {"description": "The message and the agent's reply", "content": {"application/json":
                   {"schema": {"type": "object", "required": ["conversationId", "message", "reply"], "properties": {
                     "conversationId": {"type": "string"}, "message": {"$ref": "#/components/schemas/Message"},
@@ -291,7 +297,7 @@ enum OpenAPISpec {
               "parameters": [{"$ref": "#/components/parameters/channelId"}, {"$ref": "#/components/parameters/messageId"}],
               "patch": {"summary": "Edit (sender only)", "requestBody": {"required": true, "content": {
                 "application/json": {"schema": {"type": "object", "additionalProperties": false, "required": ["text"],
-                  "properties": {"text": {"type": "string"}}}}}},
+                  "properties": {"text": {"$ref": "#/components/schemas/MessageText"}}}}}},
                 "responses": {"200": {"description": "Edited", "content": {"application/json": {"schema":
                   {"$ref": "#/components/schemas/MessageResponse"}}}},
                   "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
