@@ -43,7 +43,7 @@ public struct ChatServerDependencies: Sendable {
     ) {
         self.responder = responder
         self.logger = logger
-        self.hub = DeliveryHub(chat: chat, configuration: delivery, logger: logger)
+        self.hub = DeliveryHub(chat: chat, authority: authority, configuration: delivery, logger: logger)
         self.storage = storage
         self.chat = chat
         self.authority = authority

@@ -9,6 +9,39 @@ import NIOWebSocket
 import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct WebSocketTests {
+    @Test func aSocketClosesWith4401WhenItsTokenExpiresUnlessRenewedInPlace() async throws {
+        try await TestServer.run(configure: { $0.auth.clockLeeway = .zero }) { server in
+            let channel = try await server.createChannel(by: "alice")
+            let renewed = WebSocketProbe(
+                port: server.port, token: try await server.token("alice", ttl: .seconds(2)))
+            let expiring = WebSocketProbe(
+                port: server.port, token: try await server.token("alice", ttl: .seconds(2)))
+            try await renewed.subscribe(channel)
+            try await expiring.subscribe(channel)
+            // Another user's token, or a bad one, renews nothing and closes nothing.
+            try renewed.send(["type": "auth", "token": try await server.token("bob", ttl: .seconds(60))])
+            let otherUser = try await renewed.next()
+            #expect(otherUser["type"] as? String == "error")
+            #expect(otherUser["code"] as? String == "unauthorized")
+            try renewed.send(["type": "auth", "token": "not-a-token"])
+            #expect(try await renewed.next()["code"] as? String == "unauthorized")
+            try renewed.send(["type": "auth", "token": try await server.token("alice", ttl: .seconds(60))])
+            let authenticated = try await renewed.next()
+            #expect(authenticated["type"] as? String == "authenticated", "\(authenticated)")
+            #expect(authenticated["validUntil"] is String)
+            // The socket that was not renewed ends when its token does.
+            let close = try await expiring.closed()
+            #expect(close?.closeCode == WebSocketErrorCode(codeNumber: 4401))
+            #expect(close?.reason?.hasPrefix("token expired") == true)
+            // The renewed one outlives its first token and still gets what is posted.
+            _ = try await server.post("after expiry", in: channel, by: "alice")
+            let frame = try await renewed.next()
+            #expect(frame["type"] as? String == "message", "\(frame)")
+            #expect((frame["message"] as? [String: Any])?["text"] as? String == "after expiry")
+            try await renewed.close()
+        }
+    }
+
     @Test func aRESTPostedMessageArrivesAsAMessageFrameInTheRESTShape() async throws {
         try await TestServer.run { server in
             let channel = try await server.createChannel(by: "alice")

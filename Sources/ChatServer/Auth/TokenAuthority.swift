@@ -48,7 +48,13 @@ public struct TokenAuthority: Sendable {
 
     /// The user a valid token names.
     public func user(fromToken token: String) async throws -> String {
-        if let user = verified.user(for: token) { return user }
+        try await identity(fromToken: token).user
+    }
+
+    /// The user a valid token names, and until when this server accepts it (its `exp` plus
+    /// the clock leeway): a WebSocket opened with it is closed then, unless renewed.
+    public func identity(fromToken token: String) async throws -> TokenIdentity {
+        if let identity = verified.identity(for: token) { return identity }
         let claims: UserClaims
         do {
             claims = try await keys.verify(token, as: UserClaims.self)
@@ -73,8 +79,10 @@ public struct TokenAuthority: Sendable {
         } catch {
             throw APIError.unauthorized("invalid token: \(error)")
         }
-        verified.remember(token, user: claims.sub.value, expiresAt: claims.exp.value)
-        return claims.sub.value
+        let identity = TokenIdentity(
+            user: claims.sub.value, validUntil: claims.exp.value.addingTimeInterval(clockLeeway))
+        verified.remember(token, identity)
+        return identity
     }
 
     /// An HS256 token for `user`, valid for `ttl`. Its times are whole seconds, as JWT's
@@ -95,26 +103,32 @@ public struct TokenAuthority: Sendable {
     }
 }
 
+/// Who a verified token is for, and until when it is accepted.
+public struct TokenIdentity: Sendable, Equatable {
+    public var user: String
+    public var validUntil: Date
+}
+
 /// A bounded cache of verified tokens; an entry stops counting when its token expires.
 final class VerifiedTokens: Sendable {
-    private let entries = Mutex<[String: (user: String, expiresAt: Date)]>([:])
+    private let entries = Mutex<[String: TokenIdentity]>([:])
     private let capacity = 10_000
 
-    func user(for token: String) -> String? {
+    func identity(for token: String) -> TokenIdentity? {
         entries.withLock { entries in
             guard let entry = entries[token] else { return nil }
-            guard entry.expiresAt > Date() else {
+            guard entry.validUntil > Date() else {
                 entries[token] = nil
                 return nil
             }
-            return entry.user
+            return entry
         }
     }
 
-    func remember(_ token: String, user: String, expiresAt: Date) {
+    func remember(_ token: String, _ identity: TokenIdentity) {
         entries.withLock { entries in
             if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-            entries[token] = (user, expiresAt)
+            entries[token] = identity
         }
     }
 }

@@ -6,6 +6,8 @@ enum ClientFrame: Equatable {
     case subscribe(channelID: String, sinceSeq: UInt64?)
     case unsubscribe(channelID: String)
     case ping
+    /// A fresh token for the same user, renewing the socket before its token expires.
+    case auth(token: String)
 
     /// Why a frame was refused; becomes an `error` frame and the socket stays open.
     struct Refusal: Error, Equatable {
@@ -15,13 +17,14 @@ enum ClientFrame: Equatable {
     }
 
     static let receiveOnly =
-        "this socket is receive-only: it accepts subscribe, unsubscribe and ping frames; "
+        "this socket is receive-only: it accepts subscribe, unsubscribe, ping and auth frames; "
         + "send messages with POST /v1/channels/{channelId}/messages"
 
     private struct Fields: Decodable {
         var type: String?
         var channelId: String?
         var sinceSeq: Int64?
+        var token: String?
     }
 
     /// Parses a text frame.
@@ -43,6 +46,11 @@ enum ClientFrame: Equatable {
             return .unsubscribe(channelID: try channel(fields))
         case "ping":
             return .ping
+        case "auth":
+            guard let token = fields.token, !token.isEmpty else {
+                throw Refusal(message: "'auth' needs a token")
+            }
+            return .auth(token: token)
         default:
             throw Refusal(message: receiveOnly, channelID: fields.channelId)
         }

@@ -1,5 +1,6 @@
 import Chat
 import DequeModule
+import Foundation
 import Logging
 import NIOCore
 import NIOWebSocket
@@ -26,6 +27,9 @@ final class DeliveryConnection: ChannelInboundHandler, RemovableChannelHandler {
 
     private let hub: DeliveryHub
     private let user: String
+    /// When the upgrade's token stops being accepted; the session's `validUntil` once open.
+    private let validUntil: Date
+    private var expiryTimer: Scheduled<Void>?
     private let configuration: WebSocketConfiguration
     private let logger: Logger
     private let wakers: LoopWaker.Registry
@@ -51,12 +55,13 @@ final class DeliveryConnection: ChannelInboundHandler, RemovableChannelHandler {
     private var readingPaused = false
 
     init(
-        hub: DeliveryHub, user: String, configuration: WebSocketConfiguration, wakers: LoopWaker.Registry,
-        logger: Logger
+        hub: DeliveryHub, user: String, validUntil: Date, configuration: WebSocketConfiguration,
+        wakers: LoopWaker.Registry, logger: Logger
     ) {
         self.hub = hub
         self.wakers = wakers
         self.user = user
+        self.validUntil = validUntil
         self.configuration = configuration
         self.logger = logger
     }
@@ -70,9 +75,10 @@ final class DeliveryConnection: ChannelInboundHandler, RemovableChannelHandler {
         let this = NIOLoopBound(self, eventLoop: loop)
         let interval = TimeAmount(configuration.pingInterval)
         pinger = loop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in this.value.ping() }
-        let (hub, user, waker) = (hub, user, wakers.waker(for: loop))
+        checkExpiry()
+        let (hub, user, validUntil, waker) = (hub, user, validUntil, wakers.waker(for: loop))
         Task {
-            let session = await hub.connect(user: user) { waker.wake(this) }
+            let session = await hub.connect(user: user, validUntil: validUntil) { waker.wake(this) }
             loop.execute { this.value.opened(session) }
         }
     }
@@ -109,6 +115,7 @@ final class DeliveryConnection: ChannelInboundHandler, RemovableChannelHandler {
         ended = true
         pinger?.cancel()
         closeTimer?.cancel()
+        expiryTimer?.cancel()
         if let session {
             self.session = nil
             Task { [hub] in await hub.disconnect(session) }
@@ -198,6 +205,10 @@ final class DeliveryConnection: ChannelInboundHandler, RemovableChannelHandler {
         case .slowConsumer: sendClose(.policyViolation, reason: "slow consumer")
         case .shutdown: sendClose(.goingAway, reason: "server shutting down")
         case .disconnected: context?.close(promise: nil)
+        case .tokenExpired:
+            sendClose(
+                WebSocketErrorCode(codeNumber: 4401),
+                reason: "token expired: reconnect with a fresh one, or renew it before it expires")
         }
     }
 
@@ -212,6 +223,19 @@ final class DeliveryConnection: ChannelInboundHandler, RemovableChannelHandler {
         let channel = context.channel
         closeTimer = context.eventLoop.scheduleTask(in: TimeAmount(configuration.closeTimeout)) {
             channel.close(promise: nil)
+        }
+    }
+
+    /// Closes the socket once its token has expired; until then, looks again when it would
+    /// (an `auth` frame may have moved the time later meanwhile).
+    private func checkExpiry() {
+        guard let context, !closing else { return }
+        let until = session?.validUntil ?? validUntil
+        let left = until.timeIntervalSinceNow
+        guard left > 0 else { return close(because: .tokenExpired) }
+        let this = NIOLoopBound(self, eventLoop: context.eventLoop)
+        expiryTimer = context.eventLoop.scheduleTask(in: .nanoseconds(Int64(left * 1e9) + 1_000_000)) {
+            this.value.checkExpiry()
         }
     }
 

@@ -27,14 +27,14 @@ struct DeliveryEndpoint: Sendable {
         }
     }
 
-    /// The user an upgrade request is for; a refusal has already been answered with the
+    /// Who an upgrade request is for; a refusal has already been answered with the
     /// contract's 401 (the connection is still HTTP/1 at this point) and is nil.
-    func user(upgrading head: HTTPRequestHead, on channel: any NIOCore.Channel) async -> String? {
+    func identity(upgrading head: HTTPRequestHead, on channel: any NIOCore.Channel) async -> TokenIdentity? {
         do {
             let token = try BearerAuthMiddleware.bearerToken(
                 authorization: head.headers.first(name: "authorization"), uri: URI(head.uri), allowQuery: true
             )
-            return try await authority.user(fromToken: token)
+            return try await authority.identity(fromToken: token)
         } catch {
             await UpgradeRefusal.send(APIError.from(error) ?? .unauthorized("invalid token"), on: channel)
             return nil
@@ -42,7 +42,9 @@ struct DeliveryEndpoint: Sendable {
     }
 
     /// The handler that serves an upgraded socket.
-    func connection(for user: String, logger: Logger) -> DeliveryConnection {
-        DeliveryConnection(hub: hub, user: user, configuration: configuration, wakers: wakers, logger: logger)
+    func connection(for identity: TokenIdentity, logger: Logger) -> DeliveryConnection {
+        DeliveryConnection(
+            hub: hub, user: identity.user, validUntil: identity.validUntil, configuration: configuration,
+            wakers: wakers, logger: logger)
     }
 }

@@ -64,6 +64,16 @@ public enum DeliveryFrame {
 
     static let pong = render { $0.field("type", "pong") }
 
+    /// The answer to an `auth` frame: the socket now lasts until `validUntil`.
+    static func authenticated(validUntil: Date) -> ByteBuffer {
+        render { frame in
+            frame.field("type", "authenticated")
+            frame.field(
+                "validUntil",
+                Timestamp(microseconds: Int64(validUntil.timeIntervalSince1970 * 1_000_000)).rfc3339)
+        }
+    }
+
     private static func render(_ body: (inout JSONText.ObjectWriter) -> Void) -> ByteBuffer {
         var json = JSONText(capacity: 128)
         json.object(body)

@@ -12,6 +12,8 @@ import Synchronization
 public final class DeliveryHub: Sendable {
     let chat: ChatService
     let configuration: DeliveryConfiguration
+    /// Checks the tokens of `auth` frames; without it they are refused.
+    let authority: TokenAuthority?
     let registry: ConnectionRegistry
     let logger: Logger
     public let statistics = DeliveryStatistics()
@@ -46,9 +48,11 @@ public final class DeliveryHub: Sendable {
     }
 
     public init(
-        chat: ChatService, configuration: DeliveryConfiguration = DeliveryConfiguration(), logger: Logger
+        chat: ChatService, authority: TokenAuthority? = nil,
+        configuration: DeliveryConfiguration = DeliveryConfiguration(), logger: Logger
     ) {
         self.chat = chat
+        self.authority = authority
         self.configuration = configuration
         self.registry = ConnectionRegistry(storage: chat.log)
         self.logger = logger
@@ -65,8 +69,11 @@ public final class DeliveryHub: Sendable {
     /// Opens a session for an authenticated user; nil once the hub is shutting down. The hub
     /// calls `onWork` (under its locks: it must only schedule) when the session has something
     /// for `next(for:)`.
-    public func connect(user: String, onWork: @escaping @Sendable () -> Void) async -> DeliverySession? {
-        let session = DeliverySession(id: UUID().uuidString.lowercased(), user: user, onWork: onWork)
+    public func connect(
+        user: String, validUntil: Date = .distantFuture, onWork: @escaping @Sendable () -> Void
+    ) async -> DeliverySession? {
+        let session = DeliverySession(
+            id: UUID().uuidString.lowercased(), user: user, validUntil: validUntil, onWork: onWork)
         let accepted = state.withLock { state in
             guard state.closing == nil else { return false }
             state.sessions[session.id] = session
@@ -155,6 +162,8 @@ public final class DeliveryHub: Sendable {
                 await unsubscribe(session, from: channelID)
             case .ping:
                 send(DeliveryFrame.pong, to: session)
+            case .auth(let token):
+                try await renew(session, with: token)
             }
         } catch let refusal as ClientFrame.Refusal {
             refuse(refusal, session)
@@ -162,6 +171,28 @@ public final class DeliveryHub: Sendable {
             logger.error("delivery frame failed", metadata: ["error": "\(error)"])
             refuse(.init(code: "internal", message: "the server could not handle the frame"), session)
         }
+    }
+
+    /// Moves a session's token expiry to a fresh token's; the token must be the same user's.
+    private func renew(_ session: DeliverySession, with token: String) async throws {
+        guard let authority else {
+            throw ClientFrame.Refusal(code: "unauthorized", message: "this server does not renew tokens")
+        }
+        let identity: TokenIdentity
+        do {
+            identity = try await authority.identity(fromToken: token)
+        } catch {
+            let reason = (error as? APIError)?.message ?? "invalid token"
+            throw ClientFrame.Refusal(
+                code: "unauthorized", message: reason + "; the current token still counts")
+        }
+        guard identity.user == session.user else {
+            throw ClientFrame.Refusal(
+                code: "unauthorized", message: "the token is for another user; the current token still counts"
+            )
+        }
+        session.state.withLock { $0.validUntil = max($0.validUntil, identity.validUntil) }
+        send(DeliveryFrame.authenticated(validUntil: identity.validUntil), to: session)
     }
 
     /// Handles a binary frame: always refused, the socket is receive-only and speaks JSON.

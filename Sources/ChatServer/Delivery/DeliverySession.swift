@@ -1,6 +1,7 @@
 import Chat
 import DequeModule
 import EventLog
+import Foundation
 import NIOCore
 import Synchronization
 
@@ -12,6 +13,8 @@ public enum DeliveryCloseReason: Sendable, Equatable {
     case shutdown
     /// The client went away.
     case disconnected
+    /// Its token expired and was not renewed: 4401 "token expired".
+    case tokenExpired
 }
 
 /// What a connection's writer does next.
@@ -44,10 +47,13 @@ public final class DeliverySession: Sendable {
     public let user: String
     let state = Mutex(State())
 
-    init(id: String, user: String, onWork: @escaping @Sendable () -> Void) {
+    init(id: String, user: String, validUntil: Date, onWork: @escaping @Sendable () -> Void) {
         self.id = id
         self.user = user
-        state.withLock { $0.onWork = onWork }
+        state.withLock {
+            $0.onWork = onWork
+            $0.validUntil = validUntil
+        }
     }
 
     struct Subscription {
@@ -67,6 +73,8 @@ public final class DeliverySession: Sendable {
         var subscriptions: [String: Subscription] = [:]
         var nextGeneration: UInt64 = 0
         var closed: DeliveryCloseReason?
+        /// When the session's token stops being accepted; an `auth` frame moves it later.
+        var validUntil = Date.distantFuture
         /// Tells the connection there is work; called once until it next asks for it.
         var onWork: (@Sendable () -> Void)?
         var workPending = false
@@ -152,6 +160,11 @@ public final class DeliverySession: Sendable {
     /// Closes the session: its writer and anyone waiting for the close see `reason`.
     public func close(_ reason: DeliveryCloseReason) {
         state.withLock { $0.close(reason) }
+    }
+
+    /// When the session's token stops being accepted.
+    public var validUntil: Date {
+        state.withLock { $0.validUntil }
     }
 
     /// Why the session was closed; nil while it is open.

@@ -35,7 +35,7 @@ struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
-            let user = NIOLoopBoundBox<String?>(nil, eventLoop: channel.eventLoop)
+            let identity = NIOLoopBoundBox<TokenIdentity?>(nil, eventLoop: channel.eventLoop)
             let refused = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
             let endpoint = endpoint
             let upgrader = NIOTypedWebSocketServerUpgrader<Negotiated>(
@@ -44,20 +44,22 @@ struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
                     guard URI(head.uri).path == DeliveryEndpoint.path else {
                         return channel.eventLoop.makeSucceededFuture(nil)
                     }
-                    let authenticated = channel.eventLoop.makePromise(of: String?.self)
-                    authenticated.completeWithTask { await endpoint.user(upgrading: head, on: channel) }
-                    return authenticated.futureResult.map { name in
-                        user.value = name
-                        refused.value = name == nil
-                        return name == nil ? nil : HTTPHeaders()
+                    let authenticated = channel.eventLoop.makePromise(of: TokenIdentity?.self)
+                    authenticated.completeWithTask { await endpoint.identity(upgrading: head, on: channel) }
+                    return authenticated.futureResult.map { found in
+                        identity.value = found
+                        refused.value = found == nil
+                        return found == nil ? nil : HTTPHeaders()
                     }
                 },
                 upgradePipelineHandler: { channel, _ in
                     channel.eventLoop.makeCompletedFuture {
                         // Only an authenticated request is upgraded, so the user is known here.
-                        guard let user = user.value else { throw ChannelError.inappropriateOperationForState }
+                        guard let identity = identity.value else {
+                            throw ChannelError.inappropriateOperationForState
+                        }
                         try channel.pipeline.syncOperations.addHandler(
-                            endpoint.connection(for: user, logger: logger))
+                            endpoint.connection(for: identity, logger: logger))
                         return .webSocket
                     }
                 })
