@@ -89,11 +89,13 @@ public enum ChatServer {
         ChannelController(chat: dependencies.chat).addRoutes(to: api)
         MessageController(chat: dependencies.chat).addRoutes(to: api)
         let admin = router.group("v1/admin").add(
-            middleware: APIKeyMiddleware(store: dependencies.apiKeys, rateLimiter: rateLimiter))
+            middleware: APIKeyMiddleware(store: dependencies.apiKeys, scope: .admin, rateLimiter: rateLimiter)
+        )
         AdminController(dependencies: dependencies).addRoutes(to: admin)
-        let services = router.group("v1").add(
-            middleware: APIKeyMiddleware(store: dependencies.apiKeys, rateLimiter: rateLimiter))
-        InboxController(inbox: InboxService(log: dependencies.storage)).addRoutes(to: services)
+        let inbox = router.group("v1").add(
+            middleware: APIKeyMiddleware(
+                store: dependencies.apiKeys, scope: .events, rateLimiter: rateLimiter))
+        InboxController(inbox: InboxService(log: dependencies.storage)).addRoutes(to: inbox)
         ConversationController(
             chat: dependencies.chat, storage: dependencies.storage,
             replyTimeout: configuration.agentReplyTimeout

@@ -6,7 +6,7 @@ import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct AdminAPITests {
     private func key(_ server: TestServer) throws -> HTTPFields {
-        let (_, secret) = try server.dependencies.apiKeys.create(name: "ops")
+        let (_, secret) = try server.dependencies.apiKeys.create(name: "ops", scopes: [.admin])
         return [HTTPField.Name("X-API-Key")!: secret]
     }
 
@@ -22,6 +22,49 @@ import Testing
                 .unauthorized, "unauthorized")
             #expect(
                 try await server.send(.get, "/v1/admin/consumers", headers: try key(server)).status == .ok)
+        }
+    }
+
+    @Test func onlyAKeyWithTheAdminScopeAdministers() async throws {
+        try await TestServer.run { server in
+            let (_, secret) = try server.dependencies.apiKeys.create(name: "ingest", scopes: [.events])
+            let inbox: HTTPFields = [HTTPField.Name("X-API-Key")!: secret]
+            let refused = expectError(
+                try await server.send(.get, "/v1/admin/consumers", headers: inbox), .forbidden, "forbidden")
+            #expect((refused["error"]?["message"] as? String)?.contains("--scope admin") == true)
+            expectError(
+                try await server.send(
+                    .post, "/v1/admin/consumers/agent/reset", json: ["latest": true], headers: inbox),
+                .forbidden, "forbidden")
+            expectError(
+                try await server.send(.post, "/v1/admin/consumers/agent/dlq/redrive", headers: inbox),
+                .forbidden, "forbidden")
+            // The inbox key still does its job; an admin key is not an inbox key.
+            #expect(try await server.send(.get, "/v1/inbox", headers: inbox).status == .ok)
+            expectError(
+                try await server.send(.get, "/v1/inbox", headers: try key(server)), .forbidden, "forbidden")
+        }
+    }
+
+    @Test func resettingAGroupNobodyRunsIsNotFoundAndSavesNothing() async throws {
+        try await TestServer.run { server in
+            let headers = try key(server)
+            expectError(
+                try await server.send(
+                    .post, "/v1/admin/consumers/nope/reset", json: ["toSeq": 0], headers: headers),
+                .notFound, "not_found")
+            expectError(
+                try await server.send(.post, "/v1/admin/consumers/nope/dlq/redrive", headers: headers),
+                .notFound, "not_found")
+            #expect(try await server.dependencies.storage.checkpoints().allSatisfy { $0.group != "nope" })
+            let listed = try await server.send(.get, "/v1/admin/consumers", headers: headers)
+            #expect(!listed.text.contains("nope"))
+            // A checkpoint some other tool saved is not the server's to publish either.
+            try await server.dependencies.storage.setCheckpoint(
+                0, group: "chosen-by-a-caller", shard: ShardKey(stream: .chatEvents, shard: 0))
+            let metrics = try await server.send(.get, "/metrics")
+            #expect(metrics.status == .ok)
+            #expect(!metrics.text.contains("chosen-by-a-caller"))
         }
     }
 

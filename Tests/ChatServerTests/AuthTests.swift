@@ -104,16 +104,38 @@ import Testing
         defer { temporary.remove() }
         let directory = temporary.path
         let store = APIKeyStore(directory: directory)
-        let (key, secret) = try store.create(name: "ingest")
+        let (key, secret) = try store.create(name: "ingest", scopes: [.events])
         let file = try String(contentsOfFile: directory + "/apikeys.json", encoding: .utf8)
         #expect(!file.contains(secret))
         #expect(ownerOnly(directory + "/apikeys.json"))
-        #expect(try store.authenticate(secret) == key.id)
+        #expect(try store.authenticate(secret) == .init(keyID: key.id, scopes: [.events]))
         #expect(try store.authenticate(secret + "x") == nil)
         // Another process's store (as `chatlog apikey revoke` is) takes effect at once.
         #expect(try APIKeyStore(directory: directory).revoke(id: key.id))
         #expect(try store.authenticate(secret) == nil)
         #expect(try !store.revoke(id: key.id))
+    }
+
+    @Test func aKeyFromBeforeScopesHoldsOnlyTheNarrowestAndUnknownScopesGrantNothing() throws {
+        let temporary = try TemporaryDirectory()
+        defer { temporary.remove() }
+        let store = APIKeyStore(directory: temporary.path)
+        let (key, secret) = try store.create(name: "old", scopes: [.admin])
+        let (other, otherSecret) = try store.create(name: "future", scopes: [.events])
+        // Rewrite the file as an older server wrote it (no scopes) and a newer one might.
+        var stored =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: temporary.path + "/apikeys.json")))
+            as! [[String: Any]]
+        for index in stored.indices {
+            if stored[index]["id"] as? String == key.id { stored[index]["scopes"] = nil }
+            if stored[index]["id"] as? String == other.id { stored[index]["scopes"] = ["events:delete-all"] }
+        }
+        try JSONSerialization.data(withJSONObject: stored).write(
+            to: URL(fileURLWithPath: temporary.path + "/apikeys.json"))
+        #expect(try store.authenticate(secret)?.scopes == [.events])
+        #expect(try store.authenticate(otherSecret)?.scopes == [])
+        #expect(throws: APIKeyError.self) { try store.create(name: "none", scopes: []) }
     }
 
     @Test func theDevelopmentSecretIsMadeOnceAndKeptPrivate() throws {
@@ -145,7 +167,7 @@ import Testing
         DispatchQueue.concurrentPerform(iterations: 40) { index in
             do {
                 let store = stores[index % 2]
-                let (key, _) = try store.create(name: "key \(index)")
+                let (key, _) = try store.create(name: "key \(index)", scopes: [.events])
                 if index % 4 == 0 { #expect(try store.revoke(id: key.id)) }
             } catch {
                 failures.withLock { $0 += 1 }
@@ -164,13 +186,15 @@ import Testing
         let directory = temporary.path
         let store = APIKeyStore(directory: directory)
         let secret = store.createProcessKey(id: "command-line")
-        #expect(try store.authenticate(secret) == "command-line")
+        #expect(
+            try store.authenticate(secret) == .init(keyID: "command-line", scopes: Set(APIKeyScope.allCases)))
         #expect(try store.keys().isEmpty)
         #expect(!FileManager.default.fileExists(atPath: directory + "/apikeys.json"))
         // Another process (another store) does not know it, and the file's keys still work.
         #expect(try APIKeyStore(directory: directory).authenticate(secret) == nil)
-        let (key, fileSecret) = try APIKeyStore(directory: directory).create(name: "ingest")
-        #expect(try store.authenticate(fileSecret) == key.id)
+        let (key, fileSecret) = try APIKeyStore(directory: directory).create(
+            name: "ingest", scopes: [.events])
+        #expect(try store.authenticate(fileSecret)?.keyID == key.id)
     }
 
     @Test func readinessIsReportedInTheEnvelope() async throws {

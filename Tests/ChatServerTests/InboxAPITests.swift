@@ -6,7 +6,7 @@ import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct InboxAPITests {
     private func key(_ server: TestServer) throws -> HTTPFields {
-        let (_, secret) = try server.dependencies.apiKeys.create(name: "ingest")
+        let (_, secret) = try server.dependencies.apiKeys.create(name: "ingest", scopes: [.events])
         return [HTTPField.Name("X-API-Key")!: secret]
     }
 

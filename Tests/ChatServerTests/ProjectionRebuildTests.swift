@@ -20,7 +20,7 @@ import Testing
             _ = try await server.send(
                 .patch, "/v1/channels/\(channel)", as: "alice", json: ["name": "renamed"])
             _ = try await server.send(.delete, "/v1/channels/\(channel)/members/bob", as: "alice")
-            let (_, secret) = try server.dependencies.apiKeys.create(name: "ingest")
+            let (_, secret) = try server.dependencies.apiKeys.create(name: "ingest", scopes: [.events])
             let key: HTTPFields = [HTTPField.Name("X-API-Key")!: secret]
             var events: [String] = []
             for index in 0..<6 {

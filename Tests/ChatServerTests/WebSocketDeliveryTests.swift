@@ -46,7 +46,7 @@ import Testing
             _ = try await probe.subscribe(channel)
             for index in 0..<3 { _ = try await server.post("m\(index)", in: channel, by: "alice") }
             #expect(try await seqs(from: probe, through: 4) == [2, 3, 4])
-            let (_, key) = try server.dependencies.apiKeys.create(name: "ops")
+            let (_, key) = try server.dependencies.apiKeys.create(name: "ops", scopes: [.admin])
             let reset = try await server.send(
                 .post, "/v1/admin/consumers/delivery/reset", json: ["trimHorizon": true],
                 headers: [HTTPField.Name("X-API-Key")!: key])

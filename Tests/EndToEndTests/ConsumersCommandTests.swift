@@ -79,10 +79,23 @@ import Testing
     @Test func resetAndRedriveBesideARunningServerGoThroughItsAdminAPI() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let (server, base) = try await startServer(in: directory)
+        var (server, base) = try await startServer(in: directory)
         let data = ["--data-dir", directory.path]
         _ = try await createChannel(
             "one record", at: base, token: try await developmentToken("alice", in: directory))
+        // A running server moves only groups it runs or knows: a new group's checkpoints would
+        // pin retention, so a mistyped name is refused rather than saved.
+        let mistyped = try await runChatlog(["consumers", "reset", "replayr", "--latest"] + data)
+        #expect(mistyped.status == 1)
+        #expect(mistyped.error.contains("no consumer group named 'replayr'"), "\(mistyped.error)")
+        // Offline, a group is created on purpose by naming its stream.
+        server.kill(SIGTERM)
+        _ = await server.readToEnd()
+        _ = await server.waitForExit()
+        let created = try await runChatlog(
+            ["consumers", "reset", "replayer", "--trim-horizon", "--stream", "chat_events"] + data)
+        #expect(created.status == 0, "\(created.error)")
+        (server, base) = try await startServer(in: directory)
 
         // The server holds the log for writing: the command moves the checkpoints through it.
         let latest = try await runChatlog(["consumers", "reset", "replayer", "--latest"] + data)

@@ -15,6 +15,26 @@ public final class APIKeyStore: Sendable {
         public var hash: String
         public var createdAt: String
         public var revokedAt: String?
+        /// What the key may do. Absent in keys made before scopes existed: those get
+        /// `APIKeyScope.legacy`, the narrowest.
+        public var scopes: [String]?
+
+        /// The scopes the key grants; names this server does not know grant nothing.
+        public var granted: Set<APIKeyScope> {
+            guard let scopes else { return APIKeyScope.legacy }
+            return Set(scopes.compactMap(APIKeyScope.init(rawValue:)))
+        }
+    }
+
+    /// An authenticated key: its id and what it may do.
+    public struct Caller: Sendable, Equatable {
+        public var keyID: String
+        public var scopes: Set<APIKeyScope>
+
+        public init(keyID: String, scopes: Set<APIKeyScope>) {
+            self.keyID = keyID
+            self.scopes = scopes
+        }
     }
 
     private struct Snapshot {
@@ -22,14 +42,14 @@ public final class APIKeyStore: Sendable {
         /// inode (or time or size) means the keys changed, even within one clock tick.
         var version: [Int]?
         var keys: [Key] = []
-        /// Live keys' hashes → ids.
-        var live: [String: String] = [:]
+        /// Live keys' hashes → callers.
+        var live: [String: Caller] = [:]
     }
 
     private let path: String
     private let cache = Mutex(Snapshot())
-    /// This process's own keys: hashes → ids.
-    private let processKeys = Mutex<[String: String]>([:])
+    /// This process's own keys, which hold every scope: hashes → callers.
+    private let processKeys = Mutex<[String: Caller]>([:])
 
     public init(directory: String) {
         path = directory + "/apikeys.json"
@@ -51,34 +71,38 @@ public final class APIKeyStore: Sendable {
         }
         let keys = try JSONDecoder().decode([Key].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
         let live = Dictionary(
-            keys.filter { $0.revokedAt == nil }.map { ($0.hash, $0.id) },
+            keys.filter { $0.revokedAt == nil }.map { ($0.hash, Caller(keyID: $0.id, scopes: $0.granted)) },
             uniquingKeysWith: { first, _ in first })
         let snapshot = Snapshot(version: version, keys: keys, live: live)
         cache.withLock { $0 = snapshot }
         return snapshot
     }
 
-    /// The id of the live key matching `secret`.
-    public func authenticate(_ secret: String) throws -> String? {
+    /// The live key matching `secret`.
+    public func authenticate(_ secret: String) throws -> Caller? {
         let hash = Self.hash(secret)
-        if let id = processKeys.withLock({ $0[hash] }) { return id }
+        if let caller = processKeys.withLock({ $0[hash] }) { return caller }
         return try snapshot().live[hash]
     }
 
-    /// Creates a key; returns its record and the secret, which is shown only now.
-    public func create(name: String, now: Date = Date()) throws -> (Key, String) {
+    /// Creates a key with `scopes`; returns its record and the secret, which is shown only now.
+    public func create(name: String, scopes: Set<APIKeyScope>, now: Date = Date()) throws -> (Key, String) {
+        guard !scopes.isEmpty else { throw APIKeyError.noScopes }
         let secret = Self.newSecret()
         let key = Key(
             id: UUID().uuidString.lowercased(), name: name, hash: Self.hash(secret),
-            createdAt: ISO8601DateFormatter().string(from: now))
+            createdAt: ISO8601DateFormatter().string(from: now), scopes: scopes.map(\.rawValue).sorted())
         try update { $0.append(key) }
         return (key, secret)
     }
 
-    /// Creates a key that only this process knows and that ends with it; returns its secret.
+    /// Creates a key with every scope that only this process knows and that ends with it;
+    /// returns its secret.
     public func createProcessKey(id: String) -> String {
         let secret = Self.newSecret()
-        processKeys.withLock { $0[Self.hash(secret)] = id }
+        processKeys.withLock {
+            $0[Self.hash(secret)] = Caller(keyID: id, scopes: Set(APIKeyScope.allCases))
+        }
         return secret
     }
 
@@ -129,5 +153,30 @@ public final class APIKeyStore: Sendable {
             hex.append(hexDigits[Int(byte & 0x0F)])
         }
         return String(decoding: hex, as: UTF8.self)
+    }
+}
+
+/// What an API key may do; a key holds one or more.
+public enum APIKeyScope: String, CaseIterable, Sendable, Comparable {
+    /// The event inbox: post, list, acknowledge and delete events.
+    case events
+    /// Consumer groups and dead letters under `/v1/admin`.
+    case admin
+    /// The stream read API.
+    case streamsRead = "streams:read"
+
+    /// What a key made before scopes existed holds: the inbox, the narrowest useful scope.
+    public static let legacy: Set<APIKeyScope> = [.events]
+
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+public enum APIKeyError: Error, CustomStringConvertible {
+    case noScopes
+
+    public var description: String {
+        switch self {
+        case .noScopes: "a key needs at least one scope"
+        }
     }
 }

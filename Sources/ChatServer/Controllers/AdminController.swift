@@ -120,6 +120,13 @@ struct AdminController {
         ResetResponse
     > {
         let group = try context.parameters.require("group")
+        // A reset saves checkpoints, and a saved checkpoint pins retention: only a group that
+        // runs here or has checkpoints already may be moved.
+        let live = dependencies.liveGroups.first { $0.name == group }
+        let stored = try await storage.checkpoints().contains { $0.group == group }
+        guard live != nil || stored else {
+            throw APIError.notFound("no consumer group named '\(group)'")
+        }
         let (body, _) = try await JSONBody.decode(
             ResetBody.self, from: request, context: context,
             allowedFields: ["toSeq", "toTime", "trimHorizon", "latest", "shard", "dryRun"])
@@ -134,7 +141,7 @@ struct AdminController {
         let dryRun = body.dryRun ?? false
         let moves = try await target.move(
             group, on: shards, in: storage, dryRun: dryRun,
-            control: dependencies.liveGroups.first { $0.name == group }?.control)
+            control: live?.control)
         return JSONResponse(body: ResetResponse(group: group, dryRun: dryRun, shards: moves))
     }
 

@@ -43,11 +43,12 @@ extension BearerAuthMiddleware {
     }
 }
 
-/// Requires a service API key in `X-API-Key`.
+/// Requires a service API key in `X-API-Key` that holds `scope`.
 struct APIKeyMiddleware: RouterMiddleware {
     typealias Context = ChatRequestContext
 
     let store: APIKeyStore
+    let scope: APIKeyScope
     let rateLimiter: RateLimiter
 
     func handle(
@@ -56,10 +57,17 @@ struct APIKeyMiddleware: RouterMiddleware {
         guard let secret = request.headers[.apiKey] else {
             throw APIError.unauthorized("missing X-API-Key header")
         }
-        guard let id = try store.authenticate(secret) else { throw APIError.unauthorized("invalid API key") }
+        guard let caller = try store.authenticate(secret) else {
+            throw APIError.unauthorized("invalid API key")
+        }
+        guard caller.scopes.contains(scope) else {
+            throw APIError.forbidden(
+                "this API key lacks the '\(scope.rawValue)' scope; create one that holds it with "
+                    + "`chatlog apikey create --scope \(scope.rawValue)`")
+        }
         var context = context
-        context.apiKeyID = id
-        try rateLimiter.admit("key:" + id)
+        context.apiKeyID = caller.keyID
+        try rateLimiter.admit("key:" + caller.keyID)
         return try await next(request, context)
     }
 }

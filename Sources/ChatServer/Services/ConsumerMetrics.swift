@@ -55,7 +55,11 @@ final class ConsumerMetrics: ScrapedMetrics {
 
     /// Refreshes the gauges and counters (called on each scrape).
     func update() async {
-        let checkpoints = (try? await storage.checkpoints()) ?? []
+        // Only the groups this server runs: a stored group's name may have been chosen by any
+        // caller, and /metrics is unauthenticated.
+        let checkpoints = ((try? await storage.checkpoints()) ?? []).filter { checkpoint in
+            groups.contains { $0.name == checkpoint.group }
+        }
         let now = Timestamp.now()
         for checkpoint in checkpoints {
             let shard = ShardKey(stream: checkpoint.stream, shard: checkpoint.shard)

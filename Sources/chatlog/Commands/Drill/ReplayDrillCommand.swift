@@ -52,7 +52,7 @@ struct ReplayDrillCommand: AsyncParsableCommand {
         defer { server.stop() }
         let token = try await TokenAuthority(secret: secret).mint(user: "drill", ttl: .seconds(86_400))
         let api = BenchAPI(http: http, port: server.port, token: token)
-        let (_, secretKey) = try APIKeyStore(directory: directory).create(name: "drill")
+        let (_, secretKey) = try APIKeyStore(directory: directory).create(name: "drill", scopes: [.admin])
         var channels: [String] = []
         for agent in [true, false] {
             let (_, body) = try await api.call(

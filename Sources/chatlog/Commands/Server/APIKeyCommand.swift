@@ -11,11 +11,21 @@ struct APIKeyCommand: AsyncParsableCommand {
             abstract: "Create a key and print it as the last line; it is shown only once.")
         @OptionGroup var global: GlobalOptions
         @Option(help: "A name to recognise the key by.") var name: String = "default"
+        @Option(
+            name: .customLong("scope"),
+            help: ArgumentHelp(
+                "What the key may do; repeat for several: events (the event inbox), admin (consumer "
+                    + "groups and dead letters), streams:read (the stream read API).",
+                valueName: "scope"))
+        var scopes: [APIKeyScope] = [.events]
 
         func run() async throws {
             let settings = try await global.settings()
-            let (key, secret) = try APIKeyStore(directory: settings.dataDirectory).create(name: name)
-            Console.error("created API key \(key.id) (\(key.name)); store it now, it is not shown again:")
+            let (key, secret) = try APIKeyStore(directory: settings.dataDirectory).create(
+                name: name, scopes: Set(scopes))
+            Console.error(
+                "created API key \(key.id) (\(key.name); scopes: \(key.granted.sorted().map(\.rawValue).joined(separator: ", "))); "
+                    + "store it now, it is not shown again:")
             Console.out(secret)
         }
     }
@@ -37,6 +47,7 @@ struct APIKeyCommand: AsyncParsableCommand {
                                 keys.map {
                                     .object([
                                         ("id", .string($0.id)), ("name", .string($0.name)),
+                                        ("scopes", .array($0.granted.sorted().map { .string($0.rawValue) })),
                                         ("createdAt", .string($0.createdAt)),
                                         ("revokedAt", .optional($0.revokedAt)),
                                     ])
@@ -44,8 +55,12 @@ struct APIKeyCommand: AsyncParsableCommand {
                         )
                     ]).text)
             } else {
-                var table = Table("ID", "NAME", "CREATED", "REVOKED")
-                for key in keys { table.add(key.id, key.name, key.createdAt, key.revokedAt ?? "-") }
+                var table = Table("ID", "NAME", "SCOPES", "CREATED", "REVOKED")
+                for key in keys {
+                    table.add(
+                        key.id, key.name, key.granted.sorted().map(\.rawValue).joined(separator: ","),
+                        key.createdAt, key.revokedAt ?? "-")
+                }
                 Console.out(table.text)
             }
         }
@@ -65,3 +80,5 @@ struct APIKeyCommand: AsyncParsableCommand {
         }
     }
 }
+
+extension APIKeyScope: ExpressibleByArgument {}
