@@ -116,8 +116,12 @@ public enum ChatServer {
         _ dependencies: ChatServerDependencies, configuration: ServerConfiguration
     ) -> HTTPServerBuilder {
         let endpoint = deliveryEndpoint(dependencies, configuration: configuration)
+        let limiter = ConnectionLimiter(
+            configuration: configuration.connections, registry: dependencies.registry)
         return HTTPServerBuilder { responder in
-            WebSocketUpgradeChannel(responder: responder, endpoint: endpoint)
+            WebSocketUpgradeChannel(
+                responder: responder, endpoint: endpoint, limiter: limiter,
+                connections: configuration.connections)
         }
     }
 

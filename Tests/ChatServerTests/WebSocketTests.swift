@@ -12,11 +12,16 @@ import Testing
     @Test func aSocketClosesWith4401WhenItsTokenExpiresUnlessRenewedInPlace() async throws {
         try await TestServer.run(configure: { $0.auth.clockLeeway = .zero }) { server in
             let channel = try await server.createChannel(by: "alice")
+            // Tokens are whole seconds: one minted with 3 s left lasts 2 to 3 s.
             let renewed = WebSocketProbe(
-                port: server.port, token: try await server.token("alice", ttl: .seconds(2)))
+                port: server.port, token: try await server.token("alice", ttl: .seconds(3)))
             let expiring = WebSocketProbe(
-                port: server.port, token: try await server.token("alice", ttl: .seconds(2)))
+                port: server.port, token: try await server.token("alice", ttl: .seconds(3)))
             try await renewed.subscribe(channel)
+            try renewed.send(["type": "auth", "token": try await server.token("alice", ttl: .seconds(60))])
+            let authenticated = try await renewed.next()
+            #expect(authenticated["type"] as? String == "authenticated", "\(authenticated)")
+            #expect(authenticated["validUntil"] is String)
             try await expiring.subscribe(channel)
             // Another user's token, or a bad one, renews nothing and closes nothing.
             try renewed.send(["type": "auth", "token": try await server.token("bob", ttl: .seconds(60))])
@@ -25,10 +30,6 @@ import Testing
             #expect(otherUser["code"] as? String == "unauthorized")
             try renewed.send(["type": "auth", "token": "not-a-token"])
             #expect(try await renewed.next()["code"] as? String == "unauthorized")
-            try renewed.send(["type": "auth", "token": try await server.token("alice", ttl: .seconds(60))])
-            let authenticated = try await renewed.next()
-            #expect(authenticated["type"] as? String == "authenticated", "\(authenticated)")
-            #expect(authenticated["validUntil"] is String)
             // The socket that was not renewed ends when its token does.
             let close = try await expiring.closed()
             #expect(close?.closeCode == WebSocketErrorCode(codeNumber: 4401))

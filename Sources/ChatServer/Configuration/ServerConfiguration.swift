@@ -14,6 +14,7 @@ public struct ServerConfiguration: Sendable {
     public var agentReplyTimeout: Duration = .seconds(10)
     public var agent = AgentConfiguration()
     public var webSocket = WebSocketConfiguration()
+    public var connections = ConnectionConfiguration()
 
     public init() {}
 }

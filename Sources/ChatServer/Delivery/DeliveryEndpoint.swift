@@ -36,7 +36,7 @@ struct DeliveryEndpoint: Sendable {
             )
             return try await authority.identity(fromToken: token)
         } catch {
-            await UpgradeRefusal.send(APIError.from(error) ?? .unauthorized("invalid token"), on: channel)
+            await HTTPErrorResponse.send(APIError.from(error) ?? .unauthorized("invalid token"), on: channel)
             return nil
         }
     }

@@ -14,18 +14,11 @@ final class DeliveryMetrics: ScrapedMetrics {
 
     init(hub: DeliveryHub, registry: PrometheusCollectorRegistry) {
         self.hub = hub
-        connections = registry.makeGauge(
-            descriptor: .init(
-                namespace: "chatlog", subsystem: "ws", metricName: "connections", unitName: "",
-                helpText: "Open WebSocket connections"))
-        subscriptions = registry.makeGauge(
-            descriptor: .init(
-                namespace: "chatlog", subsystem: "ws", metricName: "subscriptions", unitName: "",
-                helpText: "Channel subscriptions of open WebSocket connections"))
-        subscribedChannels = registry.makeGauge(
-            descriptor: .init(
-                namespace: "chatlog", subsystem: "ws", metricName: "subscribed_channels", unitName: "",
-                helpText: "Channels with at least one WebSocket subscriber"))
+        connections = registry.chatlogGauge("ws", "connections", help: "Open WebSocket connections")
+        subscriptions = registry.chatlogGauge(
+            "ws", "subscriptions", help: "Channel subscriptions of open WebSocket connections")
+        subscribedChannels = registry.chatlogGauge(
+            "ws", "subscribed_channels", help: "Channels with at least one WebSocket subscriber")
         framesSent = TotalCounter(
             registry.makeCounter(
                 descriptor: .init(

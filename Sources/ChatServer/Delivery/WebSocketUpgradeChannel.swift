@@ -8,7 +8,8 @@ import NIOHTTPTypesHTTP1
 import NIOWebSocket
 
 /// The server's connections: HTTP/1, where an upgrade of `GET /v1/ws` with a valid token
-/// becomes a `DeliveryConnection`. The upgraded socket is served by NIO handlers alone, with
+/// becomes a `DeliveryConnection`. A connection past the limits is answered 503 at once, and
+/// an `HTTPRequestGuard` times out and answers malformed requests until any upgrade. The upgraded socket is served by NIO handlers alone, with
 /// no task kept per socket, so an idle subscriber costs its channel and its session (a
 /// hummingbird-websocket socket keeps several tasks: about 30 KiB each, idle).
 struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
@@ -17,6 +18,8 @@ struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
         case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
         /// A refused upgrade, already answered.
         case refused
+        /// A connection past the limits, being answered.
+        case overloaded
     }
 
     struct Value: ServerChildChannelValue {
@@ -26,15 +29,33 @@ struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
 
     let responder: HTTPChannelHandler.Responder
     let endpoint: DeliveryEndpoint
+    let limiter: ConnectionLimiter
+    let connections: ConnectionConfiguration
     let http1 = HTTP1Channel.Configuration()
 
-    init(responder: @escaping HTTPChannelHandler.Responder, endpoint: DeliveryEndpoint) {
+    init(
+        responder: @escaping HTTPChannelHandler.Responder, endpoint: DeliveryEndpoint,
+        limiter: ConnectionLimiter,
+        connections: ConnectionConfiguration
+    ) {
         self.responder = Self.redirectingLateUpgrades(responder)
         self.endpoint = endpoint
+        self.limiter = limiter
+        self.connections = connections
     }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        channel.eventLoop.makeCompletedFuture {
+        let address = channel.remoteAddress?.ipAddress ?? "unknown"
+        if let refusal = limiter.admit(address) {
+            return channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(HTTPResponseEncoder())
+                try channel.pipeline.syncOperations.addHandler(
+                    ConnectionRefusal(error: ConnectionLimiter.error(for: refusal)))
+                return Value(negotiated: channel.eventLoop.makeSucceededFuture(.overloaded), channel: channel)
+            }
+        }
+        channel.closeFuture.whenComplete { [limiter] _ in limiter.release(address) }
+        return channel.eventLoop.makeCompletedFuture {
             let identity = NIOLoopBoundBox<TokenIdentity?>(nil, eventLoop: channel.eventLoop)
             let refused = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
             let endpoint = endpoint
@@ -46,10 +67,16 @@ struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
                     }
                     let authenticated = channel.eventLoop.makePromise(of: TokenIdentity?.self)
                     authenticated.completeWithTask { await endpoint.identity(upgrading: head, on: channel) }
-                    return authenticated.futureResult.map { found in
+                    return authenticated.futureResult.flatMapThrowing { found in
                         identity.value = found
                         refused.value = found == nil
-                        return found == nil ? nil : HTTPHeaders()
+                        guard found != nil else { return nil }
+                        // The socket's own ping and close timeouts apply from here on; the
+                        // guard must be gone before the upgrade hands on bytes that are not HTTP.
+                        let requestGuard = try channel.pipeline.syncOperations.context(
+                            handlerType: HTTPRequestGuard.self)
+                        channel.pipeline.syncOperations.removeHandler(context: requestGuard, promise: nil)
+                        return HTTPHeaders()
                     }
                 },
                 upgradePipelineHandler: { channel, _ in
@@ -58,6 +85,7 @@ struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
                         guard let identity = identity.value else {
                             throw ChannelError.inappropriateOperationForState
                         }
+                        // The socket's own ping and close timeouts apply from here on.
                         try channel.pipeline.syncOperations.addHandler(
                             endpoint.connection(for: identity, logger: logger))
                         return .webSocket
@@ -85,11 +113,16 @@ struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
             configuration.enablePipelining = false
             configuration.enableErrorHandling = false
             configuration.enableResponseHeaderValidation = false
-            configuration.decoderConfiguration.maxHeaderFieldSize = http1.httpDecoder.maxHeaderFieldSize
-            configuration.decoderConfiguration.maxHeaderListSize = http1.httpDecoder.maxHeaderListSize
-            configuration.decoderConfiguration.maxHeaderFieldCount = http1.httpDecoder.maxHeaderFieldCount
+            configuration.decoderConfiguration.maxHeaderFieldSize = Self.maxHeaderFieldBytes
+            configuration.decoderConfiguration.maxHeaderListSize = Self.maxHeaderBytes
+            configuration.decoderConfiguration.maxHeaderFieldCount = Self.maxHeaderFields
             let negotiated = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
                 configuration: configuration)
+            let decoder = try channel.pipeline.syncOperations.context(
+                handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self)
+            try channel.pipeline.syncOperations.addHandler(
+                HTTPRequestGuard(configuration: connections, logger: logger),
+                position: .after(decoder.handler))
             return Value(negotiated: negotiated, channel: channel)
         }
     }
@@ -100,11 +133,17 @@ struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
             case .webSocket: return  // The connection's handlers serve it from here on.
             case .http(let http): await handleHTTP(asyncChannel: http, logger: logger)
             case .refused: value.channel.close(promise: nil)  // Answered already; usually closed too.
+            case .overloaded: try await value.channel.closeFuture.get()
             }
         } catch {
             logger.debug("connection ended before its first request", metadata: ["error": "\(error)"])
         }
     }
+
+    /// Limits on a request's head: no client needs more, and past them it is a 400.
+    static let maxHeaderFieldBytes = 16 * 1024
+    static let maxHeaderBytes = 64 * 1024
+    static let maxHeaderFields = 100
 
     /// An upgrade can only be the connection's first request. A later one on a kept-alive
     /// connection is redirected to the same URI with the connection closed, so the client

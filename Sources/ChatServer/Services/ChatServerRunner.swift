@@ -56,6 +56,9 @@ public struct ChatServerRunner: Sendable {
 
     /// Runs until SIGTERM or SIGINT; `onListening` gets the bound port.
     public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        var server = server
+        server.connections = FileDescriptorLimit.fit(
+            server.connections, within: FileDescriptorLimit.raise(logger: logger), logger: logger)
         let dependencies = try await makeDependencies()
         let readiness = dependencies.readiness
         let shards = try dependencies.storage.descriptor(.chatEvents).shards.count

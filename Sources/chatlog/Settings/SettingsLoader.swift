@@ -82,8 +82,24 @@ struct SettingsLoader {
         return webSocket
     }
 
+    private func connections(_ reader: Reader) throws -> ConnectionConfiguration {
+        var connections = ConnectionConfiguration()
+        connections.maxConnections = try reader.int(
+            "http.maxConnections", default: connections.maxConnections, in: 1...1_000_000)
+        connections.maxPerAddress = try reader.int(
+            "http.maxConnectionsPerAddress", default: connections.maxPerAddress, in: 1...1_000_000)
+        connections.headerTimeout = .seconds(
+            try reader.int("http.headerTimeoutSeconds", default: 10, in: 1...3600))
+        connections.bodyTimeout = .seconds(
+            try reader.int("http.bodyTimeoutSeconds", default: 30, in: 1...3600))
+        connections.idleTimeout = .seconds(
+            try reader.int("http.idleTimeoutSeconds", default: 30, in: 1...3600))
+        return connections
+    }
+
     private func server(_ reader: Reader) throws -> ServerConfiguration {
         var server = ServerConfiguration()
+        server.connections = try connections(reader)
         server.host = host ?? reader.config.string(forKey: "http.host", default: "127.0.0.1")
         server.port = try port ?? reader.int("http.port", default: 8080, in: 0...65_535)
         server.retentionInterval = .seconds(
