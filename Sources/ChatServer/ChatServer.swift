@@ -16,6 +16,8 @@ public struct ChatServerDependencies: Sendable {
     public var apiKeys: APIKeyStore
     public var registry: PrometheusCollectorRegistry
     public var readiness: Readiness
+    /// Per-address limits on failed authentication and on WebSocket upgrades.
+    public var addressGuards = AddressGuards()
     /// The agent consumer group's live status, and the handle that moves it.
     public var agentStatus = ConsumerStatus()
     public var agentControl = ConsumerControl()
@@ -85,16 +87,20 @@ public enum ChatServer {
         deliveryEndpoint(dependencies, configuration: configuration).addRoutes(to: router)
         let rateLimiter = RateLimiter(configuration: configuration.rateLimit)
         let api = router.group("v1").add(
-            middleware: BearerAuthMiddleware(authority: dependencies.authority, rateLimiter: rateLimiter))
+            middleware: BearerAuthMiddleware(
+                authority: dependencies.authority, guards: dependencies.addressGuards,
+                rateLimiter: rateLimiter))
         ChannelController(chat: dependencies.chat).addRoutes(to: api)
         MessageController(chat: dependencies.chat).addRoutes(to: api)
         let admin = router.group("v1/admin").add(
-            middleware: APIKeyMiddleware(store: dependencies.apiKeys, scope: .admin, rateLimiter: rateLimiter)
-        )
+            middleware: APIKeyMiddleware(
+                store: dependencies.apiKeys, scope: .admin, guards: dependencies.addressGuards,
+                rateLimiter: rateLimiter))
         AdminController(dependencies: dependencies).addRoutes(to: admin)
         let inbox = router.group("v1").add(
             middleware: APIKeyMiddleware(
-                store: dependencies.apiKeys, scope: .events, rateLimiter: rateLimiter))
+                store: dependencies.apiKeys, scope: .events, guards: dependencies.addressGuards,
+                rateLimiter: rateLimiter))
         InboxController(inbox: InboxService(log: dependencies.storage)).addRoutes(to: inbox)
         ConversationController(
             chat: dependencies.chat, storage: dependencies.storage,
@@ -108,7 +114,8 @@ public enum ChatServer {
         _ dependencies: ChatServerDependencies, configuration: ServerConfiguration
     ) -> DeliveryEndpoint {
         DeliveryEndpoint(
-            hub: dependencies.hub, authority: dependencies.authority, configuration: configuration.webSocket)
+            hub: dependencies.hub, authority: dependencies.authority, guards: dependencies.addressGuards,
+            configuration: configuration.webSocket)
     }
 
     /// The HTTP/1 server with the WebSocket upgrade on `/v1/ws`.

@@ -1,4 +1,5 @@
 import ChatServer
+import ChatlogTestSupport
 import EventLog
 import Foundation
 import HTTPTypes
@@ -102,6 +103,44 @@ import Testing
                 try await server.send(.put, "/v1/channels", as: "alice"), .methodNotAllowed,
                 "method_not_allowed")
             #expect(wrongMethod.headers[.allow] == "GET, POST")
+        }
+    }
+
+    @Test func failedAuthenticationAndUpgradesAreRateLimitedPerAddress() async throws {
+        // No refill during the test: what counts is the burst.
+        try await TestServer.run(configure: { $0.rateLimit.failedAuthenticationsPerSecond = 0.0001 }) {
+            server in
+            // Twenty failures at once, upgrades and requests alike, then 429 with Retry-After.
+            for _ in 0..<12 {
+                #expect(
+                    try await rawUpgradeRequest(port: server.port, headers: ["Authorization: Bearer guess"])
+                        .status == 401)
+            }
+            for _ in 0..<8 {
+                expectError(
+                    try await server.send(.get, "/v1/channels", headers: [.authorization: "Bearer guess"]),
+                    .unauthorized, "unauthorized")
+            }
+            #expect(
+                try await rawUpgradeRequest(port: server.port, headers: ["Authorization: Bearer guess"])
+                    .status == 429)
+            let limited = expectError(
+                try await server.send(.get, "/v1/channels", headers: [.authorization: "Bearer guess"]),
+                .tooManyRequests, "rate_limited")
+            #expect(limited.headers[.retryAfter] != nil)
+            // While the address is out of failures, even good credentials wait.
+            expectError(
+                try await server.send(.get, "/v1/channels", as: "alice"), .tooManyRequests, "rate_limited")
+            expectError(
+                try await server.send(
+                    .get, "/v1/inbox", headers: [HTTPField.Name("X-API-Key")!: "clk_guess"]),
+                .tooManyRequests, "rate_limited")
+            // Another address is untouched.
+            let other = try RawConnection(port: server.port, source: "127.0.0.7")
+            other.send(
+                "GET /v1/channels HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(try await server.token("alice"))\r\n"
+                    + "Connection: close\r\n\r\n")
+            #expect(try await other.readToClose(timeout: .seconds(10)).hasPrefix("HTTP/1.1 200"))
         }
     }
 

@@ -38,6 +38,12 @@ public struct RateLimitConfiguration: Sendable {
     public var enabled = true
     public var requestsPerSecond = 1000.0
     public var burst = 2000.0
+    /// Per client address: failed authentications (of any kind, upgrades included).
+    public var failedAuthenticationsPerSecond = 1.0
+    public var failedAuthenticationBurst = 20.0
+    /// Per client address: WebSocket upgrades.
+    public var upgradesPerSecond = 20.0
+    public var upgradeBurst = 100.0
 
     public init() {}
 }

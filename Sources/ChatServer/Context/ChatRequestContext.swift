@@ -10,8 +10,12 @@ public struct ChatRequestContext: RequestContext {
     /// The authenticated API key's id.
     public var apiKeyID: String?
 
+    /// The client's IP address, which unauthenticated limits go by.
+    public var clientAddress: String
+
     public init(source: Source) {
         coreContext = .init(source: source)
+        clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
     }
 
     /// Bodies above the contract's 400 KiB are refused with 413 while being read.

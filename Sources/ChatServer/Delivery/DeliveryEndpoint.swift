@@ -11,6 +11,7 @@ import NIOHTTP1
 struct DeliveryEndpoint: Sendable {
     let hub: DeliveryHub
     let authority: TokenAuthority
+    let guards: AddressGuards
     let configuration: WebSocketConfiguration
     let wakers = LoopWaker.Registry()
 
@@ -19,9 +20,11 @@ struct DeliveryEndpoint: Sendable {
     /// The same path on the HTTP router, for requests that are not upgrades: 401 without a
     /// valid token, 400 with one.
     func addRoutes(to router: Router<ChatRequestContext>) {
-        router.get(RouterPath(Self.path)) { request, _ -> Response in
-            _ = try await authority.user(
-                fromToken: try BearerAuthMiddleware.bearerToken(request, allowQuery: true))
+        router.get(RouterPath(Self.path)) { [guards, authority] request, context -> Response in
+            _ = try await guards.authenticate(from: context.clientAddress) {
+                try await authority.user(
+                    fromToken: try BearerAuthMiddleware.bearerToken(request, allowQuery: true))
+            }
             throw APIError.invalidRequest(
                 "GET /v1/ws is a WebSocket endpoint: send Connection: Upgrade and Upgrade: websocket")
         }
@@ -30,11 +33,16 @@ struct DeliveryEndpoint: Sendable {
     /// Who an upgrade request is for; a refusal has already been answered with the
     /// contract's 401 (the connection is still HTTP/1 at this point) and is nil.
     func identity(upgrading head: HTTPRequestHead, on channel: any NIOCore.Channel) async -> TokenIdentity? {
+        let address = channel.remoteAddress?.ipAddress ?? "unknown"
         do {
-            let token = try BearerAuthMiddleware.bearerToken(
-                authorization: head.headers.first(name: "authorization"), uri: URI(head.uri), allowQuery: true
-            )
-            return try await authority.identity(fromToken: token)
+            try guards.admitUpgrade(from: address)
+            return try await guards.authenticate(from: address) {
+                let token = try BearerAuthMiddleware.bearerToken(
+                    authorization: head.headers.first(name: "authorization"), uri: URI(head.uri),
+                    allowQuery: true
+                )
+                return try await authority.identity(fromToken: token)
+            }
         } catch {
             await HTTPErrorResponse.send(APIError.from(error) ?? .unauthorized("invalid token"), on: channel)
             return nil

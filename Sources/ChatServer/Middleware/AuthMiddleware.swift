@@ -6,13 +6,16 @@ struct BearerAuthMiddleware: RouterMiddleware {
     typealias Context = ChatRequestContext
 
     let authority: TokenAuthority
+    let guards: AddressGuards
     let rateLimiter: RateLimiter
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         var context = context
-        context.user = try await authority.user(fromToken: try Self.bearerToken(request))
+        context.user = try await guards.authenticate(from: context.clientAddress) {
+            try await authority.user(fromToken: try Self.bearerToken(request))
+        }
         try rateLimiter.admit("user:" + context.user!)
         return try await next(request, context)
     }
@@ -49,16 +52,20 @@ struct APIKeyMiddleware: RouterMiddleware {
 
     let store: APIKeyStore
     let scope: APIKeyScope
+    let guards: AddressGuards
     let rateLimiter: RateLimiter
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        guard let secret = request.headers[.apiKey] else {
-            throw APIError.unauthorized("missing X-API-Key header")
-        }
-        guard let caller = try store.authenticate(secret) else {
-            throw APIError.unauthorized("invalid API key")
+        let caller = try await guards.authenticate(from: context.clientAddress) {
+            guard let secret = request.headers[.apiKey] else {
+                throw APIError.unauthorized("missing X-API-Key header")
+            }
+            guard let caller = try store.authenticate(secret) else {
+                throw APIError.unauthorized("invalid API key")
+            }
+            return caller
         }
         guard caller.scopes.contains(scope) else {
             throw APIError.forbidden(

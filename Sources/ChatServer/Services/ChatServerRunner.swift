@@ -41,10 +41,11 @@ public struct ChatServerRunner: Sendable {
             let authority = try await TokenAuthority(
                 secret: secret, publicKeyPEM: server.auth.publicKeyPEM, publicKeyID: server.auth.publicKeyID,
                 clockLeeway: server.auth.clockLeeway)
-            let dependencies = ChatServerDependencies(
+            var dependencies = ChatServerDependencies(
                 storage: storage, chat: ChatService(log: storage, configuration: chat), authority: authority,
                 apiKeys: APIKeyStore(directory: dataDirectory), registry: registry, readiness: Readiness(),
                 responder: server.agent.makeResponder(), delivery: server.webSocket.delivery, logger: logger)
+            dependencies.addressGuards = AddressGuards(configuration: server.rateLimit)
             // Before the server listens: no connection from a previous process is left registered.
             try await dependencies.hub.start()
             return dependencies

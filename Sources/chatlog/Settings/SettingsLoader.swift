@@ -144,6 +144,14 @@ struct SettingsLoader {
         server.rateLimit.requestsPerSecond = Double(
             try reader.int("rateLimit.requestsPerSecond", default: 1000, in: 1...10_000_000))
         server.rateLimit.burst = Double(try reader.int("rateLimit.burst", default: 2000, in: 1...10_000_000))
+        server.rateLimit.failedAuthenticationsPerSecond = Double(
+            try reader.int("rateLimit.failedAuthenticationsPerSecond", default: 1, in: 1...1_000_000))
+        server.rateLimit.failedAuthenticationBurst = Double(
+            try reader.int("rateLimit.failedAuthenticationBurst", default: 20, in: 1...1_000_000))
+        server.rateLimit.upgradesPerSecond = Double(
+            try reader.int("rateLimit.upgradesPerSecond", default: 20, in: 1...1_000_000))
+        server.rateLimit.upgradeBurst = Double(
+            try reader.int("rateLimit.upgradeBurst", default: 100, in: 1...1_000_000))
         return server
     }
 
