@@ -140,4 +140,46 @@ import Testing
             #expect((totalRefusals ?? 0) >= 1, "\(metrics)")
         }
     }
+
+    @Test func aFloodOfConnectionsPastTheLimitIsRefusedWhileSubscribersKeepGettingMessages() async throws {
+        let limit = 200
+        try await TestServer.run(configure: { configuration in
+            configuration.connections.maxConnections = limit
+            configuration.connections.maxPerAddress = limit
+        }) { server in
+            let channel = try await server.createChannel(by: "alice")
+            let subscriber = WebSocketProbe(port: server.port, token: try await server.token("alice"))
+            try await subscriber.subscribe(channel)
+            // Up to the limit and 100 past it: the server serves and holds what it takes, and
+            // answers the rest 503 at once.
+            var held: [RawConnection] = []
+            var refused = 0
+            var other: [String] = []
+            for _ in 0..<(limit + 100) {
+                let connection = try RawConnection(port: server.port)
+                connection.send("GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+                let answer = try await connection.readResponse(timeout: .seconds(10))
+                if answer.hasPrefix("HTTP/1.1 200") {
+                    held.append(connection)
+                } else if answer.hasPrefix("HTTP/1.1 503"), answer.contains("\"code\":\"overloaded\"") {
+                    refused += 1
+                } else {
+                    other.append(String(answer.prefix(100)))
+                }
+            }
+            #expect(other.isEmpty, "\(other)")
+            // The subscriber and the test's own client hold a few of the places.
+            #expect(refused >= 100 && refused <= 105, "\(refused) refused, \(held.count) held")
+            #expect(held.count + refused == limit + 100)
+            // The subscriber, connected before the flood, still gets what is posted.
+            held.removeAll()
+            try await eventually("the server takes requests again") {
+                (try? await server.send(.get, "/v1/health").status) == .ok
+            }
+            _ = try await server.post("through the flood", in: channel, by: "alice")
+            let frame = try await subscriber.next()
+            #expect((frame["message"] as? [String: Any])?["text"] as? String == "through the flood")
+            try await subscriber.close()
+        }
+    }
 }
