@@ -74,7 +74,10 @@ final class DeliveryConnection: ChannelInboundHandler, RemovableChannelHandler {
         let loop = context.eventLoop
         let this = NIOLoopBound(self, eventLoop: loop)
         let interval = TimeAmount(configuration.pingInterval)
-        pinger = loop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in this.value.ping() }
+        // The first ping comes somewhere in the second half of the interval, so that sockets
+        // opened together (a reconnect storm, say) do not ping together ever after.
+        let first = TimeAmount.nanoseconds(.random(in: (interval.nanoseconds / 2)...interval.nanoseconds))
+        pinger = loop.scheduleRepeatedTask(initialDelay: first, delay: interval) { _ in this.value.ping() }
         checkExpiry()
         let (hub, user, validUntil, waker) = (hub, user, validUntil, wakers.waker(for: loop))
         Task {

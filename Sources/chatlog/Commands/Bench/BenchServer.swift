@@ -26,6 +26,9 @@ final class BenchServer {
         var environment = ProcessInfo.processInfo.environment
         environment["CHATLOG_JWT_SECRET"] = self.secret
         environment["CHATLOG_RATE_LIMIT_ENABLED"] = "false"
+        // The benchmark's clients all come from one address, by the thousand.
+        environment["CHATLOG_HTTP_MAX_CONNECTIONS"] = "1000000"
+        environment["CHATLOG_HTTP_MAX_CONNECTIONS_PER_ADDRESS"] = "1000000"
         environment.merge(extra) { $1 }
         process.environment = environment
         let output = Pipe()

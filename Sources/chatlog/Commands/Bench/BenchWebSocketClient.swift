@@ -112,7 +112,8 @@ enum BenchWebSocketClient {
                 }
                 let head = buffer.readString(length: end.upperBound - buffer.readerIndex) ?? ""
                 guard head.hasPrefix("HTTP/1.1 101") else {
-                    upgraded.fail(ChannelError.inappropriateOperationForState)
+                    let status = head.prefix { $0 != "\r" }
+                    upgraded.fail(BenchFailure("the WebSocket upgrade was answered \(status)"))
                     context.close(promise: nil)
                     return
                 }

@@ -79,7 +79,8 @@ extension WebSocketBenchCommand {
             String(
                 format: "          CPU per delivery: server %.2f µs, the bench's clients %.2f µs",
                 serverMicroseconds, clientMicroseconds))
-        for socket in sockets { socket.close(promise: nil) }
+        // Closed before anything else runs, so the server no longer counts them.
+        for socket in sockets { try? await socket.close() }
     }
 
     /// The CPU time this process, the benchmark's clients, has used.
@@ -88,6 +89,42 @@ extension WebSocketBenchCommand {
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
         return .seconds(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
             + .microseconds(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec)
+    }
+}
+
+extension WebSocketBenchCommand {
+    /// Holds `idle` authenticated WebSocket connections open, with no subscription and no
+    /// traffic, reports the server's memory per connection, and runs the latency level `rate`
+    /// again beside them: the figure is its p99 over the p99 without them.
+    func idleLoad(
+        _ api: BenchAPI, server: BenchServer, rate: Int, p99Without: UInt64, into report: inout BenchReport
+    ) async throws {
+        let counts = FanOutCounts()
+        let (allAnswered, answeredNow) = AsyncStream<Void>.makeStream()
+        let idle = idle
+        let baseline = server.residentBytes
+        let sockets = try await BenchWebSocketClient.connectMany(
+            idle, port: api.port, token: api.token, sending: "{\"type\":\"ping\"}"
+        ) { _ in
+            if counts.subscribed.add(1, ordering: .relaxed).newValue == idle { answeredNow.yield() }
+        }
+        for await _ in allAnswered { break }
+        try await Task.sleep(for: .seconds(1))
+        let perConnection = Double(server.residentBytes - baseline) / Double(idle)
+        let p99 = try await latency(api, rate: rate, key: "latency\(rate)WithIdle", into: &report)
+        let ratio = Double(p99) / Double(max(p99Without, 1))
+        report.add(
+            String(
+                format:
+                    "idle      %d idle connections held open: %.1f KiB each; POST->frame p99 at %d msg/s %d µs beside them, %d µs without: %.2fx",
+                idle, perConnection / 1024, rate, p99, p99Without, ratio),
+            key: "idle",
+            .object([
+                ("connections", .int(Int64(idle))), ("bytesPerConnection", .double(perConnection.rounded())),
+                ("p99Microseconds", .uint(p99)), ("p99MicrosecondsWithout", .uint(p99Without)),
+                ("p99Ratio", .double((ratio * 100).rounded() / 100)),
+            ]))
+        for socket in sockets { socket.close(promise: nil) }
     }
 }
 

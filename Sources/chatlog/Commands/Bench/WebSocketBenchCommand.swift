@@ -21,6 +21,11 @@ struct WebSocketBenchCommand: AsyncParsableCommand {
     @Option(help: "Seconds of each latency run.") var seconds: Double = 5
     @Option(help: "Subscribers of one channel for the fan-out and memory runs.") var subscribers: Int = 10_000
     @Option(help: "Messages fanned out to every subscriber.") var messages: Int = 100
+    @Option(
+        help:
+            "Idle WebSocket connections held open during a second latency run at the first rate (0 skips)."
+    )
+    var idle: Int = 0
     @Flag(help: "Print the figures as one JSON object on standard output.") var json = false
     @Flag(
         help:
@@ -64,17 +69,25 @@ struct WebSocketBenchCommand: AsyncParsableCommand {
         report.note(
             "chatlog bench ws: \(buildConfiguration) build, \(ProcessInfo.processInfo.activeProcessorCount) cores, server in a child process, clients in this one"
         )
+        var p99s: [Int: UInt64] = [:]
         for rate in try levels() {
-            try await latency(api, rate: rate, into: &report)
+            p99s[rate] = try await latency(api, rate: rate, into: &report)
         }
         try await fanOut(api, server: server, into: &report)
+        if idle > 0, let rate = try levels().first {
+            try await idleLoad(api, server: server, rate: rate, p99Without: p99s[rate] ?? 0, into: &report)
+        }
         if bare { try await bareMemory(into: &report) }
         if json { Console.out(report.json.text) }
     }
 
     // MARK: Latency
 
-    private func latency(_ api: BenchAPI, rate: Int, into report: inout BenchReport) async throws {
+    /// Runs one latency level and returns its POST→frame p99 in microseconds.
+    @discardableResult
+    func latency(_ api: BenchAPI, rate: Int, key: String? = nil, into report: inout BenchReport) async throws
+        -> UInt64
+    {
         let channel = try await api.createChannel()
         let count = Int(Double(rate) * seconds)
         let timings = LatencyTimings(count: count)
@@ -131,7 +144,7 @@ struct WebSocketBenchCommand: AsyncParsableCommand {
                 "latency   %6d msg/s for %.0f s, REST POST sent to WebSocket frame received: p50 %5d µs  p99 %6d µs  max %6d µs",
             rate, seconds, histogram.valueAtPercentile(50), histogram.valueAtPercentile(99), histogram.max)
         report.add(
-            line, key: "latency\(rate)",
+            line, key: key ?? "latency\(rate)",
             .object([
                 ("messagesPerSecond", .int(Int64(rate))), ("messages", .uint(histogram.totalCount)),
                 ("p50Microseconds", .uint(histogram.valueAtPercentile(50))),
@@ -153,6 +166,7 @@ struct WebSocketBenchCommand: AsyncParsableCommand {
                 format:
                     "          from the message's commit (its createdAt) to the frame: p50 %5d µs  p99 %6d µs",
                 commits.valueAtPercentile(50), commits.valueAtPercentile(99)))
+        return histogram.valueAtPercentile(99)
     }
 
     /// The number a latency message carries as its text (`"text":"123"`).
