@@ -40,7 +40,9 @@ struct WebSocketBenchCommand: AsyncParsableCommand {
             eventLoopGroupProvider: .singleton,
             configuration: .init(
                 connectionPool: .init(
-                    idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)))
+                    // Shorter than the server's idle timeout (30 s), so it never reuses one the
+                    // server is closing.
+                    idleTimeout: .seconds(20), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)))
         do {
             try await measure(server, http: http)
         } catch {
