@@ -27,7 +27,13 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private let logger: Logger
     private var phase = Phase.waiting(first: true)
     private var responding = false
-    private var timer: Scheduled<Void>?
+    /// When the current phase times out; nil while the application handles a request.
+    private var deadline: NIODeadline?
+    /// When the earliest scheduled timer fires. Timers are never cancelled, and a request
+    /// schedules none while one is pending: scheduling costs an allocation or two, and
+    /// cancelling scans every task scheduled on the loop (each idle WebSocket keeps two there).
+    /// Moving a deadline later only records it; the pending timer looks again when it fires.
+    private var timerAt: NIODeadline?
     private var failed = false
 
     init(configuration: ConnectionConfiguration, logger: Logger) {
@@ -40,11 +46,11 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        timer?.cancel()
+        deadline = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        timer?.cancel()
+        deadline = nil
         context.fireChannelInactive()
     }
 
@@ -78,7 +84,7 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard !failed else { return }
         failed = true
-        timer?.cancel()
+        deadline = nil
         logger.debug("malformed request", metadata: ["error": "\(error)"])
         if responding {
             context.close(promise: nil)
@@ -89,26 +95,36 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Starts the timer the current phase calls for (none while the application handles a
-    /// request: its own time limits apply).
+    /// Sets the deadline the current phase calls for (none while the application handles a
+    /// request: its own time limits apply), scheduling a timer only if none fires by then.
     private func arm(_ context: ChannelHandlerContext) {
-        timer?.cancel()
-        timer = nil
-        let limit: Duration
         switch phase {
-        case .waiting(let first): limit = first ? configuration.headerTimeout : configuration.idleTimeout
-        case .readingBody: limit = configuration.bodyTimeout
-        case .handling: return
+        case .waiting(let first):
+            deadline = .now() + TimeAmount(first ? configuration.headerTimeout : configuration.idleTimeout)
+        case .readingBody: deadline = .now() + TimeAmount(configuration.bodyTimeout)
+        case .handling: deadline = nil
         }
+        scheduleIfNeeded(context)
+    }
+
+    private func scheduleIfNeeded(_ context: ChannelHandlerContext) {
+        guard let deadline, timerAt.map({ deadline < $0 }) ?? true else { return }
+        timerAt = deadline
         let this = NIOLoopBound(self, eventLoop: context.eventLoop)
         let context = NIOLoopBound(context, eventLoop: context.eventLoop)
-        timer = context.value.eventLoop.scheduleTask(in: TimeAmount(limit)) {
-            this.value.timedOut(context.value)
+        context.value.eventLoop.scheduleTask(deadline: deadline) {
+            this.value.timerFired(context.value)
         }
     }
 
+    private func timerFired(_ context: ChannelHandlerContext) {
+        if let timerAt, timerAt <= .now() { self.timerAt = nil }
+        guard let deadline, !failed else { return }
+        guard deadline <= .now() else { return scheduleIfNeeded(context) }
+        timedOut(context)
+    }
+
     private func timedOut(_ context: ChannelHandlerContext) {
-        guard !failed else { return }
         failed = true
         switch phase {
         case .waiting(first: false):
