@@ -113,7 +113,8 @@ enum OpenAPISpec {
               "200": {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
             "/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {
               "200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
-            "/v1/ws": {"get": {"summary": "Receive-only WebSocket: upgrade with the JWT in Authorization or the token query parameter; frames as section 5 of docs/design.md in the chatlog repository shows",
+            "/v1/ws": {"get": {"summary": "Receive-only WebSocket: upgrade with the JWT in Authorization or the token query parameter",
+              "description": "Clients send JSON control frames only: {\\"type\\":\\"subscribe\\",\\"channelId\\":…,\\"sinceSeq\\":N?} (replays every record after sinceSeq, then goes live, with no gap and no duplicate), {\\"type\\":\\"unsubscribe\\",\\"channelId\\":…}, {\\"type\\":\\"ping\\"} and {\\"type\\":\\"auth\\",\\"token\\":…} (renews the socket's token). The server sends subscribed, message (the REST message shape), event (the channel's other records), unsubscribed, authenticated, error (the REST error codes) and pong frames. Close codes: 1001 shutting down or a missed ping, 1008 slow consumer, 4401 token expired.",
               "security": [{"bearer": []}, {"tokenQuery": []}],
               "parameters": [{"name": "token", "in": "query", "required": false, "schema": {"type": "string"}}],
               "responses": {"101": {"description": "Switching to the WebSocket protocol"},
