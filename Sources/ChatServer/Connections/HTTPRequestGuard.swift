@@ -54,14 +54,19 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
+    /// A phase's deadline is set when the phase begins: a body that trickles in does not move
+    /// it, nor does a head that arrives a byte at a time (the decoder hands on whole heads).
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !failed else { return }
         switch unwrapInboundIn(data) {
-        case .head: phase = .readingBody
+        case .head:
+            phase = .readingBody
+            arm(context)
         case .body: break
-        case .end: phase = .handling
+        case .end:
+            phase = .handling
+            arm(context)
         }
-        arm(context)
         context.fireChannelRead(data)
     }
 
@@ -100,8 +105,10 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private func arm(_ context: ChannelHandlerContext) {
         switch phase {
         case .waiting(let first):
-            deadline = .now() + TimeAmount(first ? configuration.headerTimeout : configuration.idleTimeout)
-        case .readingBody: deadline = .now() + TimeAmount(configuration.bodyTimeout)
+            deadline =
+                context.eventLoop.now
+                + TimeAmount(first ? configuration.headerTimeout : configuration.idleTimeout)
+        case .readingBody: deadline = context.eventLoop.now + TimeAmount(configuration.bodyTimeout)
         case .handling: deadline = nil
         }
         scheduleIfNeeded(context)
@@ -118,9 +125,10 @@ final class HTTPRequestGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func timerFired(_ context: ChannelHandlerContext) {
-        if let timerAt, timerAt <= .now() { self.timerAt = nil }
+        let now = context.eventLoop.now
+        if let timerAt, timerAt <= now { self.timerAt = nil }
         guard let deadline, !failed else { return }
-        guard deadline <= .now() else { return scheduleIfNeeded(context) }
+        guard deadline <= now else { return scheduleIfNeeded(context) }
         timedOut(context)
     }
 
