@@ -66,7 +66,9 @@ import Testing
             stateTables: ConnectionRegistry.tables
         ) { storage, _ in
             let chat = ChatService(log: storage)
-            let hub = DeliveryHub(chat: chat, configuration: configuration, logger: Logger(label: "test"))
+            let hub = DeliveryHub(
+                chat: chat, authority: try await TokenAuthority(secret: TestServer.secret),
+                configuration: configuration, logger: Logger(label: "test"))
             try await hub.start()
             let channel = try await chat.createChannel(by: "alice", name: "x", members: ["bob"], agent: false)
             try await body(Harness(chat: chat, hub: hub, channel: channel.id))

@@ -1,4 +1,5 @@
 import Hummingbird
+import NIOCore
 
 /// The per-request context: the request id and, once authenticated, the caller.
 public struct ChatRequestContext: RequestContext {
@@ -15,7 +16,7 @@ public struct ChatRequestContext: RequestContext {
 
     public init(source: Source) {
         coreContext = .init(source: source)
-        clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        clientAddress = source.channel.clientAddress
     }
 
     /// Bodies above the contract's 400 KiB are refused with 413 while being read.
@@ -26,4 +27,9 @@ public struct ChatRequestContext: RequestContext {
         guard let user else { throw APIError.unauthorized("a bearer token is required") }
         return user
     }
+}
+
+extension Channel {
+    /// The peer's IP address, which per-address limits go by.
+    var clientAddress: String { remoteAddress?.ipAddress ?? "unknown" }
 }

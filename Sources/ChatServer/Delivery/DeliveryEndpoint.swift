@@ -33,7 +33,7 @@ struct DeliveryEndpoint: Sendable {
     /// Who an upgrade request is for; a refusal has already been answered with the
     /// contract's 401 (the connection is still HTTP/1 at this point) and is nil.
     func identity(upgrading head: HTTPRequestHead, on channel: any NIOCore.Channel) async -> TokenIdentity? {
-        let address = channel.remoteAddress?.ipAddress ?? "unknown"
+        let address = channel.clientAddress
         do {
             try guards.admitUpgrade(from: address)
             return try await guards.authenticate(from: address) {

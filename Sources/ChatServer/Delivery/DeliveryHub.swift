@@ -12,8 +12,8 @@ import Synchronization
 public final class DeliveryHub: Sendable {
     let chat: ChatService
     let configuration: DeliveryConfiguration
-    /// Checks the tokens of `auth` frames; without it they are refused.
-    let authority: TokenAuthority?
+    /// Checks the tokens of `auth` frames.
+    let authority: TokenAuthority
     let registry: ConnectionRegistry
     let logger: Logger
     public let statistics = DeliveryStatistics()
@@ -48,7 +48,7 @@ public final class DeliveryHub: Sendable {
     }
 
     public init(
-        chat: ChatService, authority: TokenAuthority? = nil,
+        chat: ChatService, authority: TokenAuthority,
         configuration: DeliveryConfiguration = DeliveryConfiguration(), logger: Logger
     ) {
         self.chat = chat
@@ -175,9 +175,6 @@ public final class DeliveryHub: Sendable {
 
     /// Moves a session's token expiry to a fresh token's; the token must be the same user's.
     private func renew(_ session: DeliverySession, with token: String) async throws {
-        guard let authority else {
-            throw ClientFrame.Refusal(code: "unauthorized", message: "this server does not renew tokens")
-        }
         let identity: TokenIdentity
         do {
             identity = try await authority.identity(fromToken: token)

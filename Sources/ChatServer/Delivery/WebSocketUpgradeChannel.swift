@@ -9,9 +9,10 @@ import NIOWebSocket
 
 /// The server's connections: HTTP/1, where an upgrade of `GET /v1/ws` with a valid token
 /// becomes a `DeliveryConnection`. A connection past the limits is answered 503 at once, and
-/// an `HTTPRequestGuard` times out and answers malformed requests until any upgrade. The upgraded socket is served by NIO handlers alone, with
-/// no task kept per socket, so an idle subscriber costs its channel and its session (a
-/// hummingbird-websocket socket keeps several tasks: about 30 KiB each, idle).
+/// until any upgrade an `HTTPRequestGuard` times out slow requests and answers malformed ones.
+/// The upgraded socket is served by NIO handlers alone, with no task kept per socket, so an
+/// idle subscriber costs its channel and its session (a hummingbird-websocket socket keeps
+/// several tasks: about 30 KiB each, idle).
 struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
     enum Negotiated: Sendable {
         case webSocket
@@ -45,7 +46,7 @@ struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
     }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        let address = channel.remoteAddress?.ipAddress ?? "unknown"
+        let address = channel.clientAddress
         if let refusal = limiter.admit(address) {
             return channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(HTTPResponseEncoder())
@@ -85,7 +86,6 @@ struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
                         guard let identity = identity.value else {
                             throw ChannelError.inappropriateOperationForState
                         }
-                        // The socket's own ping and close timeouts apply from here on.
                         try channel.pipeline.syncOperations.addHandler(
                             endpoint.connection(for: identity, logger: logger))
                         return .webSocket
