@@ -6,13 +6,9 @@ import JWTKit
 import Synchronization
 import Testing
 
-@Suite(.timeLimit(.minutes(1))) struct AuthTests {
-    struct Claims: JWTPayload {
-        var sub: SubjectClaim
-        var exp: ExpirationClaim
-        func verify(using algorithm: some JWTAlgorithm) throws { try exp.verifyNotExpired() }
-    }
+@testable import ChatServer
 
+@Suite(.timeLimit(.minutes(1))) struct AuthTests {
     @Test func es256TokensVerifyWithTheConfiguredPublicKeyAndItsKid() async throws {
         let privateKey = try ES256PrivateKey(backing: P256.Signing.PrivateKey())
         let authority = try await TokenAuthority(
@@ -20,7 +16,7 @@ import Testing
             publicKeyID: "ops")
         let signer = JWTKeyCollection()
         await signer.add(ecdsa: privateKey, kid: "ops")
-        let claims = Claims(sub: "carol", exp: ExpirationClaim(value: Date().addingTimeInterval(60)))
+        let claims = UserClaims(sub: "carol", exp: ExpirationClaim(value: Date().addingTimeInterval(60)))
         #expect(try await authority.user(fromToken: try await signer.sign(claims, kid: "ops")) == "carol")
         // The same key under another kid, or another key under this kid, is refused.
         let stranger = JWTKeyCollection()
@@ -48,14 +44,6 @@ import Testing
                 == "agentina")
     }
 
-    struct TimedClaims: JWTPayload {
-        var sub: SubjectClaim
-        var exp: ExpirationClaim
-        var nbf: NotBeforeClaim?
-        var iat: IssuedAtClaim?
-        func verify(using algorithm: some JWTAlgorithm) throws {}
-    }
-
     @Test func notBeforeAndIssuedAtAreHonouredWithTheClockLeeway() async throws {
         let authority = try await TokenAuthority(secret: TestServer.secret, clockLeeway: .seconds(30))
         let signer = JWTKeyCollection()
@@ -65,7 +53,7 @@ import Testing
             -> String
         {
             try await signer.sign(
-                TimedClaims(
+                UserClaims(
                     sub: "carol", exp: ExpirationClaim(value: now.addingTimeInterval(exp)),
                     nbf: nbf.map { NotBeforeClaim(value: now.addingTimeInterval($0)) },
                     iat: iat.map { IssuedAtClaim(value: now.addingTimeInterval($0)) }))

@@ -5,6 +5,8 @@ import Foundation
 import HTTPTypes
 import Testing
 
+@testable import ChatServer
+
 @Suite(.timeLimit(.minutes(1))) struct ErrorAPITests {
     @Test func everyResponseCarriesARequestID() async throws {
         try await TestServer.run { server in
@@ -199,6 +201,17 @@ import Testing
             // Another user has their own bucket.
             #expect(try await server.send(.get, "/v1/channels", as: "bob").status == .ok)
         }
+    }
+
+    @Test func storageFaultsAre503sThatSayWhetherSpaceOrTheDeviceFailed() {
+        let full = APIError.from(EventLogError.storageFull("no space left on the device"))
+        #expect(full?.status == .serviceUnavailable)
+        #expect(full?.code == "storage_full")
+        let failed = APIError.from(EventLogError.storage("Input/output error"))
+        #expect(failed?.status == .serviceUnavailable)
+        #expect(failed?.code == "storage_error")
+        #expect(failed?.message.contains("Input/output error") == true)
+        #expect(failed?.message.contains("safe to retry") == true)
     }
 
     @Test func storageFullIsA503ReadsKeepWorkingAndWritesResumeOnceSpaceIsFreed() async throws {
