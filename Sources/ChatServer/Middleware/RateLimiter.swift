@@ -30,6 +30,8 @@ public final class RateLimiter: Sendable {
         guard configuration.enabled else { return nil }
         let now = ContinuousClock.now
         return buckets.withLock { buckets in
+            // A caller with no bucket has its whole burst: looking needs no entry made for it.
+            guard spend || buckets[caller] != nil else { return nil }
             if buckets.count > 100_000 { buckets.removeAll() }
             var bucket = buckets[caller] ?? Bucket(tokens: configuration.burst, updated: now)
             let elapsed = (now - bucket.updated) / .seconds(1)
