@@ -50,5 +50,14 @@ import Testing
             environment: ["CHATLOG_JWT_SECRET": "short"])
         #expect(secret.status != 0)
         #expect(secret.error.contains("jwt.secret"))
+        for (variable, key) in [
+            ("CHATLOG_HTTP_HEADER_TIMEOUT_SECONDS", "http.headerTimeoutSeconds"),
+            ("CHATLOG_RATE_LIMIT_UPGRADE_BURST", "rateLimit.upgradeBurst"),
+        ] {
+            let refused = try await runChatlog(
+                ["log", "streams", "--data-dir", directory.path], environment: [variable: "0"])
+            #expect(refused.status != 0, "\(variable)")
+            #expect(refused.error.contains(key), "\(refused.error)")
+        }
     }
 }

@@ -88,12 +88,12 @@ struct SettingsLoader {
             "http.maxConnections", default: connections.maxConnections, in: 1...1_000_000)
         connections.maxPerAddress = try reader.int(
             "http.maxConnectionsPerAddress", default: connections.maxPerAddress, in: 1...1_000_000)
-        connections.headerTimeout = .seconds(
-            try reader.int("http.headerTimeoutSeconds", default: 10, in: 1...3600))
-        connections.bodyTimeout = .seconds(
-            try reader.int("http.bodyTimeoutSeconds", default: 30, in: 1...3600))
-        connections.idleTimeout = .seconds(
-            try reader.int("http.idleTimeoutSeconds", default: 30, in: 1...3600))
+        connections.headerTimeout = try reader.seconds(
+            "http.headerTimeoutSeconds", default: connections.headerTimeout, in: 1...3600)
+        connections.bodyTimeout = try reader.seconds(
+            "http.bodyTimeoutSeconds", default: connections.bodyTimeout, in: 1...3600)
+        connections.idleTimeout = try reader.seconds(
+            "http.idleTimeoutSeconds", default: connections.idleTimeout, in: 1...3600)
         return connections
     }
 
@@ -144,14 +144,15 @@ struct SettingsLoader {
         server.rateLimit.requestsPerSecond = Double(
             try reader.int("rateLimit.requestsPerSecond", default: 1000, in: 1...10_000_000))
         server.rateLimit.burst = Double(try reader.int("rateLimit.burst", default: 2000, in: 1...10_000_000))
-        server.rateLimit.failedAuthenticationsPerSecond = Double(
-            try reader.int("rateLimit.failedAuthenticationsPerSecond", default: 1, in: 1...1_000_000))
-        server.rateLimit.failedAuthenticationBurst = Double(
-            try reader.int("rateLimit.failedAuthenticationBurst", default: 20, in: 1...1_000_000))
-        server.rateLimit.upgradesPerSecond = Double(
-            try reader.int("rateLimit.upgradesPerSecond", default: 20, in: 1...1_000_000))
-        server.rateLimit.upgradeBurst = Double(
-            try reader.int("rateLimit.upgradeBurst", default: 100, in: 1...1_000_000))
+        let limits = server.rateLimit
+        server.rateLimit.failedAuthenticationsPerSecond = try reader.rate(
+            "rateLimit.failedAuthenticationsPerSecond", default: limits.failedAuthenticationsPerSecond)
+        server.rateLimit.failedAuthenticationBurst = try reader.rate(
+            "rateLimit.failedAuthenticationBurst", default: limits.failedAuthenticationBurst)
+        server.rateLimit.upgradesPerSecond = try reader.rate(
+            "rateLimit.upgradesPerSecond", default: limits.upgradesPerSecond)
+        server.rateLimit.upgradeBurst = try reader.rate(
+            "rateLimit.upgradeBurst", default: limits.upgradeBurst)
         return server
     }
 
@@ -171,6 +172,18 @@ struct SettingsLoader {
                     key: key, reason: "\(value) is outside \(range.lowerBound)...\(range.upperBound)")
             }
             return value
+        }
+
+        /// A whole number of seconds; the default is the configuration's own.
+        func seconds(_ key: String, default defaultValue: Duration, in range: ClosedRange<Int>) throws
+            -> Duration
+        {
+            .seconds(try int(key, default: Int(defaultValue.components.seconds), in: range))
+        }
+
+        /// A whole-number rate or burst of at least 1; the default is the configuration's own.
+        func rate(_ key: String, default defaultValue: Double) throws -> Double {
+            Double(try int(key, default: Int(defaultValue), in: 1...1_000_000))
         }
 
         func bool(_ key: String, default defaultValue: Bool) throws -> Bool {
