@@ -35,6 +35,14 @@ let package = Package(
             name: "LMDB",
             dependencies: ["CLMDB"]
         ),
+        .systemLibrary(
+            name: "CNATS",
+            providers: [.apt(["libnats-dev"])]
+        ),
+        .target(
+            name: "NATS",
+            dependencies: ["CNATS"]
+        ),
         .target(name: "CChecksum"),
         .target(
             name: "EventLog",
@@ -53,10 +61,21 @@ let package = Package(
             ]
         ),
         .target(
+            name: "EventLogJetStream",
+            dependencies: [
+                "EventLog",
+                "EventLogLMDB",
+                "NATS",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "LogBackends",
             dependencies: [
                 "EventLog",
                 "EventLogLMDB",
+                "EventLogJetStream",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -164,6 +183,8 @@ let package = Package(
             dependencies: [
                 "EventLog",
                 "LogBackends",
+                "EventLogJetStream",
+                "NATS",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
             ],

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Installs what building and testing chatlog needs on Debian: LMDB's headers and library.
+# Installs what building and testing chatlog needs on Debian: LMDB's and the NATS C client's
+# headers and libraries, and nats-server for the JetStream backend's tests and tools/cluster.sh.
 # Swift itself is expected at /opt/swift or on PATH.
 set -euo pipefail
 
 missing=()
-dpkg -s liblmdb-dev >/dev/null 2>&1 || missing+=(liblmdb-dev)
+for package in liblmdb-dev libnats-dev nats-server; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
 if [ ${#missing[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"

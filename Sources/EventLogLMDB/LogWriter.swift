@@ -269,30 +269,7 @@ final class LogWriter: Sendable {
 
     private func validate(_ request: AppendRequest) throws(EventLogError) {
         guard streams[request.stream] != nil else { throw .unknownStream(request.stream) }
-        try Self.checkName(request.partitionKey, "partitionKey")
-        try Self.checkName(request.type, "type")
-        try Self.checkName(request.actor, "actor")
-        if let channelID = request.channelID {
-            try Self.checkName(channelID, "channelId")
-            guard channelID == request.partitionKey else {
-                throw .invalidArgument("a channel record's partitionKey must be its channelId")
-            }
-        }
-        if let key = request.idempotencyKey { try Self.checkName(key, "idempotencyKey") }
-        guard request.payload.count <= configuration.maxPayloadBytes else {
-            throw .invalidArgument(
-                "payload of \(request.payload.count) bytes exceeds the limit of \(configuration.maxPayloadBytes)"
-            )
-        }
-    }
-
-    private static func checkName(_ value: String, _ field: String) throws(EventLogError) {
-        let count = value.utf8.count
-        // Names become parts of LMDB keys, which hold at most 511 bytes.
-        guard count > 0, count <= 400 else { throw .invalidArgument("\(field) must have 1 to 400 bytes") }
-        guard !value.utf8.contains(0) else {
-            throw .invalidArgument("\(field) must not contain a NUL character")
-        }
+        try request.validate(maxPayloadBytes: configuration.maxPayloadBytes)
     }
 }
 

@@ -18,13 +18,18 @@ struct RecordAppender {
     private var transaction: Transaction { context.transaction }
     private var tables: StorageTables { context.tables }
 
-    mutating func append(_ request: AppendRequest) throws -> AppendResult {
+    /// Appends a request. With `identity` (a replica folding what a replicated log ordered),
+    /// the record gets that id and time instead of new ones, and the time also judges whether
+    /// an idempotency key has expired: every replica then decides alike.
+    mutating func append(_ request: AppendRequest, as identity: RecordIdentity? = nil) throws -> AppendResult
+    {
         let descriptor = context.streams[request.stream]!
         let shard = ShardKey(
             stream: request.stream,
             shard: Partitioner.shard(for: request.partitionKey, shardCount: descriptor.shardCount))
         if let idempotencyKey = request.idempotencyKey,
-            let original = try originalRecord(for: idempotencyKey, stream: request.stream)
+            let original = try originalRecord(
+                for: idempotencyKey, stream: request.stream, now: identity?.time ?? context.now)
         {
             return AppendResult(record: original, isDuplicate: true)
         }
@@ -34,16 +39,10 @@ struct RecordAppender {
         try admit(request, after: previousHead)
         var meta = context.meta(shard)
         let seq = meta.head + 1
-        if let channelID = request.channelID, let previousHead {
-            try storeChannelHead(
-                ChannelHead(
-                    channelSeq: previousHead.channelSeq + 1,
-                    position: StoredPosition(shard: shard.shard, seq: seq)),
-                stream: request.stream, channelID: channelID)
-        }
-        let createdAt = Timestamp(microseconds: max(context.now.microseconds, meta.lastCreatedAt))
+        let createdAt = Timestamp(
+            microseconds: max((identity?.time ?? context.now).microseconds, meta.lastCreatedAt))
         let record = Record(
-            id: RecordID(time: createdAt, random: random.next()),
+            id: identity?.id ?? RecordID(time: createdAt, random: random.next()),
             stream: request.stream,
             shard: shard.shard,
             seq: seq,
@@ -56,17 +55,35 @@ struct RecordAppender {
             idempotencyKey: request.idempotencyKey,
             causationID: request.causationID,
             payload: request.payload)
+        try write(record, after: previousHead, idempotencyTTL: request.idempotencyTTL, meta: &meta)
+        context.touched[shard] = meta
+        return AppendResult(record: record, isDuplicate: false)
+    }
+
+    /// Writes a numbered record with its indexes and folds it into the projections.
+    private mutating func write(
+        _ record: Record, after previousHead: ChannelHead?, idempotencyTTL: Duration?, meta: inout ShardMeta
+    ) throws {
+        let createdAt = record.createdAt
+        if let channelID = record.channelID, let previousHead {
+            try storeChannelHead(
+                ChannelHead(
+                    channelSeq: previousHead.channelSeq + 1,
+                    position: StoredPosition(shard: record.shard, seq: record.seq)),
+                stream: record.stream, channelID: channelID)
+        }
         let size = RecordCodec.encodedSize(record)
+        let shard = ShardKey(stream: record.stream, shard: record.shard)
         try withUnsafeBytes(of: record.seq.bigEndian) { seqKey in
             try transaction.reserve(try tables.records(shard), key: seqKey, size: size, options: .append) {
                 RecordCodec.encode(record, into: $0)
             }
         }
-        if let channelID = request.channelID, let previousHead {
+        if let channelID = record.channelID, let previousHead {
             try linkChannelRecord(record, channelID: channelID, after: previousHead)
         }
-        if let idempotencyKey = request.idempotencyKey {
-            let expiresAt = request.idempotencyTTL.map { createdAt.adding($0) }
+        if let idempotencyKey = record.idempotencyKey {
+            let expiresAt = idempotencyTTL.map { createdAt.adding($0) }
             StorageKeys.idempotency(stream: record.stream, key: idempotencyKey, into: &key)
             try put(
                 tables.idempotency,
@@ -84,8 +101,6 @@ struct RecordAppender {
         meta.count += 1
         meta.bytes += UInt64(size)
         meta.lastCreatedAt = createdAt.microseconds
-        context.touched[shard] = meta
-        return AppendResult(record: record, isDuplicate: false)
     }
 
     /// Stores `position` under the key currently in the buffer.
@@ -96,13 +111,16 @@ struct RecordAppender {
     }
 
     /// The record a still-valid idempotency key points to.
-    private mutating func originalRecord(for idempotencyKey: String, stream: StreamName) throws -> Record? {
+    private mutating func originalRecord(for idempotencyKey: String, stream: StreamName, now: Timestamp)
+        throws
+        -> Record?
+    {
         StorageKeys.idempotency(stream: stream, key: idempotencyKey, into: &key)
         let stored = try transaction.withValue(tables.idempotency, key: key) {
             $0.flatMap(StoredPosition.init)
         }
         guard let stored else { return nil }
-        if stored.expiresAt != 0, stored.expiresAt <= context.now.microseconds { return nil }
+        if stored.expiresAt != 0, stored.expiresAt <= now.microseconds { return nil }
         let shard = ShardKey(stream: stream, shard: stored.shard)
         return try StoredRecords.record(at: stored.seq, shard: shard, in: transaction, tables: tables)
     }
@@ -167,6 +185,17 @@ struct RecordAppender {
                 stream: record.stream, channelID: channelID, channelSeq: channelSeq, into: &key)
             try put(tables.channelIndex, StoredPosition(shard: record.shard, seq: record.seq))
         }
+    }
+}
+
+/// The id and time a replicated log gave a record before any replica stored it.
+public struct RecordIdentity: Sendable, Equatable {
+    public var id: RecordID
+    public var time: Timestamp
+
+    public init(id: RecordID, time: Timestamp) {
+        self.id = id
+        self.time = time
     }
 }
 

@@ -1,4 +1,5 @@
 import EventLog
+import EventLogJetStream
 import EventLogLMDB
 import Logging
 
@@ -6,13 +7,20 @@ import Logging
 /// the backends that knows which exist.
 public enum LogBackends {
     /// Opens the log in `directory`, creating it unless `readOnly`. Read-only opens work beside
-    /// a running server.
+    /// a running server. On JetStream, `directory` holds this node's replica of the log, and a
+    /// read-only open reads the replica as this node last folded it.
     public static func open(
         directory: String, configuration: LogConfiguration, readOnly: Bool = false,
         projections: [any Projection] = [], stateTables: [String] = [],
         clock: any LogClock = SystemLogClock(), logger: Logger = Logger(label: "chatlog.log")
     ) throws -> any LogBackend {
-        try LMDBStorage(
+        if case .jetStream(let settings) = configuration.backend, !readOnly {
+            return try JetStreamStorage(
+                directory: directory, configuration: configuration, settings: settings,
+                projections: projections,
+                stateTables: stateTables, clock: clock, logger: logger)
+        }
+        return try LMDBStorage(
             directory: directory, configuration: configuration, readOnly: readOnly, projections: projections,
             stateTables: stateTables, clock: clock, logger: logger)
     }

@@ -5,8 +5,10 @@ import Testing
 @testable import EventLogLMDB
 
 @Suite(.timeLimit(.minutes(1))) struct AppendTests {
-    @Test func sequenceNumbersStartAtOneAndAreContiguousPerShard() async throws {
-        try await withLog { storage, _ in
+    @Test(arguments: TestBackend.allCases) func sequenceNumbersStartAtOneAndAreContiguousPerShard(
+        on backend: TestBackend
+    ) async throws {
+        try await withLog(on: backend) { storage, _ in
             for index in 0..<100 { _ = try await storage.append(event("key-\(index % 7)")) }
             var total = 0
             for shard in try storage.descriptor(.chatEvents).shards {
@@ -56,8 +58,10 @@ import Testing
         }
     }
 
-    @Test func aPartitionKeyAlwaysLandsInTheSameShard() async throws {
-        try await withLog { storage, _ in
+    @Test(arguments: TestBackend.allCases) func aPartitionKeyAlwaysLandsInTheSameShard(
+        on backend: TestBackend
+    ) async throws {
+        try await withLog(on: backend) { storage, _ in
             let first = try await storage.append(event("channel-a"))
             let second = try await storage.append(event("channel-a"))
             #expect(first.record.shard == second.record.shard)
@@ -66,8 +70,10 @@ import Testing
         }
     }
 
-    @Test func channelRecordsGetContiguousChannelSequenceNumbers() async throws {
-        try await withLog { storage, _ in
+    @Test(arguments: TestBackend.allCases) func channelRecordsGetContiguousChannelSequenceNumbers(
+        on backend: TestBackend
+    ) async throws {
+        try await withLog(on: backend) { storage, _ in
             for index in 0..<10 {
                 _ = try await storage.append(message("c1", "a\(index)"))
                 _ = try await storage.append(message("c2", "b\(index)"))
@@ -85,8 +91,10 @@ import Testing
         }
     }
 
-    @Test func storedRecordsReadBackExactly() async throws {
-        try await withLog { storage, _ in
+    @Test(arguments: TestBackend.allCases) func storedRecordsReadBackExactly(on backend: TestBackend)
+        async throws
+    {
+        try await withLog(on: backend) { storage, _ in
             let cause = try await storage.append(message("c1", "question"))
             var request = message("c1", "answer", key: "reply-1")
             request.actor = "agent"
@@ -101,8 +109,10 @@ import Testing
         }
     }
 
-    @Test func appendIsIdempotentForRepeatedKey() async throws {
-        try await withLog { storage, _ in
+    @Test(arguments: TestBackend.allCases) func appendIsIdempotentForRepeatedKey(on backend: TestBackend)
+        async throws
+    {
+        try await withLog(on: backend) { storage, _ in
             let first = try await storage.append(message("c1", "hello", key: "k1"))
             let again = try await storage.append(message("c1", "hello", key: "k1"))
             #expect(!first.isDuplicate)
@@ -134,10 +144,12 @@ import Testing
         }
     }
 
-    @Test func invalidRequestsAreRefusedAndWriteNothing() async throws {
+    @Test(arguments: TestBackend.allCases) func invalidRequestsAreRefusedAndWriteNothing(
+        on backend: TestBackend
+    ) async throws {
         var configuration = LogConfiguration.twoStreams
         configuration.maxPayloadBytes = 1000
-        try await withLog(configuration: configuration) { storage, _ in
+        try await withLog(on: backend, configuration: configuration) { storage, _ in
             await #expect(throws: EventLogError.unknownStream("nope")) {
                 _ = try await storage.append(event("k", stream: "nope"))
             }
@@ -160,8 +172,10 @@ import Testing
         }
     }
 
-    @Test func groupCommitKeepsEveryAppendUniqueContiguousAndInOrder() async throws {
-        try await withLog { storage, _ in
+    @Test(arguments: TestBackend.allCases) func groupCommitKeepsEveryAppendUniqueContiguousAndInOrder(
+        on backend: TestBackend
+    ) async throws {
+        try await withLog(on: backend) { storage, _ in
             let appenders = 200
             let perAppender = 50
             let results = try await withThrowingTaskGroup(of: [AppendResult].self) { group in

@@ -1,4 +1,6 @@
 import EventLog
+import EventLogJetStream
+import Foundation
 import LogBackends
 
 extension LogConfiguration {
@@ -9,13 +11,44 @@ extension LogConfiguration {
     }
 }
 
+/// The backends the behaviour suites run on.
+public enum TestBackend: String, CaseIterable, Sendable, CustomStringConvertible {
+    case lmdb
+    case jetStream
+
+    public var description: String { rawValue }
+}
+
+extension LogConfiguration {
+    /// This configuration on `backend`. On JetStream: the tests' shared cluster, with streams
+    /// under a prefix of their own; pass the result to `removeStreams` when done.
+    public func on(_ backend: TestBackend) async throws -> LogConfiguration {
+        guard backend == .jetStream else { return self }
+        var settings = JetStreamSettings(servers: try await NATSCluster.shared().urls)
+        settings.prefix =
+            "t" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
+        var configuration = self
+        configuration.backend = .jetStream(settings)
+        return configuration
+    }
+
+    /// Deletes a JetStream configuration's streams (nothing on LMDB).
+    public func removeStreams() {
+        if case .jetStream(let settings) = backend {
+            _ = try? JetStreamStorage.removeStreams(configuration: self, settings: settings)
+        }
+    }
+}
+
 /// Opens a log in a new temporary directory, runs `body`, then closes and removes it.
 public func withLog<R>(
-    configuration: LogConfiguration = .twoStreams, clock: any LogClock = SystemLogClock(),
-    projections: [any Projection] = [], stateTables: [String] = [],
+    on backend: TestBackend = .lmdb, configuration: LogConfiguration = .twoStreams,
+    clock: any LogClock = SystemLogClock(), projections: [any Projection] = [], stateTables: [String] = [],
     _ body: (any LogBackend, TemporaryDirectory) async throws -> R
 ) async throws -> R {
-    try await TemporaryDirectory.with { directory in
+    let configuration = try await configuration.on(backend)
+    defer { configuration.removeStreams() }
+    return try await TemporaryDirectory.with { directory in
         let storage = try LogBackends.open(
             directory: directory.path, configuration: configuration, projections: projections,
             stateTables: stateTables, clock: clock)

@@ -9,6 +9,16 @@ public struct LogConfiguration: Sendable {
         case relaxed(syncInterval: Duration)
     }
 
+    /// Where the log is kept.
+    public enum Backend: Sendable, Equatable {
+        /// In the data directory: one node.
+        case lmdb
+        /// On a NATS JetStream cluster, shared by every node; each node keeps a replica of the
+        /// log and its read models in its data directory.
+        case jetStream(JetStreamSettings)
+    }
+
+    public var backend: Backend = .lmdb
     public var durability: Durability = .strict
     /// The map starts at this size and doubles when full.
     public var initialMapSize: Int = 256 << 20
@@ -62,4 +72,24 @@ public struct Retention: Sendable, Equatable {
     }
 
     public var keepsEverything: Bool { maxAge == nil && maxBytesPerShard == nil }
+}
+
+/// How to reach the JetStream cluster and how its streams are made.
+public struct JetStreamSettings: Sendable, Equatable {
+    /// `nats://host:port` of the cluster's servers; any reachable one will do.
+    public var servers: [String]
+    /// Copies of each stream (3 on a 3-node cluster): an append is acknowledged once a
+    /// majority of them hold it.
+    public var replicas: Int = 3
+    /// The first token of every subject and stream name, so several deployments can share
+    /// a cluster.
+    public var prefix = "chatlog"
+    /// How long an API call or a publish waits for the cluster's answer.
+    public var timeout: Duration = .seconds(5)
+    /// How long JetStream remembers an idempotency key (`Nats-Msg-Id`) across nodes.
+    public var duplicateWindow: Duration = .seconds(24 * 3600)
+
+    public init(servers: [String]) {
+        self.servers = servers
+    }
 }

@@ -48,6 +48,36 @@ public struct AppendRequest: Sendable {
     }
 }
 
+extension AppendRequest {
+    /// Throws unless the names and the payload fit the log's limits: every backend checks this
+    /// before anything else.
+    public func validate(maxPayloadBytes: Int) throws(EventLogError) {
+        try Self.checkName(partitionKey, "partitionKey")
+        try Self.checkName(type, "type")
+        try Self.checkName(actor, "actor")
+        if let channelID {
+            try Self.checkName(channelID, "channelId")
+            guard channelID == partitionKey else {
+                throw .invalidArgument("a channel record's partitionKey must be its channelId")
+            }
+        }
+        if let idempotencyKey { try Self.checkName(idempotencyKey, "idempotencyKey") }
+        guard payload.count <= maxPayloadBytes else {
+            throw .invalidArgument(
+                "payload of \(payload.count) bytes exceeds the limit of \(maxPayloadBytes)")
+        }
+    }
+
+    private static func checkName(_ value: String, _ field: String) throws(EventLogError) {
+        let count = value.utf8.count
+        // Names become parts of LMDB keys, which hold at most 511 bytes.
+        guard count > 0, count <= 400 else { throw .invalidArgument("\(field) must have 1 to 400 bytes") }
+        guard !value.utf8.contains(0) else {
+            throw .invalidArgument("\(field) must not contain a NUL character")
+        }
+    }
+}
+
 /// The outcome of one append.
 public struct AppendResult: Sendable, Equatable {
     /// The stored record: the new one, or the original for a repeated idempotency key.

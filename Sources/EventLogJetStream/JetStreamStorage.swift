@@ -1,0 +1,328 @@
+import EventLog
+import EventLogLMDB
+import Logging
+import NATS
+import NIOPosix
+
+/// The log on a NATS JetStream cluster, shared by several chatlog nodes.
+///
+/// JetStream holds the log and decides its order: each shard is a replicated stream, and an
+/// append is acknowledged once the stream's quorum holds it. Each node follows every stream
+/// into a replica in its data directory (an LMDB log of the same records, with the read
+/// models folded from them), and serves reads from it. An append returns once this node has
+/// folded it, so a client reads its own writes on the node it wrote to.
+///
+/// An append is a proposal: the request with the id and time this node gave it, published to
+/// its shard's stream. JetStream orders the proposals; every node folds them in that order
+/// through the LMDB append path, judging each against the state the ones before it left. So
+/// sequence numbers, `channelSeq`, the read models' rules and idempotency come out the same on
+/// every node, whoever proposed what and however their proposals raced. (A conditional
+/// publish could not promise this: nats-server 2.9 checks `Nats-Expected-Last-Subject-Sequence`
+/// before replicating, and two racing publishes can both pass, nats-io/nats-server#4320.)
+public final class JetStreamStorage: LogStorage, LogMaintenance {
+    private let replica: LMDBStorage
+    private let connection: NATSConnection
+    private let layout: JetStreamLayout
+    private let configuration: LogConfiguration
+    private let settings: JetStreamSettings
+    private let clock: any LogClock
+    private let logger: Logger
+    /// The client's calls block: they run here, never on the cooperative pool.
+    private let pool: NIOThreadPool
+    private let followers: [ShardFollower]
+    private let waiters: ProposalWaiters
+
+    public var streams: [StreamDescriptor] { replica.streams }
+
+    /// Connects to the cluster, creates (or checks) the streams, and starts following them
+    /// into the replica in `directory`.
+    public init(
+        directory: String, configuration: LogConfiguration, settings: JetStreamSettings,
+        projections: [any Projection] = [], stateTables: [String] = [],
+        clock: any LogClock = SystemLogClock(), logger: Logger = Logger(label: "chatlog.log")
+    ) throws {
+        let replica = try LMDBStorage(
+            directory: directory, configuration: configuration, projections: projections,
+            stateTables: stateTables + [LMDBStorage.replicaSourceTable], clock: clock, logger: logger)
+        let connection: NATSConnection
+        let layout = JetStreamLayout(prefix: settings.prefix)
+        do {
+            connection = try NATSConnection(
+                servers: settings.servers, name: "chatlog", timeout: settings.timeout)
+            for descriptor in replica.streams {
+                let retention = configuration.stream(descriptor.name)?.retention ?? Retention()
+                for shard in descriptor.shards {
+                    try connection.ensureStream(
+                        StreamSpec(
+                            name: layout.streamName(shard), subjects: [layout.subject(shard)],
+                            replicas: settings.replicas, duplicateWindow: settings.duplicateWindow,
+                            maxAge: retention.maxAge, maxBytes: retention.maxBytesPerShard))
+                }
+            }
+        } catch {
+            replica.close()
+            throw EventLogError.storage(
+                "cannot use the JetStream cluster at \(settings.servers.joined(separator: ",")): \(error)")
+        }
+        self.replica = replica
+        self.connection = connection
+        self.layout = layout
+        self.configuration = configuration
+        self.settings = settings
+        self.clock = clock
+        self.logger = logger
+        self.pool = NIOThreadPool(numberOfThreads: 64)
+        pool.start()
+        let waiters = ProposalWaiters()
+        self.waiters = waiters
+        self.followers = replica.streams.flatMap(\.shards).map {
+            ShardFollower(
+                shard: $0, layout: layout, connection: connection, replica: replica, waiters: waiters,
+                logger: logger)
+        }
+    }
+
+    /// Deletes the JetStream streams of a log's configuration, with every record they hold;
+    /// returns how many existed. Blocks.
+    @discardableResult
+    public static func removeStreams(configuration: LogConfiguration, settings: JetStreamSettings) throws
+        -> Int
+    {
+        let connection = try NATSConnection(
+            servers: settings.servers, name: "chatlog", timeout: settings.timeout)
+        defer { connection.close() }
+        let layout = JetStreamLayout(prefix: settings.prefix)
+        var removed = 0
+        for stream in configuration.streams {
+            for shard in 0..<stream.shardCount
+            where try connection.deleteStream(
+                layout.streamName(ShardKey(stream: stream.name, shard: ShardID(shard))))
+            {
+                removed += 1
+            }
+        }
+        return removed
+    }
+
+    /// Runs a blocking client call on the pool.
+    private func blocking<R: Sendable>(_ body: @escaping @Sendable (NATSConnection) throws -> R) async throws
+        -> R
+    {
+        let connection = connection
+        do {
+            return try await pool.runIfActive { try body(connection) }
+        } catch let error as NATSError {
+            throw EventLogError.storage("the JetStream cluster failed the request: \(error)")
+        }
+    }
+
+    // MARK: - Appends
+
+    /// Appends each request in turn, once all of them are valid. JetStream stores one message
+    /// atomically, not several: a refusal part-way leaves the earlier records appended.
+    public func append(_ requests: [AppendRequest]) async throws -> [AppendResult] {
+        for request in requests {
+            _ = try descriptor(request.stream)
+            try request.validate(maxPayloadBytes: configuration.maxPayloadBytes)
+        }
+        var results: [AppendResult] = []
+        for request in requests { results.append(try await append(request)) }
+        return results
+    }
+
+    public func append(_ request: AppendRequest) async throws -> AppendResult {
+        let descriptor = try descriptor(request.stream)
+        try request.validate(maxPayloadBytes: configuration.maxPayloadBytes)
+        let shard = ShardKey(
+            stream: request.stream,
+            shard: Partitioner.shard(for: request.partitionKey, shardCount: descriptor.shardCount))
+        // What this node already knows refuses or answers at once; the fold decides the rest.
+        if let key = request.idempotencyKey,
+            let original = try replica.record(idempotencyKey: key, stream: request.stream)
+        {
+            return AppendResult(record: original, isDuplicate: true)
+        }
+        if let expected = request.expectedChannelHead, let channelID = request.channelID {
+            let actual = try replica.channelHead(stream: request.stream, channelID: channelID)
+            if actual != expected {
+                throw EventLogError.channelHeadMoved(channelID: channelID, expected: expected, actual: actual)
+            }
+        }
+        try replica.admit(request)
+        let now = clock.now()
+        let identity = RecordIdentity(
+            id: RecordID(time: now, random: UInt64.random(in: .min ... .max)), time: now)
+        let (data, headers) = ProposalMessage.encode(
+            Proposal(request: request, identity: identity), shard: shard.shard)
+        let subject = layout.subject(shard)
+        waiters.expect(identity.id)
+        let ack: PublishAck
+        do {
+            ack = try await blocking { try $0.publish(subject: subject, data: data, headers: headers) }
+        } catch {
+            waiters.forget(identity.id)
+            throw error
+        }
+        if ack.isDuplicate, let key = request.idempotencyKey {
+            // JetStream kept the first proposal with this key and dropped this one.
+            waiters.forget(identity.id)
+            return try await duplicate(of: key, stream: request.stream, shard: shard, source: ack.sequence)
+        }
+        let waiters = waiters
+        return try await withDeadline(
+            settings.timeout * 2, "the append is stored in JetStream but this node has not folded it yet"
+        ) {
+            try await waiters.outcome(identity.id)
+        }
+    }
+
+    /// The record an idempotency key points to, once the replica has folded the proposal at
+    /// `source` that first used it.
+    private func duplicate(of key: String, stream: StreamName, shard: ShardKey, source: UInt64) async throws
+        -> AppendResult
+    {
+        let deadline = ContinuousClock.now + settings.timeout * 2
+        while ContinuousClock.now < deadline {
+            if try replica.foldedSource(shard) >= source {
+                guard let original = try replica.record(idempotencyKey: key, stream: stream) else { break }
+                return AppendResult(record: original, isDuplicate: true)
+            }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        throw EventLogError.storage(
+            "the first append with idempotency key \(key) is not in this node's replica")
+    }
+
+    // MARK: - Reads: the replica
+
+    public func shardInfo(_ shard: ShardKey) async throws -> ShardInfo { try replica.shardInfo(shard) }
+
+    public func loadNext(_ shard: ShardKey, after: SequenceNumber, limit: Int, maxBytes: Int) async throws
+        -> [Record]
+    {
+        try replica.loadNext(shard, after: after, limit: limit, maxBytes: maxBytes)
+    }
+
+    public func record(at position: Position) async throws -> Record? { try replica.record(at: position) }
+
+    public func firstSequenceNumber(_ shard: ShardKey, atOrAfter time: Timestamp) async throws
+        -> SequenceNumber
+    {
+        try replica.firstSequenceNumber(shard, atOrAfter: time)
+    }
+
+    public func channelHead(stream: StreamName, channelID: String) async throws -> SequenceNumber {
+        try replica.channelHead(stream: stream, channelID: channelID)
+    }
+
+    public func channelRecords(
+        stream: StreamName, channelID: String, after: SequenceNumber, limit: Int
+    ) async throws -> [Record] {
+        try replica.channelRecords(stream: stream, channelID: channelID, after: after, limit: limit)
+    }
+
+    public func readProjections<R>(_ body: (any ProjectionStore) throws -> R) throws -> R {
+        try replica.readProjections(body)
+    }
+
+    public func readState<R>(_ body: (any ProjectionStore) throws -> R) throws -> R {
+        try replica.readState(body)
+    }
+
+    @discardableResult public func updateState<R: Sendable>(
+        _ body: @escaping @Sendable (any ProjectionStore) throws -> R
+    ) async throws -> R {
+        try await replica.updateState(body)
+    }
+
+    public func waitForRecords(_ shard: ShardKey, after: SequenceNumber) async throws {
+        try await replica.waitForRecords(shard, after: after)
+    }
+
+    // MARK: - Consumer state: this node's
+
+    public func checkpoint(group: String, shard: ShardKey) async throws -> SequenceNumber {
+        try replica.checkpoint(group: group, shard: shard)
+    }
+
+    public func setCheckpoint(_ seq: SequenceNumber, group: String, shard: ShardKey) async throws {
+        try await replica.setCheckpoint(seq, group: group, shard: shard)
+    }
+
+    public func checkpoints() async throws -> [Checkpoint] { try replica.checkpoints() }
+
+    public func addDeadLetter(_ letter: DeadLetter) async throws { try await replica.addDeadLetter(letter) }
+
+    public func deadLetters(group: String?) async throws -> [DeadLetter] {
+        try replica.deadLetters(group: group)
+    }
+
+    public func removeDeadLetter(group: String, position: Position) async throws -> Bool {
+        try await replica.removeDeadLetter(group: group, position: position)
+    }
+
+    /// JetStream trims the streams by their own limits (the configured retention); the
+    /// replica trims itself alike and forgets expired idempotency keys.
+    public func enforceRetention(now: Timestamp) async throws -> RetentionReport {
+        try await replica.enforceRetention(now: now)
+    }
+
+    // MARK: - LogMaintenance
+
+    public func close() {
+        for follower in followers { follower.stop() }
+        connection.close()
+        try? pool.syncShutdownGracefully()
+        replica.close()
+    }
+
+    public var writerStatistics: WriterStatistics { replica.writerStatistics }
+
+    public func observeCommits(_ observer: @escaping @Sendable (CommitObservation) -> Void) {
+        replica.observeCommits(observer)
+    }
+
+    public func statistics() throws -> StorageStatistics { try replica.statistics() }
+
+    public func verify(progress: (UInt64, UInt64) -> Void) throws -> VerifyReport {
+        try replica.verify(progress: progress)
+    }
+
+    public func backup(to directory: String) throws {
+        throw EventLogError.invalidArgument(
+            "the log is on JetStream: back up its streams with the nats CLI (nats stream backup); "
+                + "a node's replica rebuilds itself from them")
+    }
+
+    public func projectionDigests() throws -> [String: TableDigest] { try replica.projectionDigests() }
+
+    public func projectionMismatches(progress: (UInt64, UInt64) -> Void) throws -> [String]? {
+        try replica.projectionMismatches(progress: progress)
+    }
+
+    @discardableResult public func rebuildProjections(progress: (UInt64, UInt64) -> Void) async throws
+        -> UInt64
+    {
+        try await replica.rebuildProjections(progress: progress)
+    }
+
+    public func commitFollower() throws -> any CommitFollower { try replica.commitFollower() }
+}
+
+/// Runs `body`, failing with a storage error when it takes longer than `limit`.
+func withDeadline<R: Sendable>(
+    _ limit: Duration, _ message: String, _ body: @escaping @Sendable () async throws -> R
+) async throws -> R {
+    try await withThrowingTaskGroup(of: R?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let result = first else {
+            throw EventLogError.storage(message)
+        }
+        return result
+    }
+}

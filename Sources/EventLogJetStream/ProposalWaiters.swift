@@ -1,0 +1,68 @@
+import EventLog
+import Synchronization
+
+/// This node's appends waiting for the fold to decide their proposals: the follower hands
+/// each folded proposal's outcome to the append that proposed it, by the record id it chose.
+final class ProposalWaiters: Sendable {
+    private enum Slot {
+        case waiting(CheckedContinuation<AppendResult, any Error>?)
+        case decided(Result<AppendResult, any Error>)
+    }
+
+    private let slots = Mutex<[RecordID: Slot]>([:])
+
+    /// Expects the outcome of proposal `id`: call before publishing it, so no outcome is missed.
+    func expect(_ id: RecordID) {
+        slots.withLock { $0[id] = .waiting(nil) }
+    }
+
+    /// Forgets proposal `id` (its publish failed, or JetStream dropped it as a duplicate).
+    func forget(_ id: RecordID) {
+        let continuation: CheckedContinuation<AppendResult, any Error>? = slots.withLock {
+            guard case .waiting(let continuation) = $0.removeValue(forKey: id) else { return nil }
+            return continuation
+        }
+        continuation?.resume(throwing: CancellationError())
+    }
+
+    /// Hands over a folded proposal's outcome; ignored for proposals no append here expects.
+    func decide(_ id: RecordID, _ outcome: Result<AppendResult, any Error>) {
+        let continuation: CheckedContinuation<AppendResult, any Error>? = slots.withLock { slots in
+            guard case .waiting(let continuation) = slots[id] else { return nil }
+            if let continuation {
+                slots[id] = nil
+                return continuation
+            }
+            slots[id] = .decided(outcome)
+            return nil
+        }
+        continuation?.resume(with: outcome)
+    }
+
+    /// The outcome of proposal `id`, once folded. Cancelling the task gives up the wait.
+    func outcome(_ id: RecordID) async throws -> AppendResult {
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let decided: Result<AppendResult, any Error>? = slots.withLock { slots in
+                    switch slots[id] {
+                    case .decided(let outcome):
+                        slots[id] = nil
+                        return outcome
+                    case .waiting:
+                        if Task.isCancelled {
+                            slots[id] = nil
+                            return .failure(CancellationError())
+                        }
+                        slots[id] = .waiting(continuation)
+                        return nil
+                    case nil:
+                        return .failure(CancellationError())
+                    }
+                }
+                if let decided { continuation.resume(with: decided) }
+            }
+        } onCancel: {
+            forget(id)
+        }
+    }
+}

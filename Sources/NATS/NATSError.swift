@@ -1,0 +1,43 @@
+import CNATS
+
+/// An error from the NATS client or a JetStream API reply.
+public struct NATSError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The client's status (`NATS_OK` is 0).
+    public let status: UInt32
+    /// JetStream's error code from the server's reply (10071 "wrong last sequence"), or 0.
+    public let jetStreamCode: Int
+    /// The client's last error text, or the status text.
+    public let text: String
+
+    init(status: natsStatus, jetStreamCode: jsErrCode = jsErrCode(rawValue: 0)) {
+        self.status = status.rawValue
+        self.jetStreamCode = Int(jetStreamCode.rawValue)
+        var lastStatus = NATS_OK
+        if let last = nats_GetLastError(&lastStatus), lastStatus == status {
+            self.text = String(cString: last)
+        } else {
+            self.text = String(cString: natsStatus_GetText(status))
+        }
+    }
+
+    public var description: String {
+        jetStreamCode == 0 ? text : "\(text) (JetStream error \(jetStreamCode))"
+    }
+
+    /// A conditional publish found another last sequence for its subject.
+    public var isWrongLastSequence: Bool { jetStreamCode == Int(JSStreamWrongLastSequenceErr.rawValue) }
+    /// The named stream does not exist.
+    public var isStreamNotFound: Bool { jetStreamCode == Int(JSStreamNotFoundErr.rawValue) }
+    /// The asked-for message does not exist (never stored, or removed).
+    public var isNotFound: Bool {
+        status == NATS_NOT_FOUND.rawValue || jetStreamCode == Int(JSNoMessageFoundErr.rawValue)
+    }
+    /// No reply came in time: the servers are unreachable or have no quorum.
+    public var isTimeout: Bool { status == NATS_TIMEOUT.rawValue || status == NATS_NO_RESPONDERS.rawValue }
+}
+
+/// Throws for a status other than `NATS_OK`.
+@inline(__always)
+func check(_ status: natsStatus, _ code: jsErrCode = jsErrCode(rawValue: 0)) throws(NATSError) {
+    if status != NATS_OK { throw NATSError(status: status, jetStreamCode: code) }
+}
