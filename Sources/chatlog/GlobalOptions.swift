@@ -10,9 +10,18 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("config"), help: "A YAML configuration file (see Config/chatlog.yaml).")
     var configFile: String?
 
+    @Option(help: "Where the log is kept: lmdb (this machine) or jetstream (a NATS cluster; default lmdb).")
+    var storage: String?
+
+    @Option(help: "The JetStream cluster's servers, comma-separated (nats://host:4222,...).")
+    var nats: String?
+
     func settings(host: String? = nil, port: Int? = nil) async throws -> Settings {
-        try await SettingsLoader(configFile: configFile, dataDirectory: dataDirectory, host: host, port: port)
-            .load()
+        try await SettingsLoader(
+            configFile: configFile, dataDirectory: dataDirectory, storage: storage, natsServers: nats, host: host,
+            port: port
+        )
+        .load()
     }
 
     /// The settings of a command that writes an existing log: a mistyped --data-dir is an

@@ -13,6 +13,9 @@ struct SettingsLoader {
     var configFile: String?
     /// The data directory given with `--data-dir`.
     var dataDirectory: String?
+    /// `--storage` and `--nats`.
+    var storage: String?
+    var natsServers: String?
     /// `--host` and `--port`, for `serve`.
     var host: String?
     var port: Int?
@@ -56,11 +59,37 @@ struct SettingsLoader {
         log.iteratorLifetime = .seconds(
             try reader.int("log.iteratorLifetimeSeconds", default: 900, in: 1...86_400))
         log.streams = try log.streams.map { try reader.stream($0) }
-        settings.log = log
         settings.server = try server(reader)
         settings.chat.idempotencyKeyLifetime = .seconds(
             try reader.int("chat.idempotencyKeyHours", default: 24, in: 1...(24 * 365)) * 3600)
+        log.backend = try backend(reader, duplicateWindow: settings.chat.idempotencyKeyLifetime)
+        settings.log = log
         return settings
+    }
+
+    private func backend(_ reader: Reader, duplicateWindow: Duration) throws -> LogConfiguration.Backend {
+        switch storage ?? reader.config.string(forKey: "log.storage", default: "lmdb") {
+        case "lmdb": return .lmdb
+        case "jetstream":
+            let servers = (natsServers ?? reader.config.string(forKey: "nats.servers", default: ""))
+                .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            guard !servers.isEmpty else {
+                throw InvalidSetting(key: "nats.servers", reason: "jetstream storage needs at least one server (--nats)")
+            }
+            var jetStream = JetStreamSettings(servers: servers)
+            jetStream.replicas = try reader.int("nats.replicas", default: jetStream.replicas, in: 1...5)
+            jetStream.prefix = reader.config.string(forKey: "nats.prefix", default: jetStream.prefix)
+            guard !jetStream.prefix.isEmpty,
+                jetStream.prefix.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-" })
+            else {
+                throw InvalidSetting(key: "nats.prefix", reason: "'\(jetStream.prefix)' must be letters, digits, _ or -")
+            }
+            jetStream.timeout = try reader.seconds("nats.timeoutSeconds", default: jetStream.timeout, in: 1...600)
+            jetStream.duplicateWindow = duplicateWindow
+            return .jetStream(jetStream)
+        case let other:
+            throw InvalidSetting(key: "log.storage", reason: "'\(other)' is not lmdb or jetstream")
+        }
     }
 
     private func webSocket(_ reader: Reader) throws -> WebSocketConfiguration {
