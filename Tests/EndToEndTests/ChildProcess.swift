@@ -34,9 +34,12 @@ func startServer(in directory: TemporaryDirectory) async throws -> (ChildProcess
     try await startServer(at: directory.path)
 }
 
-/// `startServer` in any directory, optionally under a umask.
-func startServer(at directory: String, umask: mode_t? = nil) async throws -> (ChildProcess, String) {
-    let server = try ChildProcess(["serve", "--data-dir", directory, "--port", "0"], umask: umask)
+/// `startServer` in any directory, optionally under a umask or with extra environment variables.
+func startServer(at directory: String, umask: mode_t? = nil, environment: [String: String] = [:]) async throws
+    -> (ChildProcess, String)
+{
+    let server = try ChildProcess(
+        ["serve", "--data-dir", directory, "--port", "0"], environment: environment, umask: umask)
     while let line = await server.nextLine(within: .seconds(30)) {
         if let range = line.range(of: "http://") {
             return (server, String(line[range.lowerBound...].prefix { $0 != " " }))
