@@ -18,7 +18,8 @@ struct GlobalOptions: ParsableArguments {
 
     func settings(host: String? = nil, port: Int? = nil) async throws -> Settings {
         try await SettingsLoader(
-            configFile: configFile, dataDirectory: dataDirectory, storage: storage, natsServers: nats, host: host,
+            configFile: configFile, dataDirectory: dataDirectory, storage: storage, natsServers: nats,
+            host: host,
             port: port
         )
         .load()

@@ -74,17 +74,20 @@ struct SettingsLoader {
             let servers = (natsServers ?? reader.config.string(forKey: "nats.servers", default: ""))
                 .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             guard !servers.isEmpty else {
-                throw InvalidSetting(key: "nats.servers", reason: "jetstream storage needs at least one server (--nats)")
+                throw InvalidSetting(
+                    key: "nats.servers", reason: "jetstream storage needs at least one server (--nats)")
             }
             var jetStream = JetStreamSettings(servers: servers)
             jetStream.replicas = try reader.int("nats.replicas", default: jetStream.replicas, in: 1...5)
             jetStream.prefix = reader.config.string(forKey: "nats.prefix", default: jetStream.prefix)
-            guard !jetStream.prefix.isEmpty,
-                jetStream.prefix.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-" })
-            else {
-                throw InvalidSetting(key: "nats.prefix", reason: "'\(jetStream.prefix)' must be letters, digits, _ or -")
+            // The prefix names streams and subjects: no dots, wildcards or spaces.
+            let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+            guard !jetStream.prefix.isEmpty, jetStream.prefix.allSatisfy(allowed.contains) else {
+                throw InvalidSetting(
+                    key: "nats.prefix", reason: "'\(jetStream.prefix)' must be letters, digits, _ or -")
             }
-            jetStream.timeout = try reader.seconds("nats.timeoutSeconds", default: jetStream.timeout, in: 1...600)
+            jetStream.timeout = try reader.seconds(
+                "nats.timeoutSeconds", default: jetStream.timeout, in: 1...600)
             jetStream.duplicateWindow = duplicateWindow
             return .jetStream(jetStream)
         case let other:
