@@ -136,6 +136,7 @@ let package = Package(
             name: "chatlog",
             dependencies: [
                 "EventLog",
+                "EventLogJetStream",
                 "LogBackends",
                 "Consumers",
                 "Chat",

@@ -47,22 +47,28 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
         let connection: NATSConnection
         let layout = JetStreamLayout(prefix: settings.prefix)
         do {
-            connection = try NATSConnection(
-                servers: settings.servers, name: "chatlog", timeout: settings.timeout)
-            for descriptor in replica.streams {
-                let retention = configuration.stream(descriptor.name)?.retention ?? Retention()
-                for shard in descriptor.shards {
-                    try connection.ensureStream(
-                        StreamSpec(
-                            name: layout.streamName(shard), subjects: [layout.subject(shard)],
-                            replicas: settings.replicas, duplicateWindow: settings.duplicateWindow,
-                            maxAge: retention.maxAge, maxBytes: retention.maxBytesPerShard))
-                }
+            connection = try Self.connect(settings)
+            // The streams are declared, not made here: `chatlog cluster apply` makes them.
+            var wanted = configuration
+            wanted.streams = replica.streams.map { descriptor in
+                var stream =
+                    configuration.stream(descriptor.name)
+                    ?? StreamConfiguration(name: descriptor.name, shardCount: 1)
+                stream.shardCount = descriptor.shardCount
+                return stream
+            }
+            let pending = try Self.specs(wanted, settings).map {
+                Self.change(for: $0, current: try connection.streamState($0.name))
+            }.filter { $0.action != .keep }
+            if !pending.isEmpty {
+                connection.close()
+                throw EventLogError.storage(
+                    "the JetStream streams are not as configured (\(pending.map(\.description).joined(separator: "; "))); "
+                        + "run `chatlog cluster apply` with this configuration")
             }
         } catch {
             replica.close()
-            throw EventLogError.storage(
-                "cannot use the JetStream cluster at \(settings.servers.joined(separator: ",")): \(error)")
+            throw error
         }
         self.replica = replica
         self.connection = connection
@@ -88,18 +94,11 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
     public static func removeStreams(configuration: LogConfiguration, settings: JetStreamSettings) throws
         -> Int
     {
-        let connection = try NATSConnection(
-            servers: settings.servers, name: "chatlog", timeout: settings.timeout)
+        let connection = try connect(settings)
         defer { connection.close() }
-        let layout = JetStreamLayout(prefix: settings.prefix)
         var removed = 0
-        for stream in configuration.streams {
-            for shard in 0..<stream.shardCount
-            where try connection.deleteStream(
-                layout.streamName(ShardKey(stream: stream.name, shard: ShardID(shard))))
-            {
-                removed += 1
-            }
+        for spec in specs(configuration, settings) where try connection.deleteStream(spec.name) {
+            removed += 1
         }
         return removed
     }

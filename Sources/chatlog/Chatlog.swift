@@ -8,7 +8,7 @@ struct Chatlog: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, TokenCommand.self, APIKeyCommand.self, LogCommand.self, ConsumersCommand.self,
             ProjectionsCommand.self, BackupCommand.self, RestoreCommand.self, DrillCommand.self,
-            BenchCommand.self,
+            BenchCommand.self, ClusterCommand.self,
             DebugCommand.self,
         ]
     )

@@ -12,18 +12,24 @@ import Testing
         var process: ChildProcess
         var base: String
         var port: Int
+        var directory: String
     }
 
     /// Starts two nodes with their own data directories over streams of their own, sharing
     /// one JWT secret (a load balancer may send a client to either).
-    private func withTwoNodes(_ body: (Node, Node, [String: String]) async throws -> Void) async throws {
-        let cluster = try await NATSCluster.shared()
+    private func withTwoNodes(
+        on cluster: NATSCluster? = nil, _ body: (Node, Node, [String: String]) async throws -> Void
+    ) async throws {
+        let shared = cluster == nil ? try await NATSCluster.shared() : nil
+        let cluster = try #require(cluster ?? shared)
         let prefix = "e" + UUID().uuidString.prefix(8).lowercased()
         let environment = [
             "CHATLOG_LOG_STORAGE": "jetstream", "CHATLOG_NATS_SERVERS": cluster.urls.joined(separator: ","),
             "CHATLOG_NATS_PREFIX": prefix,
             "CHATLOG_JWT_SECRET": "a-cluster-secret-that-is-long-enough-for-hs256",
         ]
+        let applied = try await runChatlog(["cluster", "apply"], environment: environment)
+        #expect(applied.status == 0, "\(applied.error)")
         let first = try TemporaryDirectory()
         let second = try TemporaryDirectory()
         defer {
@@ -34,9 +40,64 @@ import Testing
         defer { a.kill() }
         let (b, baseB) = try await startServer(at: second.path, environment: environment)
         defer { b.kill() }
-        let nodeA = Node(process: a, base: baseA, port: try #require(URL(string: baseA)?.port))
-        let nodeB = Node(process: b, base: baseB, port: try #require(URL(string: baseB)?.port))
+        let nodeA = Node(
+            process: a, base: baseA, port: try #require(URL(string: baseA)?.port), directory: first.path)
+        let nodeB = Node(
+            process: b, base: baseB, port: try #require(URL(string: baseB)?.port), directory: second.path)
         try await body(nodeA, nodeB, environment.merging(["CHATLOG_DATA_DIR": first.path]) { $1 })
+    }
+
+    private func token(_ environment: [String: String]) async throws -> String {
+        try #require(
+            try await runChatlog(["token", "--user", "alice"], environment: environment).output
+                .split(separator: "\n").last.map(String.init))
+    }
+
+    /// Posts `m<poster>-<index>` messages from `posters` clients (alternating nodes) until
+    /// `stop` says so; returns the texts answered 201 and the number of other answers.
+    private func post(
+        to nodes: [Node], channel: String, token: String, posters: Int,
+        until stop: @escaping @Sendable () -> Bool
+    ) async throws -> (acknowledged: [String], failed: Int) {
+        try await withThrowingTaskGroup(of: ([String], Int).self) { group in
+            for poster in 0..<posters {
+                let node = nodes[poster % nodes.count]
+                group.addTask {
+                    var acknowledged: [String] = []
+                    var failed = 0
+                    var index = 0
+                    while !stop() {
+                        let text = "m\(poster)-\(index)"
+                        index += 1
+                        let status = try? await request(
+                            "POST", node.base + "/v1/channels/\(channel)/messages", token: token,
+                            body: ["text": text]
+                        ).0
+                        if status == 201 { acknowledged.append(text) } else { failed += 1 }
+                    }
+                    return (acknowledged, failed)
+                }
+            }
+            return try await group.reduce(into: ([], 0)) {
+                $0.0 += $1.0
+                $0.1 += $1.1
+            }
+        }
+    }
+
+    /// Every message of a channel, oldest first, through the API's pages.
+    private func fullHistory(_ node: Node, _ channel: String, token: String) async throws -> [[String: Any]] {
+        var messages: [[String: Any]] = []
+        var after = 0
+        while true {
+            let (status, body) = try await request(
+                "GET", node.base + "/v1/channels/\(channel)/messages?limit=100&after=\(after)", token: token)
+            #expect(status == 200)
+            let page = body["messages"] as? [[String: Any]] ?? []
+            guard let last = page.last?["seq"] as? Int else { return messages }
+            messages += page
+            after = last
+        }
     }
 
     private func request(
@@ -110,6 +171,61 @@ import Testing
             #expect(
                 onA.map { "\($0["id"] ?? "")@\($0["seq"] ?? "")" }
                     == onB.map { "\($0["id"] ?? "")@\($0["seq"] ?? "")" })
+        }
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func killingANATSServerAndANodeUnderLoadLosesNoAcknowledgedMessageAndTheNodeCatchesUp() async throws {
+        let cluster = try await NATSCluster.start()
+        defer { cluster.stop() }
+        try await withTwoNodes(on: cluster) { a, b, environment in
+            let token = try await token(environment)
+            let channel = try await createChannel("faults", at: a.base, token: token)
+            try await eventually("node b has folded the new channel") {
+                try await request("GET", b.base + "/v1/channels/\(channel)", token: token).0 == 200
+            }
+            let started = ContinuousClock.now
+            let phase = { @Sendable in ContinuousClock.now - started }
+            let load = Task {
+                try await post(to: [a, b], channel: channel, token: token, posters: 20) {
+                    phase() > .seconds(8)
+                }
+            }
+            try await Task.sleep(for: .seconds(2))
+            cluster.kill(0)
+            let (acknowledged, failed) = try await load.value
+            #expect(
+                acknowledged.count > 100,
+                "writes went on: \(acknowledged.count) acknowledged, \(failed) failed")
+            // Writes go on with two of three servers.
+            let after = try await request(
+                "POST", a.base + "/v1/channels/\(channel)/messages", token: token, body: ["text": "after"])
+            #expect(after.0 == 201)
+
+            let history = try await fullHistory(a, channel, token: token)
+            let texts = history.compactMap { $0["text"] as? String }
+            let counts = Dictionary(texts.map { ($0, 1) }, uniquingKeysWith: +)
+            #expect(
+                acknowledged.allSatisfy { counts[$0] == 1 }, "every acknowledged post is there exactly once")
+            #expect(counts.values.allSatisfy { $0 == 1 }, "no post is there twice")
+            let seqs = history.compactMap { $0["seq"] as? Int }
+            #expect(seqs == Array(seqs.first!..<(seqs.first! + seqs.count)))
+
+            // A node killed mid-stream comes back, catches up and serves the same history.
+            b.process.kill()
+            _ = await b.process.waitForExit()
+            let (restarted, base) = try await startServer(at: b.directory, environment: environment)
+            defer { restarted.kill() }
+            let again = Node(
+                process: restarted, base: base, port: try #require(URL(string: base)?.port),
+                directory: b.directory)
+            let expected = history.map { "\($0["id"] ?? "")@\($0["seq"] ?? "")" }
+            try await eventually("the restarted node serves the same history") {
+                let now = try await fullHistory(again, channel, token: token).map {
+                    "\($0["id"] ?? "")@\($0["seq"] ?? "")"
+                }
+                return now == expected
+            }
         }
     }
 }

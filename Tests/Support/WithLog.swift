@@ -21,7 +21,7 @@ public enum TestBackend: String, CaseIterable, Sendable, CustomStringConvertible
 
 extension LogConfiguration {
     /// This configuration on `backend`. On JetStream: the tests' shared cluster, with streams
-    /// under a prefix of their own; pass the result to `removeStreams` when done.
+    /// under a prefix of their own, applied; call `removeStreams` on the result when done.
     public func on(_ backend: TestBackend) async throws -> LogConfiguration {
         guard backend == .jetStream else { return self }
         var settings = JetStreamSettings(servers: try await NATSCluster.shared().urls)
@@ -29,6 +29,7 @@ extension LogConfiguration {
             "t" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
         var configuration = self
         configuration.backend = .jetStream(settings)
+        _ = try JetStreamStorage.apply(configuration: configuration, settings: settings)
         return configuration
     }
 
