@@ -1,10 +1,14 @@
+import ChatlogTestSupport
 import Foundation
 import HTTPTypes
 import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct ChannelAPITests {
-    @Test func creatingAChannelMakesTheCreatorAMemberAndShowsTheDocumentedShape() async throws {
-        try await TestServer.run { server in
+    @Test(arguments: TestBackend.allCases)
+    func creatingAChannelMakesTheCreatorAMemberAndShowsTheDocumentedShape(on backend: TestBackend)
+        async throws
+    {
+        try await TestServer.run(on: backend) { server in
             let response = try await server.send(
                 .post, "/v1/channels", as: "alice",
                 json: ["name": " general ", "members": ["bob", "alice"], "agent": true])
@@ -24,8 +28,10 @@ import Testing
         }
     }
 
-    @Test func aChannelDoesNotExistForNonMembers() async throws {
-        try await TestServer.run { server in
+    @Test(arguments: TestBackend.allCases) func aChannelDoesNotExistForNonMembers(on backend: TestBackend)
+        async throws
+    {
+        try await TestServer.run(on: backend) { server in
             let channel = try await server.createChannel(by: "alice")
             expectError(
                 try await server.send(.get, "/v1/channels/\(channel)", as: "mallory"), .notFound, "not_found")
@@ -49,8 +55,10 @@ import Testing
         }
     }
 
-    @Test func membershipChangesAreRecordsAndGovernAccess() async throws {
-        try await TestServer.run { server in
+    @Test(arguments: TestBackend.allCases) func membershipChangesAreRecordsAndGovernAccess(
+        on backend: TestBackend
+    ) async throws {
+        try await TestServer.run(on: backend) { server in
             let channel = try await server.createChannel(by: "alice")
             let added = try await server.send(
                 .post, "/v1/channels/\(channel)/members", as: "alice", json: ["userId": "carol"])
@@ -82,8 +90,10 @@ import Testing
         }
     }
 
-    @Test func onlyTheCreatorDeletesAndThenTheChannelIsGone() async throws {
-        try await TestServer.run { server in
+    @Test(arguments: TestBackend.allCases) func onlyTheCreatorDeletesAndThenTheChannelIsGone(
+        on backend: TestBackend
+    ) async throws {
+        try await TestServer.run(on: backend) { server in
             let channel = try await server.createChannel(by: "alice", members: ["bob"])
             expectError(
                 try await server.send(.delete, "/v1/channels/\(channel)", as: "bob"), .forbidden, "forbidden")

@@ -1,4 +1,5 @@
 import Chat
+import ChatlogTestSupport
 import Consumers
 import EventLog
 import Foundation
@@ -6,8 +7,10 @@ import HTTPTypes
 import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct ConversationAPITests {
-    @Test func synchronousChatReturnsTheMessageAndTheAgentsReply() async throws {
-        try await TestServer.run(agent: true) { server in
+    @Test(arguments: TestBackend.allCases) func synchronousChatReturnsTheMessageAndTheAgentsReply(
+        on backend: TestBackend
+    ) async throws {
+        try await TestServer.run(on: backend, agent: true) { server in
             let first = try await server.send(
                 .post, "/v1/users/alice/chat", as: "alice", json: ["message": "hello agent"])
             #expect(first.status == .ok, "\(first.text)")
@@ -41,8 +44,10 @@ import Testing
         }
     }
 
-    @Test func onlyTheTokensUserMayChatAsThemselves() async throws {
-        try await TestServer.run(agent: true) { server in
+    @Test(arguments: TestBackend.allCases) func onlyTheTokensUserMayChatAsThemselves(on backend: TestBackend)
+        async throws
+    {
+        try await TestServer.run(on: backend, agent: true) { server in
             expectError(
                 try await server.send(.post, "/v1/users/alice/chat", as: "bob", json: ["message": "x"]),
                 .forbidden, "forbidden")
@@ -57,8 +62,12 @@ import Testing
         }
     }
 
-    @Test func aMissingReplyIsA504NamingTheMessage() async throws {
-        try await TestServer.run(agent: false, configure: { $0.agentReplyTimeout = .milliseconds(200) }) {
+    @Test(arguments: TestBackend.allCases) func aMissingReplyIsA504NamingTheMessage(on backend: TestBackend)
+        async throws
+    {
+        try await TestServer.run(
+            on: backend, agent: false, configure: { $0.agentReplyTimeout = .milliseconds(200) }
+        ) {
             server in
             let response = expectError(
                 try await server.send(
@@ -74,8 +83,10 @@ import Testing
         }
     }
 
-    @Test func replayingTheAgentGroupNeverAddsASecondReply() async throws {
-        try await TestServer.run(agent: true) { server in
+    @Test(arguments: TestBackend.allCases) func replayingTheAgentGroupNeverAddsASecondReply(
+        on backend: TestBackend
+    ) async throws {
+        try await TestServer.run(on: backend, agent: true) { server in
             let first = try await server.send(
                 .post, "/v1/users/alice/chat", as: "alice", json: ["message": "one"])
             let conversation = try #require(first.body["conversationId"] as? String)

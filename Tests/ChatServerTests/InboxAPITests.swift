@@ -1,3 +1,4 @@
+import ChatlogTestSupport
 import EventLog
 import Foundation
 import HTTPTypes
@@ -29,8 +30,10 @@ import Testing
         (response.body["events"] as? [[String: Any]] ?? []).compactMap { $0["eventId"] as? String }
     }
 
-    @Test func everyEndpointTakesAnAPIKeyAndNothingElse() async throws {
-        try await TestServer.run { server in
+    @Test(arguments: TestBackend.allCases) func everyEndpointTakesAnAPIKeyAndNothingElse(
+        on backend: TestBackend
+    ) async throws {
+        try await TestServer.run(on: backend) { server in
             expectError(try await server.send(.get, "/v1/inbox"), .unauthorized, "unauthorized")
             expectError(try await server.send(.get, "/v1/inbox", as: "alice"), .unauthorized, "unauthorized")
             expectError(
@@ -45,8 +48,10 @@ import Testing
         }
     }
 
-    @Test func postingGives201WithTheDocumentedShapeAndBadBodiesAre400Or413() async throws {
-        try await TestServer.run { server in
+    @Test(arguments: TestBackend.allCases) func postingGives201WithTheDocumentedShapeAndBadBodiesAre400Or413(
+        on backend: TestBackend
+    ) async throws {
+        try await TestServer.run(on: backend) { server in
             let key = try key(server)
             let created = try await postEvent(
                 server, key, metadata: ["correlationId": "c-1", "priority": "high"])
@@ -101,8 +106,10 @@ import Testing
         }
     }
 
-    @Test func aRepeatedIdempotencyKeyReturnsTheOriginalAndAppendsNothing() async throws {
-        try await TestServer.run { server in
+    @Test(arguments: TestBackend.allCases) func aRepeatedIdempotencyKeyReturnsTheOriginalAndAppendsNothing(
+        on backend: TestBackend
+    ) async throws {
+        try await TestServer.run(on: backend) { server in
             let key = try key(server)
             let first = try await postEvent(server, key, metadata: ["idempotencyKey": "once"])
             let second = try await postEvent(
@@ -125,8 +132,11 @@ import Testing
         }
     }
 
-    @Test func pagesCoverEveryPendingEventOnceOldestFirstAndFilteredPagesAreFull() async throws {
-        try await TestServer.run { server in
+    @Test(arguments: TestBackend.allCases)
+    func pagesCoverEveryPendingEventOnceOldestFirstAndFilteredPagesAreFull(on backend: TestBackend)
+        async throws
+    {
+        try await TestServer.run(on: backend) { server in
             let key = try key(server)
             var posted: [(id: String, source: String, type: String)] = []
             for index in 0..<45 {
@@ -167,8 +177,11 @@ import Testing
         }
     }
 
-    @Test func ackIsConditionalExactlyOneOfTwoConcurrentAcksWinsAndDeleteIsIdempotent() async throws {
-        try await TestServer.run { server in
+    @Test(arguments: TestBackend.allCases)
+    func ackIsConditionalExactlyOneOfTwoConcurrentAcksWinsAndDeleteIsIdempotent(on backend: TestBackend)
+        async throws
+    {
+        try await TestServer.run(on: backend) { server in
             let key = try key(server)
             let eventID = try #require(try await postEvent(server, key).body["eventId"] as? String)
             let acks = try await withThrowingTaskGroup(of: (HTTPResponse.Status, String).self) { group in
@@ -214,8 +227,10 @@ import Testing
         }
     }
 
-    @Test func eventsExpireThroughTheStreamsRetention() async throws {
-        try await TestServer.run { server in
+    @Test(arguments: TestBackend.allCases) func eventsExpireThroughTheStreamsRetention(
+        on backend: TestBackend
+    ) async throws {
+        try await TestServer.run(on: backend) { server in
             let key = try key(server)
             let old = try #require(try await postEvent(server, key).body["eventId"] as? String)
             // Seven days and a minute later, retention trims the record and the event with it.

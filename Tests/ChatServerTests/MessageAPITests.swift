@@ -1,10 +1,13 @@
+import ChatlogTestSupport
 import Foundation
 import HTTPTypes
 import Testing
 
 @Suite(.timeLimit(.minutes(1))) struct MessageAPITests {
-    @Test func postedMessagesHaveTheDocumentedShapeAndChannelSeq() async throws {
-        try await TestServer.run { server in
+    @Test(arguments: TestBackend.allCases) func postedMessagesHaveTheDocumentedShapeAndChannelSeq(
+        on backend: TestBackend
+    ) async throws {
+        try await TestServer.run(on: backend) { server in
             let channel = try await server.createChannel(by: "alice")
             let response = try await server.send(
                 .post, "/v1/channels/\(channel)/messages", as: "alice",
@@ -25,8 +28,10 @@ import Testing
         }
     }
 
-    @Test func idempotencyKeyReturnsTheSameMessageAndConflictsOnADifferentBody() async throws {
-        try await TestServer.run { server in
+    @Test(arguments: TestBackend.allCases)
+    func idempotencyKeyReturnsTheSameMessageAndConflictsOnADifferentBody(on backend: TestBackend) async throws
+    {
+        try await TestServer.run(on: backend) { server in
             let channel = try await server.createChannel(by: "alice", members: ["bob"])
             let key: HTTPFields = [HTTPField.Name("Idempotency-Key")!: "abc"]
             let path = "/v1/channels/\(channel)/messages"
@@ -47,8 +52,10 @@ import Testing
         }
     }
 
-    @Test func editAndDeleteAreRecordsAndOnlyTheSenderMayDoThem() async throws {
-        try await TestServer.run { server in
+    @Test(arguments: TestBackend.allCases) func editAndDeleteAreRecordsAndOnlyTheSenderMayDoThem(
+        on backend: TestBackend
+    ) async throws {
+        try await TestServer.run(on: backend) { server in
             let channel = try await server.createChannel(by: "alice", members: ["bob"])
             let message = try await server.post("first", in: channel, by: "alice")
             let id = try #require(message["id"] as? String)
@@ -80,8 +87,10 @@ import Testing
         }
     }
 
-    @Test func historyPagesFollowTheContract() async throws {
-        try await TestServer.run { server in
+    @Test(arguments: TestBackend.allCases) func historyPagesFollowTheContract(on backend: TestBackend)
+        async throws
+    {
+        try await TestServer.run(on: backend) { server in
             let channel = try await server.createChannel(by: "alice")
             for index in 1...7 { _ = try await server.post("m\(index)", in: channel, by: "alice") }
             // Message seqs are 2...8 (the channel's creation is seq 1).
@@ -116,8 +125,10 @@ import Testing
         }
     }
 
-    @Test func paginationReturnsEveryMessageExactlyOnceWhileWritersAppend() async throws {
-        try await TestServer.run { server in
+    @Test(arguments: TestBackend.allCases) func paginationReturnsEveryMessageExactlyOnceWhileWritersAppend(
+        on backend: TestBackend
+    ) async throws {
+        try await TestServer.run(on: backend) { server in
             let channel = try await server.createChannel(by: "alice")
             for index in 0..<30 { _ = try await server.post("before \(index)", in: channel, by: "alice") }
             let writer = Task {
@@ -152,8 +163,10 @@ import Testing
         }
     }
 
-    @Test func concurrentWritersGetUniqueIncreasingSeqs() async throws {
-        try await TestServer.run { server in
+    @Test(arguments: TestBackend.allCases) func concurrentWritersGetUniqueIncreasingSeqs(
+        on backend: TestBackend
+    ) async throws {
+        try await TestServer.run(on: backend) { server in
             let channel = try await server.createChannel(by: "alice")
             let seqs = try await withThrowingTaskGroup(of: [Int].self) { group in
                 for writer in 0..<20 {

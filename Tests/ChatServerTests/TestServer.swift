@@ -39,12 +39,15 @@ struct TestServer {
     var storage: any LogBackend { dependencies.storage }
 
     static func run(
+        on backend: TestBackend = .lmdb,
         log: LogConfiguration = LogConfiguration(streams: ChatServer.streams),
         agent: Bool = false,
         directory: String? = nil,
         configure: (inout ServerConfiguration) -> Void = { _ in },
         _ body: @Sendable (TestServer) async throws -> Void
     ) async throws {
+        let log = try await log.on(backend)
+        defer { log.removeStreams() }
         let temporary = try TemporaryDirectory()
         defer { temporary.remove() }
         let directory = directory ?? temporary.path

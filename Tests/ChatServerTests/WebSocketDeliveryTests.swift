@@ -19,8 +19,11 @@ import Testing
         return seen
     }
 
-    @Test func aResumeWhileAWriterKeepsAppendingIsContiguousWithoutDuplicates() async throws {
-        try await TestServer.run(configure: { $0.webSocket.delivery.replayPageSize = 7 }) { server in
+    @Test(arguments: TestBackend.allCases)
+    func aResumeWhileAWriterKeepsAppendingIsContiguousWithoutDuplicates(on backend: TestBackend) async throws
+    {
+        try await TestServer.run(on: backend, configure: { $0.webSocket.delivery.replayPageSize = 7 }) {
+            server in
             let channel = try await server.createChannel(by: "alice")
             for index in 0..<100 { _ = try await server.post("before \(index)", in: channel, by: "alice") }
             let writer = Task {
@@ -39,8 +42,10 @@ import Testing
         }
     }
 
-    @Test func aResetOfDeliveryResendsWhatConnectedClientsWereSent() async throws {
-        try await TestServer.run { server in
+    @Test(arguments: TestBackend.allCases) func aResetOfDeliveryResendsWhatConnectedClientsWereSent(
+        on backend: TestBackend
+    ) async throws {
+        try await TestServer.run(on: backend) { server in
             let channel = try await server.createChannel(by: "alice")
             let probe = WebSocketProbe(port: server.port, token: try await server.token("alice"))
             _ = try await probe.subscribe(channel)
@@ -59,8 +64,10 @@ import Testing
         }
     }
 
-    @Test func sinceSeqZeroReplaysTheWholeChannel() async throws {
-        try await TestServer.run { server in
+    @Test(arguments: TestBackend.allCases) func sinceSeqZeroReplaysTheWholeChannel(on backend: TestBackend)
+        async throws
+    {
+        try await TestServer.run(on: backend) { server in
             let channel = try await server.createChannel(by: "alice")
             for index in 0..<5 { _ = try await server.post("m\(index)", in: channel, by: "alice") }
             let probe = WebSocketProbe(port: server.port, token: try await server.token("alice"))
@@ -124,8 +131,10 @@ import Testing
         }
     }
 
-    @Test func theAgentsReplyIsDeliveredToo() async throws {
-        try await TestServer.run(agent: true) { server in
+    @Test(arguments: TestBackend.allCases) func theAgentsReplyIsDeliveredToo(on backend: TestBackend)
+        async throws
+    {
+        try await TestServer.run(on: backend, agent: true) { server in
             let channel = try await server.createChannel(by: "alice", agent: true)
             let probe = WebSocketProbe(port: server.port, token: try await server.token("alice"))
             try await probe.subscribe(channel)
@@ -142,8 +151,11 @@ import Testing
         }
     }
 
-    @Test func theRegistryTracksConnectionsAndSubscriptionsAndShutdownClosesWith1001() async throws {
-        try await TestServer.run { server in
+    @Test(arguments: TestBackend.allCases)
+    func theRegistryTracksConnectionsAndSubscriptionsAndShutdownClosesWith1001(on backend: TestBackend)
+        async throws
+    {
+        try await TestServer.run(on: backend) { server in
             let channel = try await server.createChannel(by: "alice")
             let probe = WebSocketProbe(port: server.port, token: try await server.token("alice"))
             try await probe.subscribe(channel)

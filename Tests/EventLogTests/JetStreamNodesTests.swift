@@ -35,7 +35,9 @@ import Testing
                 }
                 try await group.waitForAll()
             }
-            let shard = ShardKey(stream: .chatEvents, shard: Partitioner.shard(for: "shared", shardCount: 4))
+            let shard = ShardKey(
+                stream: .chatEvents,
+                shard: Partitioner.shard(for: "shared", shardCount: try a.descriptor(.chatEvents).shardCount))
             // Each node answered its own appends after folding them; the other's arrive soon.
             try await eventually("both replicas hold every record") {
                 let heads = (try await a.shardInfo(shard).head, try await b.shardInfo(shard).head)

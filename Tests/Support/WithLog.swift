@@ -29,6 +29,11 @@ extension LogConfiguration {
             "t" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
         var configuration = self
         configuration.backend = .jetStream(settings)
+        // Every shard is a 3-server stream: on two cores, dozens of tests at once each making
+        // eight would starve the rest of the suite. Two per stream still spread channels.
+        for index in configuration.streams.indices {
+            configuration.streams[index].shardCount = min(configuration.streams[index].shardCount, 2)
+        }
         _ = try JetStreamStorage.apply(configuration: configuration, settings: settings)
         return configuration
     }
