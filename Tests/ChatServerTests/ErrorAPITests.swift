@@ -247,8 +247,12 @@ import Testing
             let trimmed = try await server.storage.enforceRetention(
                 now: Timestamp.now().adding(.seconds(7200)))
             #expect(trimmed.totalTrimmed > 10)
-            let again = try await server.send(.post, path, as: "alice", json: ["text": "room again"])
-            #expect(again.status == .created, "\(again.text)")
+            // Pages freed by the trim are reused once no reader still holds the snapshot before
+            // it: on a busy machine a delivery read may, for a moment.
+            try await eventually("a write is taken again") {
+                try await server.send(.post, path, as: "alice", json: ["text": "room again"]).status
+                    == .created
+            }
             #expect(try server.storage.verify().isSound)
         }
     }

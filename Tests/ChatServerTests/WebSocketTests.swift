@@ -12,11 +12,12 @@ import Testing
     @Test func aSocketClosesWith4401WhenItsTokenExpiresUnlessRenewedInPlace() async throws {
         try await TestServer.run(configure: { $0.auth.clockLeeway = .zero }) { server in
             let channel = try await server.createChannel(by: "alice")
-            // Tokens are whole seconds: one minted with 3 s left lasts 2 to 3 s.
+            // Tokens are whole seconds: one minted with 6 s left lasts 5 to 6 s, long enough for
+            // the subscriptions below on a busy machine.
             let renewed = WebSocketProbe(
-                port: server.port, token: try await server.token("alice", ttl: .seconds(3)))
+                port: server.port, token: try await server.token("alice", ttl: .seconds(6)))
             let expiring = WebSocketProbe(
-                port: server.port, token: try await server.token("alice", ttl: .seconds(3)))
+                port: server.port, token: try await server.token("alice", ttl: .seconds(6)))
             try await renewed.subscribe(channel)
             try renewed.send(["type": "auth", "token": try await server.token("alice", ttl: .seconds(60))])
             let authenticated = try await renewed.next()

@@ -45,7 +45,15 @@ func startServer(at directory: String, umask: mode_t? = nil, environment: [Strin
             return (server, String(line[range.lowerBound...].prefix { $0 != " " }))
         }
     }
-    throw CocoaError(.fileReadUnknown)
+    server.kill()
+    let status = await server.waitForExit()
+    throw ServerDidNotStart(standardError: "exit \(status): " + server.standardError())
+}
+
+/// `chatlog serve` exited or stayed silent instead of listening.
+struct ServerDidNotStart: Error, CustomStringConvertible {
+    var standardError: String
+    var description: String { "chatlog serve did not start: \(standardError.suffix(2000))" }
 }
 
 /// A token for `user` from `chatlog token`, which signs with the data directory's secret.

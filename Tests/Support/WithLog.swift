@@ -24,7 +24,9 @@ extension LogConfiguration {
     /// under a prefix of their own, applied; call `removeStreams` on the result when done.
     public func on(_ backend: TestBackend) async throws -> LogConfiguration {
         guard backend == .jetStream else { return self }
-        var settings = JetStreamSettings(servers: try await NATSCluster.shared().urls)
+        let servers = try await NATSCluster.shared().urls
+        await JetStreamSlots.shared.acquire()
+        var settings = JetStreamSettings(servers: servers)
         settings.prefix =
             "t" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
         var configuration = self
@@ -34,14 +36,20 @@ extension LogConfiguration {
         for index in configuration.streams.indices {
             configuration.streams[index].shardCount = min(configuration.streams[index].shardCount, 2)
         }
-        _ = try JetStreamStorage.apply(configuration: configuration, settings: settings)
+        do {
+            _ = try JetStreamStorage.apply(configuration: configuration, settings: settings)
+        } catch {
+            await JetStreamSlots.shared.release()
+            throw error
+        }
         return configuration
     }
 
-    /// Deletes a JetStream configuration's streams (nothing on LMDB).
+    /// Deletes a JetStream configuration's streams and gives its slot back (nothing on LMDB).
     public func removeStreams() {
         if case .jetStream(let settings) = backend {
             _ = try? JetStreamStorage.removeStreams(configuration: self, settings: settings)
+            Task { await JetStreamSlots.shared.release() }
         }
     }
 }
@@ -60,5 +68,29 @@ public func withLog<R>(
             stateTables: stateTables, clock: clock)
         defer { storage.close() }
         return try await body(storage, directory)
+    }
+}
+
+/// Bounds how many tests use the shared cluster at once. Each makes replicated streams, and on
+/// two cores a few dozen at once starve every other test of the process.
+actor JetStreamSlots {
+    static let shared = JetStreamSlots()
+    private var free = 3
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func acquire() async {
+        if free > 0 {
+            free -= 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty {
+            free += 1
+        } else {
+            waiting.removeFirst().resume()
+        }
     }
 }
