@@ -137,6 +137,7 @@ let package = Package(
             dependencies: [
                 "EventLog",
                 "EventLogJetStream",
+                "NATS",
                 "LogBackends",
                 "Consumers",
                 "Chat",

@@ -77,7 +77,7 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
         self.settings = settings
         self.clock = clock
         self.logger = logger
-        self.pool = NIOThreadPool(numberOfThreads: 64)
+        self.pool = NIOThreadPool(numberOfThreads: settings.publishConcurrency)
         pool.start()
         let waiters = ProposalWaiters()
         self.waiters = waiters

@@ -86,6 +86,9 @@ public struct JetStreamSettings: Sendable, Equatable {
     public var prefix = "chatlog"
     /// How long an API call or a publish waits for the cluster's answer.
     public var timeout: Duration = .seconds(5)
+    /// How many publishes one node has waiting for JetStream's answer at once (each on a
+    /// thread of its own: the C client's publish blocks).
+    public var publishConcurrency = 64
     /// How long JetStream remembers an idempotency key (`Nats-Msg-Id`) across nodes.
     public var duplicateWindow: Duration = .seconds(24 * 3600)
 

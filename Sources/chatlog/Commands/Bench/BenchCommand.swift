@@ -6,6 +6,9 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Measure chatlog's performance and print the figures.",
         discussion: "Run a release build: swift build -c release, then .build/release/chatlog bench ….",
-        subcommands: [LogBenchCommand.self, ConsumersBenchCommand.self, WebSocketBenchCommand.self]
+        subcommands: [
+            LogBenchCommand.self, ConsumersBenchCommand.self, WebSocketBenchCommand.self,
+            JetStreamBenchCommand.self,
+        ]
     )
 }
