@@ -7,6 +7,7 @@
 #   tools/cluster.sh status   which processes run, each node's readiness, JetStream's streams
 #   tools/cluster.sh down     stop everything (SIGTERM); the data stays in CLUSTER_DIR
 #
+# CHATLOG_BINARY runs that chatlog instead of building a release one.
 # CLUSTER_DIR (default ./cluster) holds each server's store, each node's data directory,
 # logs and pid files. Ports: NATS clients 4222-4224, routes 6222-6224, monitoring 8222-8224;
 # chatlog nodes 8081 and 8082. Tokens: CHATLOG_JWT_SECRET=$(cat CLUSTER_DIR/jwt-secret)
@@ -43,9 +44,13 @@ wait_for() { # what, command...
 }
 
 up() {
-    source tools/env.sh
     tools/install-deps.sh
-    swift build -c release --product chatlog >&2
+    local chatlog=${CHATLOG_BINARY:-}
+    if [ -z "$chatlog" ]; then
+        source tools/env.sh
+        swift build -c release --product chatlog >&2
+        chatlog=.build/release/chatlog
+    fi
     local binary
     binary=$(nats_server)
     mkdir -p "$dir"
@@ -72,10 +77,11 @@ EOF
     for i in "${servers[@]}"; do
         wait_for "nats$i's JetStream" curl -sf "http://127.0.0.1:$((8222 + i))/healthz?js-enabled-only=true"
     done
+    CHATLOG_JWT_SECRET=$(cat "$dir/jwt-secret") "$chatlog" cluster apply --storage jetstream --nats "$nats_urls"
     for n in "${nodes[@]}"; do
         local name="node$n"
         alive "$dir/$name.pid" && continue
-        CHATLOG_JWT_SECRET=$(cat "$dir/jwt-secret") .build/release/chatlog serve \
+        CHATLOG_JWT_SECRET=$(cat "$dir/jwt-secret") "$chatlog" serve \
             --data-dir "$dir/$name" --port $((8080 + n)) --storage jetstream --nats "$nats_urls" \
             >"$dir/$name.log" 2>&1 &
         echo $! >"$dir/$name.pid"
@@ -104,10 +110,12 @@ status() {
     done
     for i in "${servers[@]}"; do
         if alive "$dir/nats$i.pid"; then
-            curl -s "http://127.0.0.1:$((8222 + i))/jsz?streams=true" | python3 -c '
+            curl -s "http://127.0.0.1:$((8222 + i))/jsz" | python3 -c '
 import json, sys
 info = json.load(sys.stdin)
-print(f"jetstream: {info.get(\"streams\", 0)} streams, {info.get(\"messages\", 0)} messages, {info.get(\"bytes\", 0)} bytes; meta leader {info.get(\"meta_cluster\", {}).get(\"leader\", \"?\")}")
+leader = info.get("meta_cluster", {}).get("leader", "?")
+print("jetstream: %s streams, %s messages, %s bytes; meta leader %s"
+      % (info.get("streams", 0), info.get("messages", 0), info.get("bytes", 0), leader))
 ' || true
             break
         fi
