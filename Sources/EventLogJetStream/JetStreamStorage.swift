@@ -41,8 +41,13 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
         projections: [any Projection] = [], stateTables: [String] = [],
         clock: any LogClock = SystemLogClock(), logger: Logger = Logger(label: "chatlog.log")
     ) throws {
+        // JetStream's quorum makes an append durable; the replica is rebuilt from it. Its
+        // commits need not wait for the disk: LMDB stays consistent on a crash, and the fold
+        // resumes from the source position of the last commit that survived.
+        var replicaConfiguration = configuration
+        replicaConfiguration.durability = .relaxed(syncInterval: .seconds(1))
         let replica = try LMDBStorage(
-            directory: directory, configuration: configuration, projections: projections,
+            directory: directory, configuration: replicaConfiguration, projections: projections,
             stateTables: stateTables + [LMDBStorage.replicaSourceTable], clock: clock, logger: logger)
         let connection: NATSConnection
         let layout = JetStreamLayout(prefix: settings.prefix)
