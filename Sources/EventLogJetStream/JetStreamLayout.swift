@@ -52,7 +52,7 @@ enum ProposalMessage {
     /// The proposal a message carries; throws for bytes that are not one.
     static func decode(data: [UInt8], headers: [String: String]) throws -> Proposal {
         let record = try data.withUnsafeBytes { bytes in try RecordCodec.decode(bytes) }
-        guard record.seq == 0 else { throw RecordCodec.DecodingError.truncated(data.count) }
+        guard record.seq == 0 else { throw NotAProposal(seq: record.seq) }
         let request = AppendRequest(
             stream: record.stream, partitionKey: record.partitionKey, type: record.type, actor: record.actor,
             channelID: record.channelID, idempotencyKey: record.idempotencyKey,
@@ -61,4 +61,10 @@ enum ProposalMessage {
             expectedChannelHead: headers[expectedChannelHead].flatMap(UInt64.init))
         return Proposal(request: request, identity: RecordIdentity(id: record.id, time: record.createdAt))
     }
+}
+
+/// A record with a sequence number where a proposal has none: a stored record, not a proposal.
+struct NotAProposal: Error, CustomStringConvertible {
+    var seq: SequenceNumber
+    var description: String { "a numbered record (seq \(seq)), not a proposal" }
 }

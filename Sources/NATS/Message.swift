@@ -8,17 +8,13 @@ import CNATS
 public struct StoredMessage: Sendable {
     /// The stream sequence number.
     public var sequence: UInt64
-    /// When the stream stored it, in nanoseconds since 1970.
-    public var time: Int64
     public var subject: String
     public var headers: [String: String]
     public var data: [UInt8]
 
-    /// Copies a message the client handed over; `sequence` and `time` come from the caller,
-    /// since where they live depends on how the message arrived.
-    init(_ message: OpaquePointer, sequence: UInt64, time: Int64) {
+    /// Copies a message the client handed over; `sequence` comes from its metadata.
+    init(_ message: OpaquePointer, sequence: UInt64) {
         self.sequence = sequence
-        self.time = time
         subject = String(cString: natsMsg_GetSubject(message))
         let length = Int(natsMsg_GetDataLength(message))
         if length > 0, let bytes = natsMsg_GetData(message) {

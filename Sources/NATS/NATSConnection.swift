@@ -55,14 +55,6 @@ public final class NATSConnection: @unchecked Sendable {
         natsConnection_Close(connection)
     }
 
-    /// The URL of the server the connection uses now, if connected.
-    public var connectedServer: String? {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard natsConnection_GetConnectedUrl(connection, &buffer, buffer.count) == NATS_OK else { return nil }
-        let url = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return url.isEmpty ? nil : url
-    }
-
     // MARK: Streams
 
     /// The stream's state, or nil when it does not exist.
@@ -159,33 +151,6 @@ public final class NATSConnection: @unchecked Sendable {
         defer { jsPubAck_Destroy(ack) }
         guard let ack else { throw NATSError(status: NATS_ERR) }
         return PublishAck(sequence: ack.pointee.Sequence, isDuplicate: ack.pointee.Duplicate)
-    }
-
-    /// The stream's message at `sequence`, or nil when there is none (never stored, or removed).
-    public func message(stream: String, sequence: UInt64) throws(NATSError) -> StoredMessage? {
-        var message: OpaquePointer?
-        var code = jsErrCode(rawValue: 0)
-        let status = js_GetMsg(&message, context, stream, sequence, nil, &code)
-        return try Self.stored(message, status: status, code: code)
-    }
-
-    /// The stream's last message on `subject`, or nil when it has none.
-    public func lastMessage(stream: String, subject: String) throws(NATSError) -> StoredMessage? {
-        var message: OpaquePointer?
-        var code = jsErrCode(rawValue: 0)
-        let status = js_GetLastMsg(&message, context, stream, subject, nil, &code)
-        return try Self.stored(message, status: status, code: code)
-    }
-
-    private static func stored(_ message: OpaquePointer?, status: natsStatus, code: jsErrCode)
-        throws(NATSError)
-        -> StoredMessage?
-    {
-        if status == NATS_NOT_FOUND || code == JSNoMessageFoundErr { return nil }
-        try check(status, code)
-        guard let message else { return nil }
-        defer { natsMsg_Destroy(message) }
-        return StoredMessage(message, sequence: natsMsg_GetSequence(message), time: natsMsg_GetTime(message))
     }
 
     /// Delivers the stream's messages on `subjects` (a filter such as `a.b.>`) in order from

@@ -24,16 +24,8 @@ public struct NATSError: Error, Equatable, Sendable, CustomStringConvertible {
         jetStreamCode == 0 ? text : "\(text) (JetStream error \(jetStreamCode))"
     }
 
-    /// A conditional publish found another last sequence for its subject.
-    public var isWrongLastSequence: Bool { jetStreamCode == Int(JSStreamWrongLastSequenceErr.rawValue) }
-    /// The named stream does not exist.
-    public var isStreamNotFound: Bool { jetStreamCode == Int(JSStreamNotFoundErr.rawValue) }
-    /// The asked-for message does not exist (never stored, or removed).
-    public var isNotFound: Bool {
-        status == NATS_NOT_FOUND.rawValue || jetStreamCode == Int(JSNoMessageFoundErr.rawValue)
-    }
-    /// No reply came in time: the servers are unreachable or have no quorum.
-    public var isTimeout: Bool { status == NATS_TIMEOUT.rawValue || status == NATS_NO_RESPONDERS.rawValue }
+    /// No answer came in time: the request may or may not have taken effect.
+    public var isTimeout: Bool { status == NATS_TIMEOUT.rawValue }
 }
 
 /// Throws for a status other than `NATS_OK`.

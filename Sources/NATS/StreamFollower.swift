@@ -45,7 +45,7 @@ public final class StreamFollower: @unchecked Sendable {
         try check(natsMsg_GetMetaData(&meta, message))
         defer { jsMsgMetaData_Destroy(meta) }
         guard let meta else { throw NATSError(status: NATS_ERR) }
-        return StoredMessage(message, sequence: meta.pointee.Sequence.Stream, time: meta.pointee.Timestamp)
+        return StoredMessage(message, sequence: meta.pointee.Sequence.Stream)
     }
 
     /// Messages already received and not yet taken.
