@@ -26,6 +26,9 @@ public enum EventLogError: Error, Equatable, Sendable, CustomStringConvertible {
     case locked(String)
     /// An unexpected storage failure.
     case storage(String)
+    /// A replicated write got no answer in time: it may or may not have been stored. Repeating
+    /// it with the same idempotency key stores it at most once and tells which.
+    case unconfirmed(String)
     /// A conditional append found the channel's head moved on; nothing was written.
     case channelHeadMoved(channelID: String, expected: SequenceNumber, actual: SequenceNumber)
 
@@ -45,6 +48,7 @@ public enum EventLogError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notFound(let path): "no chatlog data directory at \(path)"
         case .locked(let reason): reason
         case .storage(let reason): "storage error: \(reason)"
+        case .unconfirmed(let reason): "write unconfirmed: \(reason)"
         case .channelHeadMoved(let channelID, let expected, let actual):
             "channel \(channelID) moved on to seq \(actual) since seq \(expected); read it again and retry"
         }

@@ -115,6 +115,8 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
         let connection = connection
         do {
             return try await pool.runIfActive { try body(connection) }
+        } catch let error as NATSError where error.isTimeout {
+            throw EventLogError.unconfirmed("the JetStream cluster did not answer in time: \(error)")
         } catch let error as NATSError {
             throw EventLogError.storage("the JetStream cluster failed the request: \(error)")
         }
@@ -193,8 +195,8 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
             }
             try await Task.sleep(for: .milliseconds(2))
         }
-        throw EventLogError.storage(
-            "the first append with idempotency key \(key) is not in this node's replica")
+        throw EventLogError.unconfirmed(
+            "the first append with idempotency key \(key) is not in this node's replica yet")
     }
 
     // MARK: - Reads: the replica
@@ -313,7 +315,8 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
     public func commitFollower() throws -> any CommitFollower { try replica.commitFollower() }
 }
 
-/// Runs `body`, failing with a storage error when it takes longer than `limit`.
+/// Runs `body`, failing with `unconfirmed` when it takes longer than `limit`: a write it
+/// waits for may have been stored all the same.
 func withDeadline<R: Sendable>(
     _ limit: Duration, _ message: String, _ body: @escaping @Sendable () async throws -> R
 ) async throws -> R {
@@ -325,7 +328,7 @@ func withDeadline<R: Sendable>(
         }
         defer { group.cancelAll() }
         guard let first = try await group.next(), let result = first else {
-            throw EventLogError.storage(message)
+            throw EventLogError.unconfirmed(message)
         }
         return result
     }

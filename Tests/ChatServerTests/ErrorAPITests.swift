@@ -212,6 +212,10 @@ import Testing
         #expect(failed?.code == "storage_error")
         #expect(failed?.message.contains("Input/output error") == true)
         #expect(failed?.message.contains("safe to retry") == true)
+        let unconfirmed = APIError.from(EventLogError.unconfirmed("no answer from JetStream"))
+        #expect(unconfirmed?.status == .serviceUnavailable)
+        #expect(unconfirmed?.code == "write_unconfirmed")
+        #expect(unconfirmed?.message.contains("same Idempotency-Key") == true)
     }
 
     @Test func storageFullIsA503ReadsKeepWorkingAndWritesResumeOnceSpaceIsFreed() async throws {

@@ -36,6 +36,11 @@ extension APIError {
                     .serviceUnavailable, code: "storage_error",
                     message: "the storage failed this request (\(reason)); nothing of it was written, "
                         + "so it is safe to retry")
+            case .unconfirmed(let reason):
+                return APIError(
+                    .serviceUnavailable, code: "write_unconfirmed",
+                    message: "the write may or may not have been stored (\(reason)); repeat it with the "
+                        + "same Idempotency-Key to store it at most once")
             case .closed:
                 return APIError(
                     .serviceUnavailable, code: "not_ready", message: "the server is shutting down")

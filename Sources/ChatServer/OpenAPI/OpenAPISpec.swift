@@ -77,7 +77,7 @@ enum OpenAPISpec {
                 "required": ["code", "message", "details", "requestId"], "properties": {
                   "code": {"type": "string", "enum": ["invalid_request", "unauthorized", "forbidden", "not_found",
                     "method_not_allowed", "conflict", "payload_too_large", "unsupported_media_type", "rate_limited",
-                    "agent_timeout", "storage_full", "storage_error", "not_ready", "request_timeout", "overloaded",
+                    "agent_timeout", "storage_full", "storage_error", "write_unconfirmed", "not_ready", "request_timeout", "overloaded",
                     "internal"]},
                   "message": {"type": "string"}, "details": {"type": "object"}, "requestId": {"type": "string"}}}}},
               "Channel": {"type": "object", "required": ["id", "name", "members", "agent", "createdBy", "createdAt"],
