@@ -68,7 +68,10 @@ extension JetStreamStorage {
                 return StreamSpec(
                     name: layout.streamName(shard), subjects: [layout.subject(shard)],
                     replicas: settings.replicas,
-                    duplicateWindow: settings.duplicateWindow, maxAge: stream.retention.maxAge,
+                    // JetStream refuses a window longer than the streams keep messages.
+                    duplicateWindow: min(
+                        settings.duplicateWindow, stream.retention.maxAge ?? settings.duplicateWindow),
+                    maxAge: stream.retention.maxAge,
                     maxBytes: stream.retention.maxBytesPerShard)
             }
         }

@@ -1,4 +1,5 @@
 import ChatlogTestSupport
+import EventLogJetStream
 import LogBackends
 import Testing
 
@@ -80,6 +81,35 @@ import Testing
             for case .failure(let error) in outcomes {
                 #expect(error as? EventLogError == .channelHeadMoved(channelID: "c1", expected: 1, actual: 2))
             }
+        }
+    }
+    @Test func streamsUnlikeTheConfigurationAreNamedAndRefusedUntilApplied() async throws {
+        let configuration = try await LogConfiguration.twoStreams.on(.jetStream)
+        defer { configuration.removeStreams() }
+        guard case .jetStream(let settings) = configuration.backend else { return }
+        var changed = configuration
+        changed.streams[0].retention = Retention(maxAge: .seconds(3600))
+        let plan = try JetStreamStorage.plan(configuration: changed, settings: settings)
+        let updates = plan.filter { $0.action == .update }
+        #expect(updates.count == changed.streams[0].shardCount)
+        // The duplicate window (the key lifetime, 24 h) may not outlast the messages.
+        let differences = [
+            "duplicateWindow: 86400.0 seconds -> 3600.0 seconds", "maxAge: none -> 3600.0 seconds",
+        ]
+        #expect(updates.allSatisfy { $0.differences == differences }, "\(updates)")
+        try await TemporaryDirectory.with { directory in
+            let refusal = #expect(throws: EventLogError.self) {
+                try LogBackends.open(directory: directory.path, configuration: changed).close()
+            }
+            #expect(
+                refusal?.description.contains("run `chatlog cluster apply`") == true,
+                "\(String(describing: refusal))")
+            #expect(try JetStreamStorage.apply(configuration: changed, settings: settings) == plan)
+            #expect(
+                try JetStreamStorage.plan(configuration: changed, settings: settings).allSatisfy {
+                    $0.action == .keep
+                })
+            try LogBackends.open(directory: directory.path, configuration: changed).close()
         }
     }
 }
