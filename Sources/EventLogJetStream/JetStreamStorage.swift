@@ -50,6 +50,7 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
             directory: directory, configuration: replicaConfiguration, projections: projections,
             stateTables: stateTables + [LMDBStorage.replicaSourceTable], clock: clock, logger: logger)
         let connection: NATSConnection
+        let waiters: ProposalWaiters
         let layout = JetStreamLayout(prefix: settings.prefix)
         do {
             connection = try Self.connect(settings)
@@ -71,6 +72,11 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
                     "the JetStream streams are not as configured (\(pending.map(\.description).joined(separator: "; "))); "
                         + "run `chatlog cluster apply` with this configuration")
             }
+            waiters = ProposalWaiters(
+                folded: Dictionary(
+                    uniqueKeysWithValues: try replica.streams.flatMap(\.shards).map {
+                        ($0, try replica.foldedSource($0))
+                    }))
         } catch {
             replica.close()
             throw error
@@ -84,7 +90,6 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
         self.logger = logger
         self.pool = NIOThreadPool(numberOfThreads: settings.publishConcurrency)
         pool.start()
-        let waiters = ProposalWaiters()
         self.waiters = waiters
         self.followers = replica.streams.flatMap(\.shards).map {
             ShardFollower(
@@ -187,16 +192,17 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
     private func duplicate(of key: String, stream: StreamName, shard: ShardKey, source: UInt64) async throws
         -> AppendResult
     {
-        let deadline = ContinuousClock.now + settings.timeout * 2
-        while ContinuousClock.now < deadline {
-            if try replica.foldedSource(shard) >= source {
-                guard let original = try replica.record(idempotencyKey: key, stream: stream) else { break }
-                return AppendResult(record: original, isDuplicate: true)
-            }
-            try await Task.sleep(for: .milliseconds(2))
+        let waiters = waiters
+        try await withDeadline(
+            settings.timeout * 2, "this node has not folded the first append with key \(key)"
+        ) {
+            try await waiters.waitUntilFolded(shard, through: source)
         }
-        throw EventLogError.unconfirmed(
-            "the first append with idempotency key \(key) is not in this node's replica yet")
+        guard let original = try replica.record(idempotencyKey: key, stream: stream) else {
+            throw EventLogError.invalidArgument(
+                "idempotency key \(key) was used by an append that was refused; use a new key")
+        }
+        return AppendResult(record: original, isDuplicate: true)
     }
 
     // MARK: - Reads: the replica

@@ -2,8 +2,26 @@ import EventLog
 import Synchronization
 
 /// This node's appends waiting for the fold to decide their proposals: the follower hands
-/// each folded proposal's outcome to the append that proposed it, by the record id it chose.
+/// each folded proposal's outcome to the append that proposed it, by the record id it chose,
+/// and says how far it has folded each shard's stream.
 final class ProposalWaiters: Sendable {
+    /// Per shard, the stream position the replica has folded through.
+    private let folded: CommitNotifier
+
+    init(folded: [ShardKey: UInt64]) {
+        self.folded = CommitNotifier(heads: folded)
+    }
+
+    /// The replica has folded `shard`'s stream through `source`.
+    func fold(_ shard: ShardKey, through source: UInt64) {
+        folded.publish([shard: source])
+    }
+
+    /// Returns once the replica has folded `shard`'s stream through `source`.
+    func waitUntilFolded(_ shard: ShardKey, through source: UInt64) async throws {
+        try await folded.wait(shard, after: source - 1)
+    }
+
     private enum Slot {
         case waiting(CheckedContinuation<AppendResult, any Error>?)
         case decided(Result<AppendResult, any Error>)

@@ -122,5 +122,6 @@ final class ShardFollower: Sendable {
         done.wait()
         let outcomes = try result.withLock { $0! }.get()
         for (proposal, outcome) in zip(proposals, outcomes) { waiters.decide(proposal.identity.id, outcome) }
+        waiters.fold(shard, through: through)
     }
 }
