@@ -27,12 +27,17 @@ public struct ConsumerRunner: Service {
 
     public func run() async throws {
         let shards = try storage.descriptor(group.stream).shards
+        let shared = storage.sharedGroup(group.name)
         try await cancelWhenGracefulShutdown {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 for shard in shards {
                     tasks.addTask {
                         do {
-                            try await runShard(shard)
+                            if let shared {
+                                try await runShared(shard, of: shared)
+                            } else {
+                                try await runShard(shard)
+                            }
                         } catch is CancellationError {
                             return
                         } catch EventLogError.closed {
@@ -116,16 +121,7 @@ public struct ConsumerRunner: Service {
                     state.loaded(records)
                 }
             case .deliver(let record, let attempt):
-                do {
-                    try await handler.handle(record)
-                    state.delivered()
-                    status.update(shard.shard) {
-                        $0.processed += 1
-                        $0.failingAttempts = 0
-                    }
-                } catch {
-                    try await handleFailure(error, of: record, attempt: attempt, shard: shard, state: &state)
-                }
+                try await deliver(record, attempt: attempt, shard: shard, state: &state)
             case .checkpoint(let seq):
                 await handler.batchHandled()
                 if checkpoints.shouldStore() {
@@ -133,6 +129,69 @@ public struct ConsumerRunner: Service {
                 }
                 state.checkpointed(seq)
             }
+        }
+    }
+
+    /// Gives one record to the handler, and retries or dead-letters it when that fails.
+    private func deliver(
+        _ record: Record, attempt: Int, shard: ShardKey, state: inout ShardConsumerState
+    ) async throws {
+        do {
+            try await handler.handle(record)
+            state.delivered()
+            status.update(shard.shard) {
+                $0.processed += 1
+                $0.failingAttempts = 0
+            }
+        } catch {
+            try await handleFailure(error, of: record, attempt: attempt, shard: shard, state: &state)
+        }
+    }
+
+    /// Runs a shard of a group the nodes of a cluster share: this node handles the batches it
+    /// claims, and the group's checkpoint moves as it completes them. A reset moved the group
+    /// for every node already; a batch claimed before it is given back.
+    private func runShared(_ shard: ShardKey, of shared: any SharedGroup) async throws {
+        status.update(shard.shard) { $0.running = true }
+        defer { status.update(shard.shard) { $0.running = false } }
+        // Only its delivery and retry steps: the checkpoint is the cluster's.
+        var state = ShardConsumerState(checkpoint: 0, policy: group.retry)
+        while !Task.isCancelled {
+            _ = control.takeReset(shard.shard)
+            let claim: (any RecordClaim)?
+            do {
+                claim = try await shared.claim(shard, limit: group.batchSize, wait: .seconds(1))
+            } catch is CancellationError {
+                return
+            } catch EventLogError.closed {
+                return
+            } catch {
+                // The cluster is out of reach: try again shortly, as a follower does.
+                status.update(shard.shard) { $0.lastError = "claiming records failed: \(error)" }
+                logger.warning(
+                    "claiming records failed", metadata: ["group": "\(group.name)", "error": "\(error)"])
+                try? await Task.sleep(for: .milliseconds(500))
+                continue
+            }
+            guard let claim else {
+                await handler.batchHandled()
+                continue
+            }
+            state.loaded(claim.records)
+            var alive = ContinuousClock.now
+            while case .deliver(let record, let attempt) = state.next(), !Task.isCancelled {
+                if ContinuousClock.now - alive > .seconds(5) {
+                    await claim.keepAlive()
+                    alive = ContinuousClock.now
+                }
+                try await deliver(record, attempt: attempt, shard: shard, state: &state)
+            }
+            guard !Task.isCancelled, control.takeReset(shard.shard) == nil else {
+                await claim.giveBack()
+                continue
+            }
+            await handler.batchHandled()
+            try await claim.complete()
         }
     }
 

@@ -21,24 +21,26 @@ import NIOPosix
 /// before replicating, and two racing publishes can both pass, nats-io/nats-server#4320.)
 public final class JetStreamStorage: LogStorage, LogMaintenance {
     private let replica: LMDBStorage
-    private let connection: NATSConnection
+    private let client: ClusterClient
     private let layout: JetStreamLayout
     private let configuration: LogConfiguration
     private let settings: JetStreamSettings
     private let clock: any LogClock
     private let logger: Logger
-    /// The client's calls block: they run here, never on the cooperative pool.
-    private let pool: NIOThreadPool
     private let followers: [ShardFollower]
+    private let readOnly: Bool
     private let waiters: ProposalWaiters
+    /// The groups the nodes share, by name.
+    private let sharedGroups: [String: JetStreamSharedGroup]
 
     public var streams: [StreamDescriptor] { replica.streams }
 
-    /// Connects to the cluster, creates (or checks) the streams, and starts following them
-    /// into the replica in `directory`.
+    /// Connects to the cluster, checks the streams, and starts following them into the
+    /// replica in `directory`. Read-only, it reads the replica as this node last folded it
+    /// (beside a running node) and asks the cluster only where shared groups stand.
     public init(
         directory: String, configuration: LogConfiguration, settings: JetStreamSettings,
-        projections: [any Projection] = [], stateTables: [String] = [],
+        readOnly: Bool = false, projections: [any Projection] = [], stateTables: [String] = [],
         clock: any LogClock = SystemLogClock(), logger: Logger = Logger(label: "chatlog.log")
     ) throws {
         // JetStream's quorum makes an append durable; the replica is rebuilt from it. Its
@@ -47,8 +49,9 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
         var replicaConfiguration = configuration
         replicaConfiguration.durability = .relaxed(syncInterval: .seconds(1))
         let replica = try LMDBStorage(
-            directory: directory, configuration: replicaConfiguration, projections: projections,
-            stateTables: stateTables + [LMDBStorage.replicaSourceTable], clock: clock, logger: logger)
+            directory: directory, configuration: replicaConfiguration, readOnly: readOnly,
+            projections: projections,
+            stateTables: stateTables + LMDBStorage.replicaTables, clock: clock, logger: logger)
         let connection: NATSConnection
         let waiters: ProposalWaiters
         let layout = JetStreamLayout(prefix: settings.prefix)
@@ -66,7 +69,7 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
             let pending = try Self.specs(wanted, settings).map {
                 Self.change(for: $0, current: try connection.streamState($0.name))
             }.filter { $0.action != .keep }
-            if !pending.isEmpty {
+            if !pending.isEmpty, !readOnly {
                 connection.close()
                 throw EventLogError.storage(
                     "the JetStream streams are not as configured (\(pending.map(\.description).joined(separator: "; "))); "
@@ -82,20 +85,35 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
             throw error
         }
         self.replica = replica
-        self.connection = connection
         self.layout = layout
         self.configuration = configuration
         self.settings = settings
         self.clock = clock
         self.logger = logger
-        self.pool = NIOThreadPool(numberOfThreads: settings.publishConcurrency)
+        // The client's calls block: they run on threads of their own.
+        let pool = NIOThreadPool(numberOfThreads: settings.publishConcurrency)
         pool.start()
+        let client = ClusterClient(connection: connection, pool: pool)
+        self.client = client
         self.waiters = waiters
-        self.followers = replica.streams.flatMap(\.shards).map {
-            ShardFollower(
-                shard: $0, layout: layout, connection: connection, replica: replica, waiters: waiters,
-                logger: logger)
-        }
+        self.sharedGroups = Dictionary(
+            uniqueKeysWithValues: settings.sharedGroups.map {
+                (
+                    $0,
+                    JetStreamSharedGroup(
+                        name: $0, client: client, layout: layout, replica: replica, waiters: waiters,
+                        claimLifetime: settings.claimLifetime)
+                )
+            })
+        self.readOnly = readOnly
+        self.followers =
+            readOnly
+            ? []
+            : replica.streams.flatMap(\.shards).map {
+                ShardFollower(
+                    shard: $0, layout: layout, connection: connection, replica: replica, waiters: waiters,
+                    logger: logger)
+            }
     }
 
     /// Deletes the JetStream streams of a log's configuration, with every record they hold;
@@ -113,20 +131,6 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
         return removed
     }
 
-    /// Runs a blocking client call on the pool.
-    private func blocking<R: Sendable>(_ body: @escaping @Sendable (NATSConnection) throws -> R) async throws
-        -> R
-    {
-        let connection = connection
-        do {
-            return try await pool.runIfActive { try body(connection) }
-        } catch let error as NATSError where error.isTimeout {
-            throw EventLogError.unconfirmed("the JetStream cluster did not answer in time: \(error)")
-        } catch let error as NATSError {
-            throw EventLogError.storage("the JetStream cluster failed the request: \(error)")
-        }
-    }
-
     // MARK: - Appends
 
     /// Appends each request in turn, once all of them are valid. JetStream stores one message
@@ -142,6 +146,7 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
     }
 
     public func append(_ request: AppendRequest) async throws -> AppendResult {
+        if readOnly { throw EventLogError.readOnly }
         let descriptor = try descriptor(request.stream)
         try request.validate(maxPayloadBytes: configuration.maxPayloadBytes)
         let shard = ShardKey(
@@ -169,7 +174,7 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
         waiters.expect(identity.id)
         let ack: PublishAck
         do {
-            ack = try await blocking { try $0.publish(subject: subject, data: data, headers: headers) }
+            ack = try await client.run { try $0.publish(subject: subject, data: data, headers: headers) }
         } catch {
             waiters.forget(identity.id)
             throw error
@@ -251,17 +256,40 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
         try await replica.waitForRecords(shard, after: after)
     }
 
-    // MARK: - Consumer state: this node's
+    // MARK: - Consumer state: the cluster's for shared groups, this node's for the others
+
+    public func sharedGroup(_ group: String) -> (any SharedGroup)? { sharedGroups[group] }
 
     public func checkpoint(group: String, shard: ShardKey) async throws -> SequenceNumber {
-        try replica.checkpoint(group: group, shard: shard)
+        guard let shared = sharedGroups[group] else {
+            return try replica.checkpoint(group: group, shard: shard)
+        }
+        try replica.validate(shard)
+        return try await shared.checkpoint(shard)
     }
 
     public func setCheckpoint(_ seq: SequenceNumber, group: String, shard: ShardKey) async throws {
-        try await replica.setCheckpoint(seq, group: group, shard: shard)
+        guard let shared = sharedGroups[group] else {
+            return try await replica.setCheckpoint(seq, group: group, shard: shard)
+        }
+        try replica.validate(shard)
+        if readOnly { throw EventLogError.readOnly }
+        try await shared.setCheckpoint(seq, shard: shard)
     }
 
-    public func checkpoints() async throws -> [Checkpoint] { try replica.checkpoints() }
+    public func checkpoints() async throws -> [Checkpoint] {
+        var checkpoints = try replica.checkpoints().filter { sharedGroups[$0.group] == nil }
+        for (name, group) in sharedGroups.sorted(by: { $0.key < $1.key }) {
+            for shard in streams.flatMap(\.shards) {
+                guard let state = try await group.checkpointState(shard) else { continue }
+                checkpoints.append(
+                    Checkpoint(
+                        group: name, stream: shard.stream, shard: shard.shard, seq: state.seq,
+                        updatedAt: state.updatedAt))
+            }
+        }
+        return checkpoints
+    }
 
     public func addDeadLetter(_ letter: DeadLetter) async throws { try await replica.addDeadLetter(letter) }
 
@@ -276,15 +304,22 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
     /// JetStream trims the streams by their own limits (the configured retention); the
     /// replica trims itself alike and forgets expired idempotency keys.
     public func enforceRetention(now: Timestamp) async throws -> RetentionReport {
-        try await replica.enforceRetention(now: now)
+        let report = try await replica.enforceRetention(now: now)
+        for shard in report.trimmedRecords.keys {
+            let first = try replica.shardInfo(shard).firstSeq
+            while try await replica.updateState({ store in
+                try ReplicaOrigins.forget(before: first, shard: shard, in: store)
+            }) > 0 {}
+        }
+        return report
     }
 
     // MARK: - LogMaintenance
 
     public func close() {
         for follower in followers { follower.stop() }
-        connection.close()
-        try? pool.syncShutdownGracefully()
+        client.connection.close()
+        try? client.pool.syncShutdownGracefully()
         replica.close()
     }
 

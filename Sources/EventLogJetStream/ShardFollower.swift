@@ -96,7 +96,9 @@ final class ShardFollower: Sendable {
         proposals.reserveCapacity(messages.count)
         for message in messages {
             do {
-                proposals.append(try ProposalMessage.decode(data: message.data, headers: message.headers))
+                var proposal = try ProposalMessage.decode(data: message.data, headers: message.headers)
+                proposal.source = message.sequence
+                proposals.append(proposal)
             } catch {
                 // Not a proposal (a stray publish, damaged bytes): it never becomes a record,
                 // and it holds up nothing after it.

@@ -11,6 +11,13 @@ extension LMDBStorage {
     /// folded through; pass it among `stateTables` when opening a replica.
     public static let replicaSourceTable = "replica_source"
 
+    /// The state table where a replica keeps, per shard, which record each position of the
+    /// replicated log became (positions whose proposal was refused or repeated have none).
+    public static let replicaOriginTable = "replica_origin"
+
+    /// The state tables a replica needs beside its own.
+    public static let replicaTables = [replicaSourceTable, replicaOriginTable]
+
     /// Folds proposals the replicated log ordered for `shard`, in one group commit, and notes
     /// that the replica has folded the replicated log through `source`. Returns each
     /// proposal's outcome, as an append would have: its record (or the original, for a
@@ -20,9 +27,10 @@ extension LMDBStorage {
     {
         let maxPayloadBytes = configuration.maxPayloadBytes
         return try await writing { context in
-            guard let sources = context.tables.state[Self.replicaSourceTable] else {
-                throw EventLogError.storage(
-                    "the replica was opened without its \(Self.replicaSourceTable) table")
+            guard let sources = context.tables.state[Self.replicaSourceTable],
+                let origins = context.tables.state[Self.replicaOriginTable]
+            else {
+                throw EventLogError.storage("the replica was opened without its tables")
             }
             var appender = RecordAppender(context: context, random: IDRandomSource())
             var outcomes: [Result<AppendResult, any Error>] = []
@@ -43,7 +51,13 @@ extension LMDBStorage {
                     continue
                 }
                 do {
-                    outcomes.append(.success(try appender.append(request, as: proposal.identity)))
+                    let result = try appender.append(request, as: proposal.identity)
+                    if !result.isDuplicate {
+                        try appender.context.transaction.put(
+                            origins, key: ReplicaOrigins.key(shard, source: proposal.source),
+                            value: BigEndian.bytes(result.record.seq))
+                    }
+                    outcomes.append(.success(result))
                 } catch let refusal as AppendRefusal {
                     // Refusals come before any write: the rest of the fold goes on.
                     outcomes.append(.failure(refusal.error))
@@ -92,9 +106,83 @@ extension LMDBStorage {
 public struct Proposal: Sendable {
     public var request: AppendRequest
     public var identity: RecordIdentity
+    /// Its position in the replicated log; 0 until the log has ordered it.
+    public var source: UInt64
 
-    public init(request: AppendRequest, identity: RecordIdentity) {
+    public init(request: AppendRequest, identity: RecordIdentity, source: UInt64 = 0) {
         self.request = request
         self.identity = identity
+        self.source = source
+    }
+}
+
+/// Which record each position of the replicated log became, in a replica's
+/// `replicaOriginTable`. Both numberings grow together, so a range of one is a range of the
+/// other.
+public enum ReplicaOrigins {
+    static func key(_ shard: ShardKey, source: UInt64) -> [UInt8] {
+        StorageKeys.shard(shard) + BigEndian.bytes(source)
+    }
+
+    private static func number(_ bytes: [UInt8]) -> UInt64 {
+        bytes.withUnsafeBytes { BigEndian.read($0) }
+    }
+
+    /// The records the positions `sources` became, in order; positions that became none are
+    /// left out.
+    public static func sequences(_ sources: [UInt64], shard: ShardKey, in store: any ProjectionStore) throws
+        -> [SequenceNumber]
+    {
+        try sources.compactMap { source in
+            try store.get(LMDBStorage.replicaOriginTable, key: key(shard, source: source)).map(number)
+        }
+    }
+
+    /// The last record made from a position at or before `source`; 0 when none was.
+    public static func sequence(through source: UInt64, shard: ShardKey, in store: any ProjectionStore) throws
+        -> SequenceNumber
+    {
+        var found: SequenceNumber = 0
+        try store.scan(
+            LMDBStorage.replicaOriginTable, prefix: StorageKeys.shard(shard),
+            from: key(shard, source: source),
+            reverse: true
+        ) { _, value in
+            found = number(value)
+            return false
+        }
+        return found
+    }
+
+    /// The position the first record after `seq` came from; nil when there is none yet.
+    public static func source(after seq: SequenceNumber, shard: ShardKey, in store: any ProjectionStore)
+        throws
+        -> UInt64?
+    {
+        let prefix = StorageKeys.shard(shard)
+        var found: UInt64?
+        try store.scan(LMDBStorage.replicaOriginTable, prefix: prefix, from: nil, reverse: false) {
+            key, value in
+            guard number(value) > seq else { return true }
+            found = number(Array(key[prefix.count...]))
+            return false
+        }
+        return found
+    }
+
+    /// Forgets the positions of records before `first` (trimmed); returns how many.
+    public static func forget(before first: SequenceNumber, shard: ShardKey, in store: any ProjectionStore)
+        throws -> Int
+    {
+        var stale: [[UInt8]] = []
+        try store.scan(
+            LMDBStorage.replicaOriginTable, prefix: StorageKeys.shard(shard), from: nil, reverse: false
+        ) { key, value in
+            guard number(value) < first, stale.count < 10_000 else { return false }
+            stale.append(key)
+            return true
+        }
+        for key in stale { try store.delete(LMDBStorage.replicaOriginTable, key: key) }
+        return stale.count
     }
 }

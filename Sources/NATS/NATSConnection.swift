@@ -11,7 +11,7 @@ public final class NATSConnection: @unchecked Sendable {
     // Safe: the C client's connection and JetStream context are thread-safe, and both
     // pointers are immutable until `deinit`.
     private let connection: OpaquePointer
-    private let context: OpaquePointer
+    let jetStream: OpaquePointer
     /// How long a JetStream API call or publish waits for its answer.
     public let timeout: Duration
 
@@ -42,11 +42,11 @@ public final class NATSConnection: @unchecked Sendable {
             throw NATSError(status: status)
         }
         self.connection = connection
-        self.context = context
+        self.jetStream = context
     }
 
     deinit {
-        jsCtx_Destroy(context)
+        jsCtx_Destroy(jetStream)
         natsConnection_Destroy(connection)
     }
 
@@ -61,7 +61,7 @@ public final class NATSConnection: @unchecked Sendable {
     public func streamState(_ name: String) throws(NATSError) -> StreamState? {
         var info: UnsafeMutablePointer<jsStreamInfo>?
         var code = jsErrCode(rawValue: 0)
-        let status = js_GetStreamInfo(&info, context, name, nil, &code)
+        let status = js_GetStreamInfo(&info, jetStream, name, nil, &code)
         if status == NATS_NOT_FOUND || code == JSStreamNotFoundErr { return nil }
         try check(status, code)
         defer { jsStreamInfo_Destroy(info) }
@@ -89,10 +89,10 @@ public final class NATSConnection: @unchecked Sendable {
                 config.SubjectsLen = Int32(buffer.count)
                 var info: UnsafeMutablePointer<jsStreamInfo>?
                 var code = jsErrCode(rawValue: 0)
-                var status = js_AddStream(&info, context, &config, nil, &code)
+                var status = js_AddStream(&info, jetStream, &config, nil, &code)
                 if status != NATS_OK, code == JSStreamNameExistErr {
                     code = jsErrCode(rawValue: 0)
-                    status = js_UpdateStream(&info, context, &config, nil, &code)
+                    status = js_UpdateStream(&info, jetStream, &config, nil, &code)
                 }
                 try check(status, code)
                 defer { jsStreamInfo_Destroy(info) }
@@ -106,7 +106,7 @@ public final class NATSConnection: @unchecked Sendable {
     @discardableResult
     public func deleteStream(_ name: String) throws(NATSError) -> Bool {
         var code = jsErrCode(rawValue: 0)
-        let status = js_DeleteStream(context, name, nil, &code)
+        let status = js_DeleteStream(jetStream, name, nil, &code)
         if status == NATS_NOT_FOUND || code == JSStreamNotFoundErr { return false }
         try check(status, code)
         return true
@@ -147,7 +147,7 @@ public final class NATSConnection: @unchecked Sendable {
         options.MaxWait = timeout.milliseconds
         var ack: UnsafeMutablePointer<jsPubAck>?
         var code = jsErrCode(rawValue: 0)
-        try check(js_PublishMsg(&ack, context, message, &options, &code), code)
+        try check(js_PublishMsg(&ack, jetStream, message, &options, &code), code)
         defer { jsPubAck_Destroy(ack) }
         guard let ack else { throw NATSError(status: NATS_ERR) }
         return PublishAck(sequence: ack.pointee.Sequence, isDuplicate: ack.pointee.Duplicate)
@@ -160,7 +160,7 @@ public final class NATSConnection: @unchecked Sendable {
         -> StreamFollower
     {
         try StreamFollower(
-            context: context, stream: stream, subjects: subjects, startSequence: startSequence, owner: self)
+            context: jetStream, stream: stream, subjects: subjects, startSequence: startSequence, owner: self)
     }
 }
 

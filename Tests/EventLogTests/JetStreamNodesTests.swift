@@ -8,17 +8,7 @@ import Testing
 /// Two nodes over one JetStream log: each with its own replica directory.
 @Suite(.timeLimit(.minutes(2))) struct JetStreamNodesTests {
     private func withTwoNodes(_ body: (any LogBackend, any LogBackend) async throws -> Void) async throws {
-        let configuration = try await LogConfiguration.twoStreams.on(.jetStream)
-        defer { configuration.removeStreams() }
-        try await TemporaryDirectory.with { first in
-            try await TemporaryDirectory.with { second in
-                let a = try LogBackends.open(directory: first.path, configuration: configuration)
-                defer { a.close() }
-                let b = try LogBackends.open(directory: second.path, configuration: configuration)
-                defer { b.close() }
-                try await body(a, b)
-            }
-        }
+        try await ChatlogTestSupport.withTwoNodes(.twoStreams, body)
     }
 
     @Test func concurrentAppendsThroughTwoNodesNumberOneChannelWithoutGapsAndAlike() async throws {

@@ -27,6 +27,8 @@ extension LogConfiguration {
         let servers = try await NATSCluster.shared().urls
         await JetStreamSlots.shared.acquire()
         var settings = JetStreamSettings(servers: servers)
+        // As `chatlog serve` does: the nodes share chatlog's agent group.
+        settings.sharedGroups = ["agent"]
         settings.prefix =
             "t" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
         var configuration = self
@@ -42,6 +44,17 @@ extension LogConfiguration {
             await JetStreamSlots.shared.release()
             throw error
         }
+        return configuration
+    }
+
+    /// This configuration with the nodes sharing `groups` (on JetStream; nothing changes on
+    /// LMDB), each node keeping a claim at most `claimLifetime` without word.
+    public func sharing(_ groups: Set<String>, claimLifetime: Duration = .seconds(30)) -> LogConfiguration {
+        guard case .jetStream(var settings) = backend else { return self }
+        settings.sharedGroups = groups
+        settings.claimLifetime = claimLifetime
+        var configuration = self
+        configuration.backend = .jetStream(settings)
         return configuration
     }
 
@@ -68,6 +81,27 @@ public func withLog<R>(
             stateTables: stateTables, clock: clock)
         defer { storage.close() }
         return try await body(storage, directory)
+    }
+}
+
+/// Opens two nodes over one JetStream log, `configuration` made `on(.jetStream)` with
+/// `adjust` applied, each node with a replica directory of its own; runs `body`, then closes
+/// both and removes the streams.
+public func withTwoNodes(
+    _ configuration: LogConfiguration, adjust: (LogConfiguration) -> LogConfiguration = { $0 },
+    _ body: (any LogBackend, any LogBackend) async throws -> Void
+) async throws {
+    let applied = try await configuration.on(.jetStream)
+    defer { applied.removeStreams() }
+    let configuration = adjust(applied)
+    try await TemporaryDirectory.with { first in
+        try await TemporaryDirectory.with { second in
+            let a = try LogBackends.open(directory: first.path, configuration: configuration)
+            defer { a.close() }
+            let b = try LogBackends.open(directory: second.path, configuration: configuration)
+            defer { b.close() }
+            try await body(a, b)
+        }
     }
 }
 

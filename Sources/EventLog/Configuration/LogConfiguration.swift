@@ -91,6 +91,12 @@ public struct JetStreamSettings: Sendable, Equatable {
     public var publishConcurrency = 64
     /// How long JetStream remembers an idempotency key (`Nats-Msg-Id`) across nodes.
     public var duplicateWindow: Duration = .seconds(24 * 3600)
+    /// The consumer groups the nodes share, each through one durable JetStream consumer per
+    /// shard: every record goes to one node. The other groups run on every node.
+    public var sharedGroups: Set<String> = []
+    /// How long a node may hold a shared group's records without word before they go to
+    /// another node.
+    public var claimLifetime: Duration = .seconds(30)
 
     public init(servers: [String]) {
         self.servers = servers

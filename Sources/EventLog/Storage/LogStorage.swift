@@ -75,9 +75,16 @@ public protocol LogStorage: Sendable {
     /// Trims records the streams' retention no longer keeps, never past the slowest
     /// checkpoint unless configured to, and forgets expired idempotency keys.
     func enforceRetention(now: Timestamp) async throws -> RetentionReport
+
+    /// The group as the nodes of a cluster share it, when this log shares `group`; nil when
+    /// each node runs it alone from its checkpoint. A shared group's checkpoint is where the
+    /// cluster as a whole stands, and setting it moves every node.
+    func sharedGroup(_ group: String) -> (any SharedGroup)?
 }
 
 extension LogStorage {
+    public func sharedGroup(_ group: String) -> (any SharedGroup)? { nil }
+
     /// The state of each shard, in order.
     public func shardInfos(_ shards: [ShardKey]) async throws -> [ShardInfo] {
         var infos: [ShardInfo] = []

@@ -89,6 +89,11 @@ struct SettingsLoader {
             jetStream.timeout = try reader.seconds(
                 "nats.timeoutSeconds", default: jetStream.timeout, in: 1...600)
             jetStream.duplicateWindow = duplicateWindow
+            // The agent answers each message once for the cluster; delivery serves each node's
+            // own connections, so every node runs it.
+            jetStream.sharedGroups = [AgentConsumer.group]
+            jetStream.claimLifetime = try reader.seconds(
+                "nats.claimLifetimeSeconds", default: jetStream.claimLifetime, in: 1...3600)
             return .jetStream(jetStream)
         case let other:
             throw InvalidSetting(key: "log.storage", reason: "'\(other)' is not lmdb or jetstream")
