@@ -63,12 +63,13 @@ func developmentToken(_ user: String, in directory: TemporaryDirectory) async th
 }
 
 /// Creates a channel on the server at `base` and returns its id.
-func createChannel(_ name: String, at base: String, token: String) async throws -> String {
+func createChannel(_ name: String, at base: String, token: String, agent: Bool = false) async throws -> String
+{
     var request = URLRequest(url: URL(string: base + "/v1/channels")!)
     request.httpMethod = "POST"
     request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
     request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-    request.httpBody = try JSONSerialization.data(withJSONObject: ["name": name])
+    request.httpBody = try JSONSerialization.data(withJSONObject: ["name": name, "agent": agent])
     let (data, _) = try await URLSession.shared.data(for: request)
     let body = try JSONSerialization.jsonObject(with: data) as? [String: Any]
     return try #require(

@@ -18,7 +18,8 @@ import Testing
     /// Starts two nodes with their own data directories over streams of their own, sharing
     /// one JWT secret (a load balancer may send a client to either).
     private func withTwoNodes(
-        on cluster: NATSCluster? = nil, _ body: (Node, Node, [String: String]) async throws -> Void
+        on cluster: NATSCluster? = nil, environment extra: [String: String] = [:],
+        _ body: (Node, Node, [String: String]) async throws -> Void
     ) async throws {
         let shared = cluster == nil ? try await NATSCluster.shared() : nil
         let cluster = try #require(cluster ?? shared)
@@ -27,7 +28,7 @@ import Testing
             "CHATLOG_LOG_STORAGE": "jetstream", "CHATLOG_NATS_SERVERS": cluster.urls.joined(separator: ","),
             "CHATLOG_NATS_PREFIX": prefix,
             "CHATLOG_JWT_SECRET": "a-cluster-secret-that-is-long-enough-for-hs256",
-        ]
+        ].merging(extra) { $1 }
         let applied = try await runChatlog(["cluster", "apply"], environment: environment)
         #expect(applied.status == 0, "\(applied.error)")
         let first = try TemporaryDirectory()
@@ -171,6 +172,43 @@ import Testing
             #expect(
                 onA.map { "\($0["id"] ?? "")@\($0["seq"] ?? "")" }
                     == onB.map { "\($0["id"] ?? "")@\($0["seq"] ?? "")" })
+        }
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func aKilledNodesAgentWorkGoesToTheOtherNodeAndEachMessageGetsOneReply() async throws {
+        try await withTwoNodes(environment: ["CHATLOG_NATS_CLAIM_LIFETIME_SECONDS": "2"]) {
+            a, b, environment in
+            let token = try await token(environment)
+            let channel = try await createChannel("agent", at: a.base, token: token, agent: true)
+            try await eventually("node b has folded the new channel") {
+                try await request("GET", b.base + "/v1/channels/\(channel)", token: token).0 == 200
+            }
+            // Both nodes take posts and answer them; node a dies mid-stream.
+            let started = ContinuousClock.now
+            let load = Task {
+                try await post(to: [a, b], channel: channel, token: token, posters: 4) {
+                    ContinuousClock.now - started > .seconds(5)
+                }
+            }
+            try await Task.sleep(for: .seconds(2))
+            a.process.kill()
+            let (acknowledged, _) = try await load.value
+            #expect(acknowledged.count > 20, "\(acknowledged.count) posts acknowledged")
+            // Node b answers what node a held and what came after: one reply per message.
+            var history: [[String: Any]] = []
+            var asked: Set<String> = []
+            try await eventually("every acknowledged post has a reply", within: .seconds(60)) {
+                history = try await fullHistory(b, channel, token: token)
+                let posts = history.filter { $0["senderId"] as? String != "agent" }
+                asked = Set(posts.compactMap { $0["id"] as? String })
+                let answered = Set(history.compactMap { $0["replyTo"] as? String })
+                let texts = Set(posts.compactMap { $0["text"] as? String })
+                return acknowledged.allSatisfy(texts.contains) && asked.isSubset(of: answered)
+            }
+            let replies = history.compactMap { $0["replyTo"] as? String }
+            #expect(replies.count == asked.count, "no message has a second reply")
+            #expect(Set(replies) == asked)
         }
     }
 
