@@ -77,7 +77,20 @@ EOF
     for i in "${servers[@]}"; do
         wait_for "nats$i's JetStream" curl -sf "http://127.0.0.1:$((8222 + i))/healthz?js-enabled-only=true"
     done
-    CHATLOG_JWT_SECRET=$(cat "$dir/jwt-secret") "$chatlog" cluster apply --storage jetstream --nats "$nats_urls"
+    # The servers answer before they have elected JetStream's meta leader: retry until then.
+    local applied attempt
+    for attempt in $(seq 1 100); do
+        if applied=$(CHATLOG_JWT_SECRET=$(cat "$dir/jwt-secret") "$chatlog" cluster apply \
+            --storage jetstream --nats "$nats_urls" 2>&1); then
+            echo "$applied"
+            break
+        fi
+        if [ "$attempt" = 100 ]; then
+            echo "$applied" >&2
+            return 1
+        fi
+        sleep 0.2
+    done
     for n in "${nodes[@]}"; do
         local name="node$n"
         alive "$dir/$name.pid" && continue

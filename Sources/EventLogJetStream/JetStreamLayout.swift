@@ -6,14 +6,18 @@ import EventLogLMDB
 ///
 ///     stream   <prefix>_<stream>_<shard>    chatlog_chat_events_0
 ///     subject  <prefix>.<stream>.<shard>    chatlog.chat_events.0
-struct JetStreamLayout: Sendable {
-    var prefix: String
+public struct JetStreamLayout: Sendable {
+    public var prefix: String
 
-    func streamName(_ shard: ShardKey) -> String {
+    public init(prefix: String) {
+        self.prefix = prefix
+    }
+
+    public func streamName(_ shard: ShardKey) -> String {
         "\(prefix)_\(shard.stream.rawValue)_\(shard.shard)"
     }
 
-    func subject(_ shard: ShardKey) -> String {
+    public func subject(_ shard: ShardKey) -> String {
         "\(prefix).\(shard.stream.rawValue).\(shard.shard)"
     }
 }

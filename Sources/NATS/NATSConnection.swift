@@ -124,7 +124,8 @@ public final class NATSConnection: @unchecked Sendable {
             maxBytes: config.MaxBytes > 0 ? Int(config.MaxBytes) : nil)
         return StreamState(
             messages: info.State.Msgs, bytes: info.State.Bytes, firstSequence: info.State.FirstSeq,
-            lastSequence: info.State.LastSeq, spec: spec)
+            lastSequence: info.State.LastSeq, spec: spec,
+            leader: info.Cluster?.pointee.Leader.map { String(cString: $0) })
     }
 
     // MARK: Messages

@@ -33,6 +33,8 @@ public struct StreamState: Sendable, Equatable {
     public var lastSequence: UInt64
     /// The settings the stream has now.
     public var spec: StreamSpec
+    /// The server that leads the stream's replicas, if the cluster named one.
+    public var leader: String?
 }
 
 extension Duration {

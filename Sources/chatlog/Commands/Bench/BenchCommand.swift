@@ -8,7 +8,7 @@ struct BenchCommand: AsyncParsableCommand {
         discussion: "Run a release build: swift build -c release, then .build/release/chatlog bench ….",
         subcommands: [
             LogBenchCommand.self, ConsumersBenchCommand.self, WebSocketBenchCommand.self,
-            JetStreamBenchCommand.self,
+            JetStreamBenchCommand.self, ClusterBenchCommand.self,
         ]
     )
 }
