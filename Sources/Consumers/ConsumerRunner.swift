@@ -191,7 +191,14 @@ public struct ConsumerRunner: Service {
                 continue
             }
             await handler.batchHandled()
-            try await claim.complete()
+            do {
+                try await claim.complete()
+            } catch {
+                // Not acknowledged (the cluster out of reach, the group reset meanwhile): the
+                // records come again, to this node or another, and handlers tolerate that.
+                logger.warning(
+                    "completing a claim failed", metadata: ["group": "\(group.name)", "error": "\(error)"])
+            }
         }
     }
 

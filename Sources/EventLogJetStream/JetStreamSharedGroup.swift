@@ -6,12 +6,12 @@ import Synchronization
 /// A consumer group the nodes share through one durable JetStream pull consumer per shard
 /// stream, named after the group.
 ///
-/// The consumer hands out the stream's positions, a batch at a time; acknowledging a batch's
-/// last position acknowledges the batch. A batch is as large as the consumer lets out
-/// unacknowledged, so while one is out nobody gets the next: a shard's records are handled in
-/// order, one node at a time. A node hands its claim's
-/// positions to the handler as the records its replica folded them into, once it has folded
-/// them. The group's checkpoint is the consumer's ack floor, read as the record it became.
+/// The consumer hands out the stream's positions one at a time, and lets out no other while
+/// one is unacknowledged: a shard's records are handled in order, each by one node. (A batch
+/// of several cannot promise that: a node whose pull came back short leaves the rest to the
+/// next pull, perhaps another node's, and acknowledging a later position would acknowledge
+/// the unfinished earlier ones too.) A node hands its claim's position to the handler as the
+/// record its replica folded it into, once it has folded it. The group's checkpoint is the consumer's ack floor, read as the record it became.
 final class JetStreamSharedGroup: SharedGroup {
     let name: String
     private let client: ClusterClient
@@ -19,9 +19,10 @@ final class JetStreamSharedGroup: SharedGroup {
     private let replica: LMDBStorage
     private let waiters: ProposalWaiters
     private let claimLifetime: Duration
-    /// Each shard's subscription to the consumer and its batch size, made on first use and
-    /// again after a failure.
-    private let subscriptions = Mutex<[ShardKey: (consumer: SharedConsumer, batch: Int)]>([:])
+    /// Each shard's idle subscriptions to the consumer: a claim takes one (or makes one) and
+    /// puts it back unless it failed. A subscription takes one fetch at a time, and several
+    /// runners of one group may claim at once.
+    private let subscriptions = Mutex<[ShardKey: [SharedConsumer]]>([:])
 
     init(
         name: String, client: ClusterClient, layout: JetStreamLayout, replica: LMDBStorage,
@@ -35,37 +36,29 @@ final class JetStreamSharedGroup: SharedGroup {
         self.claimLifetime = claimLifetime
     }
 
-    /// The consumer of `shard` with batches of `batch`, made from `startSequence` when it does
-    /// not exist.
-    func spec(_ shard: ShardKey, batch: Int, startSequence: UInt64 = 1) -> ConsumerSpec {
+    /// The consumer of `shard`, made from `startSequence` when it does not exist.
+    func spec(_ shard: ShardKey, startSequence: UInt64 = 1) -> ConsumerSpec {
         ConsumerSpec(
             stream: layout.streamName(shard), name: name, subjects: layout.subject(shard),
-            ackWait: claimLifetime, maxAckPending: min(max(batch, 1), 1024), startSequence: startSequence)
+            ackWait: claimLifetime, maxAckPending: 1, startSequence: startSequence)
     }
 
-    /// Claims a batch: `limit` sets the batch size when this call makes the consumer; after
-    /// that, the consumer's own size holds.
+    /// Claims the next position: one, whatever `limit` says (see the type's comment).
     func claim(_ shard: ShardKey, limit: Int, wait: Duration) async throws -> (any RecordClaim)? {
-        let spec = spec(shard, batch: limit)
-        let existing = subscriptions.withLock { $0[shard] }
-        let messages: [PulledMessage]
-        do {
-            var subscription = existing
-            if subscription == nil {
-                subscription = try await client.run { connection in
-                    let state = try connection.ensureConsumer(spec)
-                    return (try connection.share(spec), max(state.maxAckPending, 1))
-                }
+        let spec = spec(shard)
+        let idle = subscriptions.withLock { $0[shard]?.popLast() }
+        let subscription: SharedConsumer
+        if let idle {
+            subscription = idle
+        } else {
+            subscription = try await client.run { connection in
+                try connection.ensureConsumer(spec)
+                return try connection.share(spec)
             }
-            guard let subscription else { return nil }
-            subscriptions.withLock { $0[shard] = subscription }
-            messages = try await client.run { _ in
-                try subscription.consumer.fetch(limit: subscription.batch, timeout: wait)
-            }
-        } catch {
-            subscriptions.withLock { $0[shard] = nil }
-            throw error
         }
+        // A failed subscription is dropped: the next claim makes a new one.
+        let messages = try await client.run { _ in try subscription.fetch(limit: 1, timeout: wait) }
+        subscriptions.withLock { $0[shard, default: []].append(subscription) }
         guard let last = messages.last else { return nil }
         // The handler gets records as this node folded them: wait until it has.
         try await waiters.waitUntilFolded(shard, through: last.stored.sequence)
@@ -84,7 +77,7 @@ final class JetStreamSharedGroup: SharedGroup {
     /// The group's checkpoint on `shard` and when it last moved; nil when its consumer does
     /// not exist.
     func checkpointState(_ shard: ShardKey) async throws -> (seq: SequenceNumber, updatedAt: Timestamp)? {
-        let spec = spec(shard, batch: 1)
+        let spec = spec(shard)
         guard let state = try await client.run({ try $0.consumerState(stream: spec.stream, name: spec.name) })
         else { return nil }
         let seq = try replica.readState { store in
@@ -103,20 +96,27 @@ final class JetStreamSharedGroup: SharedGroup {
         let start =
             try replica.readState { store in try ReplicaOrigins.source(after: seq, shard: shard, in: store) }
             ?? (try replica.foldedSource(shard) + 1)
-        let spec = spec(shard, batch: 1, startSequence: start)
-        try await client.run { connection in
-            // Made again as it was, from the new start.
-            var remade = spec
-            if let state = try connection.consumerState(stream: spec.stream, name: spec.name) {
-                remade.maxAckPending = max(state.maxAckPending, 1)
-                try connection.deleteConsumer(stream: spec.stream, name: spec.name)
+        let spec = spec(shard, startSequence: start)
+        // The cluster takes a moment to retire the old consumer's replicas; until then making
+        // the new one may fail, or the answer come late. Both steps may be repeated.
+        let deadline = ContinuousClock.now + .seconds(20)
+        var deleted = false
+        while true {
+            do {
+                if !deleted {
+                    _ = try await client.run { try $0.deleteConsumer(stream: spec.stream, name: spec.name) }
+                    deleted = true
+                }
+                _ = try await client.run { try $0.ensureConsumer(spec) }
+                return
+            } catch  where ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
             }
-            try connection.ensureConsumer(remade)
         }
     }
 }
 
-/// A batch of positions a node took from a shared consumer, with the records they became.
+/// The positions a node took from a shared consumer, with the records they became.
 final class JetStreamClaim: RecordClaim {
     let records: [Record]
     private let messages: [PulledMessage]

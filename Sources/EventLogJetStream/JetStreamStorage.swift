@@ -91,7 +91,7 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
         self.clock = clock
         self.logger = logger
         // The client's calls block: they run on threads of their own.
-        let pool = NIOThreadPool(numberOfThreads: settings.publishConcurrency)
+        let pool = NIOThreadPool(numberOfThreads: readOnly ? 2 : settings.publishConcurrency)
         pool.start()
         let client = ClusterClient(connection: connection, pool: pool)
         self.client = client

@@ -9,8 +9,8 @@ public struct ConsumerSpec: Sendable, Equatable {
     /// How long a message taken and neither acknowledged nor kept alive stays with its taker
     /// before the server hands it out again.
     public var ackWait: Duration
-    /// The most messages out without an acknowledgement: when a batch is out, nobody gets
-    /// the next until it is acknowledged, which keeps the stream's order across takers.
+    /// The most messages out without an acknowledgement (1: nobody gets the next message
+    /// until the one out is acknowledged, which keeps the stream's order across takers).
     public var maxAckPending: Int
     /// The first stream sequence it hands out (1: the start of the stream).
     public var startSequence: UInt64
@@ -38,13 +38,10 @@ public struct ConsumerState: Sendable, Equatable {
     public var pending: UInt64
     /// When the ack floor last moved, in nanoseconds since 1970; 0 if never.
     public var acknowledgedAt: Int64
-    /// The most messages it hands out before one is acknowledged.
-    public var maxAckPending: Int
 }
 
-/// A durable pull consumer that several processes share: each message goes to one of them,
-/// and an acknowledgement covers every message before it. A message its taker neither
-/// acknowledges nor keeps alive within the ack wait goes to another.
+/// A durable pull consumer that several processes share: each message goes to one of them. A
+/// message its taker neither acknowledges nor keeps alive within the ack wait goes to another.
 ///
 /// Its calls block: one thread at a time uses it.
 public final class SharedConsumer: @unchecked Sendable {
@@ -121,7 +118,7 @@ public final class PulledMessage: @unchecked Sendable {
         natsMsg_Destroy(message)
     }
 
-    /// Acknowledges this message and every one before it, and waits for the server's answer.
+    /// Acknowledges this message and waits for the server's answer.
     public func acknowledge() throws(NATSError) {
         var code = jsErrCode(rawValue: 0)
         try check(natsMsg_AckSync(message, nil, &code), code)
@@ -151,7 +148,7 @@ extension NATSConnection {
             spec.subjects.withCString { subjects in
                 config.Durable = name
                 config.FilterSubject = subjects
-                config.AckPolicy = js_AckAll
+                config.AckPolicy = js_AckExplicit
                 config.AckWait = spec.ackWait.nanoseconds
                 config.MaxAckPending = Int64(spec.maxAckPending)
                 config.MaxDeliver = -1
@@ -199,6 +196,6 @@ extension NATSConnection {
     private static func state(_ info: jsConsumerInfo) -> ConsumerState {
         ConsumerState(
             ackFloor: info.AckFloor.Stream, ackPending: Int(info.NumAckPending), pending: info.NumPending,
-            acknowledgedAt: info.AckFloor.Last, maxAckPending: Int(info.Config?.pointee.MaxAckPending ?? 0))
+            acknowledgedAt: info.AckFloor.Last)
     }
 }

@@ -12,8 +12,10 @@ import Testing
         return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
     }
 
-    @Test func aShortCrashDrillFindsNoViolations() async throws {
-        let result = try await runChatlog(["drill", "crash", "--kills", "3", "--writers", "4", "--json"])
+    /// Runs a crash drill of three kills with `arguments` and checks its report is clean.
+    private func crashDrill(_ arguments: [String] = []) async throws {
+        let result = try await runChatlog(
+            ["drill", "crash", "--kills", "3", "--writers", "4", "--json"] + arguments)
         #expect(result.status == 0, "\(result.output)\n\(result.error)")
         let report = try json(result)
         #expect(report["ok"] as? Bool == true)
@@ -23,6 +25,15 @@ import Testing
         let readers = try #require(report["readers"] as? Int)
         #expect(readers == 2)
         #expect((report["readerFrames"] as? Int) == readers * (report["recordsReadBack"] as? Int ?? 0))
+    }
+
+    @Test func aShortCrashDrillFindsNoViolations() async throws {
+        try await crashDrill()
+    }
+
+    @Test func aCrashDrillOnJetStreamKillsTheNodeAndLosesNothing() async throws {
+        let servers = try await NATSCluster.shared().urls.joined(separator: ",")
+        try await crashDrill(["--storage", "jetstream", "--nats", servers])
     }
 
     @Test func aReplayDrillConvergesToTheSameState() async throws {

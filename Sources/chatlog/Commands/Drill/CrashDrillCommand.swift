@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Chat
 import ChatServer
 import EventLog
+import EventLogJetStream
 import Foundation
 import LogBackends
 import NIOCore
@@ -25,16 +26,60 @@ struct CrashDrillCommand: AsyncParsableCommand {
     @Option(help: "Channels written to; every other one has the agent.") var channels: Int = 6
     @Option(help: "Most milliseconds of load before each kill (the moment is random).")
     var maxLoadMilliseconds: Int = 600
+    @Option(
+        help: """
+            lmdb, or jetstream: the log on the cluster --nats names, in streams of a prefix of the \
+            drill's own (removed after); the node is killed, the cluster stays.
+            """)
+    var storage = "lmdb"
+    @Option(help: "With --storage jetstream: the cluster's servers, comma-separated.")
+    var nats = "nats://127.0.0.1:4222,nats://127.0.0.1:4223,nats://127.0.0.1:4224"
     @Flag(help: "Print the report as JSON on standard output.") var json = false
+
+    func validate() throws {
+        guard ["lmdb", "jetstream"].contains(storage) else {
+            throw ValidationError("--storage is lmdb or jetstream, not '\(storage)'")
+        }
+    }
+
+    /// The log the drill runs on, and what the server is told of it.
+    struct Backend {
+        var configuration = LogConfiguration.chatlog
+        var environment: [String: String] = [:]
+    }
+
+    /// On JetStream: streams of a new prefix on the cluster, made as `chatlog cluster apply` would.
+    private func backend() throws -> Backend {
+        guard storage == "jetstream" else { return Backend() }
+        var settings = JetStreamSettings(servers: nats.split(separator: ",").map(String.init))
+        settings.prefix = "drill" + UUID().uuidString.prefix(8).lowercased()
+        var backend = Backend()
+        backend.configuration.backend = .jetStream(settings)
+        backend.environment = [
+            "CHATLOG_LOG_STORAGE": "jetstream", "CHATLOG_NATS_SERVERS": nats,
+            "CHATLOG_NATS_PREFIX": settings.prefix,
+            // A killed node's claim on the agent group passes to its successor after this.
+            "CHATLOG_NATS_CLAIM_LIFETIME_SECONDS": "5",
+        ]
+        _ = try JetStreamStorage.apply(configuration: backend.configuration, settings: settings)
+        return backend
+    }
 
     func run() async throws {
         let directory = dataDir ?? NSTemporaryDirectory() + "chatlog-drill-" + UUID().uuidString.lowercased()
         defer { if dataDir == nil { try? FileManager.default.removeItem(atPath: directory) } }
         let secret = "drill-secret-" + UUID().uuidString
+        let backend = try backend()
+        defer {
+            if case .jetStream(let settings) = backend.configuration.backend {
+                _ = try? JetStreamStorage.removeStreams(
+                    configuration: backend.configuration, settings: settings)
+            }
+        }
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
         let report: CrashDrillReport
         do {
-            report = try await drill(directory: directory, secret: secret, http: http)
+            report = try await drill(directory: directory, backend: backend, secret: secret, http: http)
             try await http.shutdown()
         } catch {
             try? await http.shutdown()
@@ -44,9 +89,11 @@ struct CrashDrillCommand: AsyncParsableCommand {
         if !report.findings.violations.isEmpty { throw ExitCode(1) }
     }
 
-    private func drill(directory: String, secret: String, http: HTTPClient) async throws -> CrashDrillReport {
+    private func drill(directory: String, backend: Backend, secret: String, http: HTTPClient) async throws
+        -> CrashDrillReport
+    {
         let token = try await TokenAuthority(secret: secret).mint(user: "drill", ttl: .seconds(86_400))
-        var server = try BenchServer(directory: directory, secret: secret)
+        var server = try BenchServer(directory: directory, secret: secret, environment: backend.environment)
         var report = CrashDrillReport(kills: kills)
         var api = BenchAPI(http: http, port: server.port, token: token)
         var channelIDs: [String] = []
@@ -86,7 +133,7 @@ struct CrashDrillCommand: AsyncParsableCommand {
             for socket in sockets { try? await socket.close() }
             Console.progress(
                 "kill \(round + 1) of \(kills): \(writersState.acknowledged.count) messages acknowledged")
-            server = try BenchServer(directory: directory, secret: secret)
+            server = try BenchServer(directory: directory, secret: secret, environment: backend.environment)
             api = BenchAPI(http: http, port: server.port, token: token)
             report.readyTimes.append(try await readyTime(api, since: server))
         }
@@ -95,12 +142,14 @@ struct CrashDrillCommand: AsyncParsableCommand {
         for _ in 0..<20 where writersState.unansweredCount > 0 {
             await retryUnanswered(writersState, api: api)
         }
-        try await settle(channelIDs, readers: readerStates, directory: directory)
+        try await settle(
+            channelIDs, readers: readerStates, directory: directory, configuration: backend.configuration)
         server.stop()
         report.findings.violations += writersState.violations + readerStates.flatMap(\.violations)
         try await check(
-            directory: directory, channels: channelIDs, writers: writersState, readers: readerStates,
-            into: &report)
+            directory: directory, configuration: backend.configuration, channels: channelIDs,
+            writers: writersState,
+            readers: readerStates, into: &report)
         return report
     }
 
@@ -127,10 +176,13 @@ struct CrashDrillCommand: AsyncParsableCommand {
     }
 
     /// Waits (up to a minute) for the agent to answer everything and the reader to catch up.
-    private func settle(_ channels: [String], readers: [DrillReader], directory: String) async throws {
+    private func settle(
+        _ channels: [String], readers: [DrillReader], directory: String, configuration: LogConfiguration
+    ) async throws {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
-            let storage = try LogBackends.open(directory: directory, configuration: .chatlog, readOnly: true)
+            let storage = try LogBackends.open(
+                directory: directory, configuration: configuration, readOnly: true)
             var settled = true
             for (index, channel) in channels.enumerated() where settled {
                 let records = try await storage.channelRecords(

@@ -6,11 +6,12 @@ import LogBackends
 /// The crash drill's checks over the log, once the server has stopped.
 extension CrashDrillCommand {
     func check(
-        directory: String, channels: [String], writers: DrillWriters, readers: [DrillReader],
-        into report: inout CrashDrillReport
+        directory: String, configuration: LogConfiguration, channels: [String], writers: DrillWriters,
+        readers: [DrillReader], into report: inout CrashDrillReport
     ) async throws {
         let storage = try LogBackends.open(
-            directory: directory, configuration: .chatlog, readOnly: true, projections: ChatServer.projections
+            directory: directory, configuration: configuration, readOnly: true,
+            projections: ChatServer.projections
         )
         defer { storage.close() }
         var findings = report.findings
