@@ -40,14 +40,17 @@ func startServer(at directory: String, umask: mode_t? = nil, environment: [Strin
 {
     let server = try ChildProcess(
         ["serve", "--data-dir", directory, "--port", "0"], environment: environment, umask: umask)
+    var printed: [String] = []
     while let line = await server.nextLine(within: .seconds(30)) {
         if let range = line.range(of: "http://") {
             return (server, String(line[range.lowerBound...].prefix { $0 != " " }))
         }
+        printed.append(line)
     }
     server.kill()
     let status = await server.waitForExit()
-    throw ServerDidNotStart(standardError: "exit \(status): " + server.standardError())
+    throw ServerDidNotStart(
+        standardError: "exit \(status): " + printed.joined(separator: "\n") + "\n" + server.standardError())
 }
 
 /// `chatlog serve` exited or stayed silent instead of listening.
