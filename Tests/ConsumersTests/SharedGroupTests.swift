@@ -33,9 +33,8 @@ extension StreamName {
 
         func handle(_ record: Record) async throws {
             handled.log.withLock { $0.append((node, record.seq)) }
-            if stalls {
-                while true { try? await Task.sleep(for: .seconds(60)) }
-            }
+            // Until the runner is cancelled (a loop around `try?` would spin once it is).
+            if stalls { try await Task.sleep(for: .seconds(3600)) }
         }
     }
 
