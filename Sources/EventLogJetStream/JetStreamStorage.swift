@@ -172,6 +172,24 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
             Proposal(request: request, identity: identity), shard: shard.shard)
         let subject = layout.subject(shard)
         waiters.expect(identity.id)
+        let waiters = waiters
+        guard request.idempotencyKey != nil else {
+            // Without a key JetStream drops nothing, and this node's follower gets only what
+            // the stream's quorum committed: the proposal coming back through it acknowledges
+            // the append as the publish's answer would, with one round trip fewer and no
+            // thread held waiting.
+            do {
+                try await client.run { try $0.send(subject: subject, data: data, headers: headers) }
+            } catch {
+                waiters.forget(identity.id)
+                throw error
+            }
+            return try await withDeadline(
+                settings.timeout, "JetStream has not confirmed the append in time; it may still be stored"
+            ) {
+                try await waiters.outcome(identity.id)
+            }
+        }
         let ack: PublishAck
         do {
             ack = try await client.run { try $0.publish(subject: subject, data: data, headers: headers) }
@@ -184,7 +202,6 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
             waiters.forget(identity.id)
             return try await duplicate(of: key, stream: request.stream, shard: shard, source: ack.sequence)
         }
-        let waiters = waiters
         return try await withDeadline(
             settings.timeout * 2, "the append is stored in JetStream but this node has not folded it yet"
         ) {

@@ -130,19 +130,41 @@ public final class NATSConnection: @unchecked Sendable {
 
     // MARK: Messages
 
+    /// A message for `subject`; the caller destroys it.
+    private func message(subject: String, data: [UInt8], headers: [(String, String)]) throws(NATSError)
+        -> OpaquePointer?
+    {
+        var message: OpaquePointer?
+        let status = data.withUnsafeBytes { bytes in
+            natsMsg_Create(
+                &message, subject, nil, bytes.baseAddress?.assumingMemoryBound(to: CChar.self),
+                Int32(bytes.count))
+        }
+        try check(status)
+        for (key, value) in headers {
+            let status = natsMsgHeader_Set(message, key, value)
+            if status != NATS_OK {
+                natsMsg_Destroy(message)
+                throw NATSError(status: status)
+            }
+        }
+        return message
+    }
+
+    /// Sends without waiting for any answer: whether a stream stored it shows only in the
+    /// stream. Returns once the client has taken it (it buffers while reconnecting).
+    public func send(subject: String, data: [UInt8], headers: [(String, String)] = []) throws(NATSError) {
+        let message = try message(subject: subject, data: data, headers: headers)
+        defer { natsMsg_Destroy(message) }
+        try check(natsConnection_PublishMsg(connection, message))
+    }
+
     /// Publishes and waits for the stream's acknowledgement. `headers` carry JetStream's
     /// conditions (`Nats-Expected-Last-Subject-Sequence`) and deduplication id (`Nats-Msg-Id`).
     public func publish(subject: String, data: [UInt8], headers: [(String, String)] = []) throws -> PublishAck
     {
-        var message: OpaquePointer?
-        try data.withUnsafeBytes { bytes in
-            try check(
-                natsMsg_Create(
-                    &message, subject, nil, bytes.baseAddress?.assumingMemoryBound(to: CChar.self),
-                    Int32(bytes.count)))
-        }
+        let message = try message(subject: subject, data: data, headers: headers)
         defer { natsMsg_Destroy(message) }
-        for (key, value) in headers { try check(natsMsgHeader_Set(message, key, value)) }
         var options = jsPubOptions()
         jsPubOptions_Init(&options)
         options.MaxWait = timeout.milliseconds
