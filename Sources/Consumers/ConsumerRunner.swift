@@ -148,9 +148,9 @@ public struct ConsumerRunner: Service {
         }
     }
 
-    /// Runs a shard of a group the nodes of a cluster share: this node handles the batches it
+    /// Runs a shard of a group the nodes of a cluster share: this node handles the positions it
     /// claims, and the group's checkpoint moves as it completes them. A reset moved the group
-    /// for every node already; a batch claimed before it is given back.
+    /// for every node already; a claim taken before it is given back.
     private func runShared(_ shard: ShardKey, of shared: any SharedGroup) async throws {
         status.update(shard.shard) { $0.running = true }
         defer { status.update(shard.shard) { $0.running = false } }
@@ -160,7 +160,7 @@ public struct ConsumerRunner: Service {
             _ = control.takeReset(shard.shard)
             let claim: (any RecordClaim)?
             do {
-                claim = try await shared.claim(shard, limit: group.batchSize, wait: .seconds(1))
+                claim = try await shared.claim(shard, wait: .seconds(1))
             } catch is CancellationError {
                 return
             } catch EventLogError.closed {
@@ -178,12 +178,12 @@ public struct ConsumerRunner: Service {
                 continue
             }
             state.loaded(claim.records)
-            var alive = ContinuousClock.now
+            // A slow handler (a model's reply, its retries) keeps the claim while it works.
+            let keepingAlive = Task {
+                while (try? await Task.sleep(for: claim.keepAliveInterval)) != nil { await claim.keepAlive() }
+            }
+            defer { keepingAlive.cancel() }
             while case .deliver(let record, let attempt) = state.next(), !Task.isCancelled {
-                if ContinuousClock.now - alive > .seconds(5) {
-                    await claim.keepAlive()
-                    alive = ContinuousClock.now
-                }
                 try await deliver(record, attempt: attempt, shard: shard, state: &state)
             }
             guard !Task.isCancelled, control.takeReset(shard.shard) == nil else {

@@ -11,7 +11,8 @@ import Synchronization
 /// of several cannot promise that: a node whose pull came back short leaves the rest to the
 /// next pull, perhaps another node's, and acknowledging a later position would acknowledge
 /// the unfinished earlier ones too.) A node hands its claim's position to the handler as the
-/// record its replica folded it into, once it has folded it. The group's checkpoint is the consumer's ack floor, read as the record it became.
+/// record its replica folded it into, once it has folded it. The group's checkpoint is the
+/// consumer's ack floor, read as the record it became.
 final class JetStreamSharedGroup: SharedGroup {
     let name: String
     private let client: ClusterClient
@@ -43,8 +44,7 @@ final class JetStreamSharedGroup: SharedGroup {
             ackWait: claimLifetime, maxAckPending: 1, startSequence: startSequence)
     }
 
-    /// Claims the next position: one, whatever `limit` says (see the type's comment).
-    func claim(_ shard: ShardKey, limit: Int, wait: Duration) async throws -> (any RecordClaim)? {
+    func claim(_ shard: ShardKey, wait: Duration) async throws -> (any RecordClaim)? {
         let spec = spec(shard)
         let idle = subscriptions.withLock { $0[shard]?.popLast() }
         let subscription: SharedConsumer
@@ -66,7 +66,8 @@ final class JetStreamSharedGroup: SharedGroup {
             try ReplicaOrigins.sequences(messages.map(\.stored.sequence), shard: shard, in: store)
         }
         .compactMap { try replica.record(at: Position(stream: shard.stream, shard: shard.shard, seq: $0)) }
-        return JetStreamClaim(records: records, messages: messages, client: client)
+        return JetStreamClaim(
+            records: records, messages: messages, client: client, keepAliveInterval: claimLifetime / 3)
     }
 
     /// The last record the group has processed on `shard`; 0 when its consumer does not exist.
@@ -119,13 +120,15 @@ final class JetStreamSharedGroup: SharedGroup {
 /// The positions a node took from a shared consumer, with the records they became.
 final class JetStreamClaim: RecordClaim {
     let records: [Record]
+    let keepAliveInterval: Duration
     private let messages: [PulledMessage]
     private let client: ClusterClient
 
-    init(records: [Record], messages: [PulledMessage], client: ClusterClient) {
+    init(records: [Record], messages: [PulledMessage], client: ClusterClient, keepAliveInterval: Duration) {
         self.records = records
         self.messages = messages
         self.client = client
+        self.keepAliveInterval = keepAliveInterval
     }
 
     func complete() async throws {

@@ -3,6 +3,7 @@ import EventLogLMDB
 import Logging
 import NATS
 import NIOPosix
+import Synchronization
 
 /// The log on a NATS JetStream cluster, shared by several chatlog nodes.
 ///
@@ -29,6 +30,7 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
     private let logger: Logger
     private let followers: [ShardFollower]
     private let readOnly: Bool
+    private let closed = Atomic<Bool>(false)
     private let waiters: ProposalWaiters
     /// The groups the nodes share, by name.
     private let sharedGroups: [String: JetStreamSharedGroup]
@@ -333,7 +335,9 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
 
     // MARK: - LogMaintenance
 
+    /// Closes the log; a second call does nothing.
     public func close() {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         for follower in followers { follower.stop() }
         client.connection.close()
         try? client.pool.syncShutdownGracefully()

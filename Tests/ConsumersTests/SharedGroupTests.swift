@@ -29,10 +29,13 @@ extension StreamName {
         let handled: Handled
         /// When set, the first record this node gets never finishes: the node hangs as a
         /// dead one would.
-        let stalls: Bool
+        var stalls = false
+        /// How long each record takes.
+        var takes: Duration = .zero
 
         func handle(_ record: Record) async throws {
             handled.log.withLock { $0.append((node, record.seq)) }
+            if takes > .zero { try await Task.sleep(for: takes) }
             // Until the runner is cancelled (a loop around `try?` would spin once it is).
             if stalls { try await Task.sleep(for: .seconds(3600)) }
         }
@@ -46,14 +49,16 @@ extension StreamName {
             adjust: { $0.sharing(["g"], claimLifetime: claimLifetime) }, body)
     }
 
-    private func runner(_ storage: any LogBackend, _ node: String, _ handled: Handled, stalls: Bool = false)
-        -> ConsumerRunner
-    {
+    private func runner(
+        _ storage: any LogBackend, _ node: String, _ handled: Handled, stalls: Bool = false,
+        takes: Duration = .zero
+    ) -> ConsumerRunner {
         var group = ConsumerGroupConfiguration(name: "g", stream: .shared)
         group.batchSize = 5
         return ConsumerRunner(
             storage: storage, group: group,
-            handler: NodeHandler(node: node, handled: handled, stalls: stalls), logger: Logger(label: node))
+            handler: NodeHandler(node: node, handled: handled, stalls: stalls, takes: takes),
+            logger: Logger(label: node))
     }
 
     private func append(_ storage: any LogBackend, _ count: Int) async throws {
@@ -100,14 +105,33 @@ extension StreamName {
         }
     }
 
-    @Test func aClaimWhoseNodeHangsGoesToTheOtherNodeOnceItsLifetimePasses() async throws {
+    @Test func aHandlerSlowerThanTheClaimLifetimeKeepsItsClaim() async throws {
+        try await withTwoNodes(claimLifetime: .seconds(1)) { a, b in
+            let handled = Handled()
+            try await append(a, 3)
+            // Node a takes 2.5 lifetimes per record; node b waits for work all along.
+            let runA = Task { try await runner(a, "a", handled, takes: .milliseconds(2500)).run() }
+            defer { runA.cancel() }
+            try await eventually("node a took a record") { handled.seqs("a").count == 1 }
+            let runB = Task { try await runner(b, "b", handled).run() }
+            defer { runB.cancel() }
+            try await eventually("every record is handled") { Set(handled.seqs()).count == 3 }
+            // Kept alive, the slow claim never went to node b a second time.
+            #expect(handled.seqs().count == 3, "\(handled.log.withLock { $0 })")
+            #expect(handled.seqs("a").first == 1)
+        }
+    }
+
+    @Test func aClaimWhoseNodeDiesGoesToTheOtherNodeOnceItsLifetimePasses() async throws {
         try await withTwoNodes(claimLifetime: .seconds(1)) { a, b in
             let handled = Handled()
             try await append(a, 12)
-            // Node a takes the first batch and never finishes it.
+            // Node a takes the first record, never finishes it, and dies: its connection to the
+            // cluster closes, so nothing keeps its claim alive.
             let runA = Task { try await runner(a, "a", handled, stalls: true).run() }
             defer { runA.cancel() }
             try await eventually("node a took a record") { handled.seqs("a").count == 1 }
+            a.close()
             let runB = Task { try await runner(b, "b", handled).run() }
             defer { runB.cancel() }
             try await eventually("node b handled every record") { handled.seqs("b").count >= 12 }
