@@ -6,6 +6,12 @@ import EventLogLMDB
 ///
 ///     stream   <prefix>_<stream>_<shard>    chatlog_chat_events_0
 ///     subject  <prefix>.<stream>.<shard>    chatlog.chat_events.0
+///
+/// The shared groups' dead letters are kept in a key-value bucket, so that any node lists
+/// and redrives what another one set aside:
+///
+///     bucket   <prefix>_dead_letters                chatlog_dead_letters
+///     key      <group>.<stream>.<shard>.<seq>       agent.chat_events.0.42
 public struct JetStreamLayout: Sendable {
     public var prefix: String
 
@@ -19,6 +25,15 @@ public struct JetStreamLayout: Sendable {
 
     public func subject(_ shard: ShardKey) -> String {
         "\(prefix).\(shard.stream.rawValue).\(shard.shard)"
+    }
+
+    /// The dead letters' bucket, when the nodes share a group.
+    public func deadLetterBucket(_ settings: JetStreamSettings) -> String? {
+        settings.sharedGroups.isEmpty ? nil : "\(prefix)_dead_letters"
+    }
+
+    public func deadLetterKey(group: String, position: Position) -> String {
+        "\(group).\(position.stream.rawValue).\(position.shard).\(position.seq)"
     }
 }
 

@@ -1,5 +1,6 @@
 import EventLog
 import EventLogLMDB
+import Foundation
 import Logging
 import NATS
 import NIOPosix
@@ -34,6 +35,9 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
     private let waiters: ProposalWaiters
     /// The groups the nodes share, by name.
     private let sharedGroups: [String: JetStreamSharedGroup]
+    /// The shared groups' dead letters (the other groups' stay in the replica); nil when no
+    /// group is shared, or read-only before `cluster apply` made it.
+    private let sharedDeadLetters: KeyValueBucket?
 
     public var streams: [StreamDescriptor] { replica.streams }
 
@@ -56,6 +60,7 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
             stateTables: stateTables + LMDBStorage.replicaTables, clock: clock, logger: logger)
         let connection: NATSConnection
         let waiters: ProposalWaiters
+        let sharedDeadLetters: KeyValueBucket?
         let layout = JetStreamLayout(prefix: settings.prefix)
         do {
             connection = try Self.connect(settings)
@@ -68,9 +73,17 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
                 stream.shardCount = descriptor.shardCount
                 return stream
             }
-            let pending = try Self.specs(wanted, settings).map {
+            var pending = try Self.specs(wanted, settings).map {
                 Self.change(for: $0, current: try connection.streamState($0.name))
             }.filter { $0.action != .keep }
+            if let bucket = layout.deadLetterBucket(settings) {
+                sharedDeadLetters = try connection.keyValue(bucket)
+                if sharedDeadLetters == nil {
+                    pending.append(StreamChange(stream: bucket, action: .create, differences: []))
+                }
+            } else {
+                sharedDeadLetters = nil
+            }
             if !pending.isEmpty, !readOnly {
                 connection.close()
                 throw EventLogError.storage(
@@ -98,6 +111,7 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
         let client = ClusterClient(connection: connection, pool: pool)
         self.client = client
         self.waiters = waiters
+        self.sharedDeadLetters = sharedDeadLetters
         self.sharedGroups = Dictionary(
             uniqueKeysWithValues: settings.sharedGroups.map {
                 (
@@ -128,6 +142,11 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
         defer { connection.close() }
         var removed = 0
         for spec in specs(configuration, settings) where try connection.deleteStream(spec.name) {
+            removed += 1
+        }
+        if let bucket = JetStreamLayout(prefix: settings.prefix).deadLetterBucket(settings),
+            try connection.deleteStream("KV_\(bucket)")
+        {
             removed += 1
         }
         return removed
@@ -310,14 +329,49 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
         return checkpoints
     }
 
-    public func addDeadLetter(_ letter: DeadLetter) async throws { try await replica.addDeadLetter(letter) }
+    public func addDeadLetter(_ letter: DeadLetter) async throws {
+        guard sharedGroups[letter.group] != nil else { return try await replica.addDeadLetter(letter) }
+        try replica.validate(letter.position.shardKey)
+        if readOnly { throw EventLogError.readOnly }
+        let bucket = try sharedDeadLetterBucket()
+        let key = layout.deadLetterKey(group: letter.group, position: letter.position)
+        let value = Array(try JSONEncoder().encode(letter))
+        try await client.run { _ in try bucket.put(key, value) }
+    }
 
     public func deadLetters(group: String?) async throws -> [DeadLetter] {
-        try replica.deadLetters(group: group)
+        if let group, sharedGroups[group] == nil { return try replica.deadLetters(group: group) }
+        var letters = group == nil ? try replica.deadLetters(group: nil) : []
+        guard let bucket = sharedDeadLetters else { return letters }
+        let shared = try await client.run { _ in
+            try bucket.keys().filter { group == nil || $0.hasPrefix("\(group!).") }.compactMap {
+                try bucket.value($0)
+            }
+        }
+        letters += try shared.map { try JSONDecoder().decode(DeadLetter.self, from: Data($0)) }
+        return letters.sorted {
+            ($0.group, $0.stream.rawValue, $0.shard, $0.seq) < (
+                $1.group, $1.stream.rawValue, $1.shard, $1.seq
+            )
+        }
     }
 
     public func removeDeadLetter(group: String, position: Position) async throws -> Bool {
-        try await replica.removeDeadLetter(group: group, position: position)
+        guard sharedGroups[group] != nil else {
+            return try await replica.removeDeadLetter(group: group, position: position)
+        }
+        if readOnly { throw EventLogError.readOnly }
+        let bucket = try sharedDeadLetterBucket()
+        let key = layout.deadLetterKey(group: group, position: position)
+        return try await client.run { _ in try bucket.remove(key) }
+    }
+
+    private func sharedDeadLetterBucket() throws -> KeyValueBucket {
+        guard let sharedDeadLetters else {
+            throw EventLogError.storage(
+                "the dead letters' bucket does not exist; run `chatlog cluster apply`")
+        }
+        return sharedDeadLetters
     }
 
     /// JetStream trims the streams by their own limits (the configured retention); the

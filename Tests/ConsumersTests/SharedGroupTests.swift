@@ -32,8 +32,13 @@ extension StreamName {
         var stalls = false
         /// How long each record takes.
         var takes: Duration = .zero
+        /// The records this node always fails.
+        var fails: Set<SequenceNumber> = []
+
+        struct Refused: Error {}
 
         func handle(_ record: Record) async throws {
+            if fails.contains(record.seq) { throw Refused() }
             handled.log.withLock { $0.append((node, record.seq)) }
             if takes > .zero { try await Task.sleep(for: takes) }
             // Until the runner is cancelled (a loop around `try?` would spin once it is).
@@ -51,13 +56,14 @@ extension StreamName {
 
     private func runner(
         _ storage: any LogBackend, _ node: String, _ handled: Handled, stalls: Bool = false,
-        takes: Duration = .zero
+        takes: Duration = .zero, fails: Set<SequenceNumber> = []
     ) -> ConsumerRunner {
         var group = ConsumerGroupConfiguration(name: "g", stream: .shared)
         group.batchSize = 5
+        group.retry = RetryPolicy(maxAttempts: 2, initialBackoff: .milliseconds(10))
         return ConsumerRunner(
             storage: storage, group: group,
-            handler: NodeHandler(node: node, handled: handled, stalls: stalls, takes: takes),
+            handler: NodeHandler(node: node, handled: handled, stalls: stalls, takes: takes, fails: fails),
             logger: Logger(label: node))
     }
 
@@ -139,6 +145,27 @@ extension StreamName {
             #expect(handled.seqs("b") == Array(1...12))
             runB.cancel()
             try await runB.value
+        }
+    }
+
+    @Test func aDeadLetterSetAsideOnOneNodeIsListedAndRedrivenOnTheOther() async throws {
+        try await withTwoNodes { a, b in
+            let handled = Handled()
+            try await append(a, 3)
+            let runA = Task { try await runner(a, "a", handled, fails: [2]).run() }
+            defer { runA.cancel() }
+            try await eventually("node a went past the record it fails") { handled.seqs("a") == [1, 3] }
+            // The letter is the cluster's: node b sees it, and only once.
+            let letters = try await b.deadLetters(group: "g")
+            #expect(letters.map(\.position) == [Position(stream: .shared, shard: 0, seq: 2)])
+            #expect(letters.first?.attempts == 2)
+            #expect(try await b.deadLetters(group: nil).map(\.group) == ["g"])
+            #expect(try await b.deadLetters(group: "other").isEmpty)
+            let report = try await NodeHandler(node: "b", handled: handled).redrive("g", in: b)
+            #expect(report.redriven.map(\.seq) == [2])
+            #expect(handled.seqs("b") == [2])
+            #expect(try await a.deadLetters(group: "g").isEmpty)
+            #expect(try await a.removeDeadLetter(group: "g", position: letters[0].position) == false)
         }
     }
 }
