@@ -108,8 +108,16 @@ let package = Package(
             dependencies: ["EventLog", "JSONCoding"]
         ),
         .target(
+            name: "DynamoStreams",
+            dependencies: [
+                "EventLog", "JSONCoding", "Chat", "Inbox",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
             name: "ChatServer",
             dependencies: [
+                "DynamoStreams",
                 "Chat",
                 "Inbox",
                 "Consumers",
@@ -203,6 +211,11 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
+        ),
+        .testTarget(
+            name: "DynamoStreamsTests",
+            dependencies: ["DynamoStreams", "JSONCoding"],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "EndToEndTests",

@@ -33,6 +33,9 @@ public struct InboxProjection: Projection {
             for (table, key) in InboxTables.indexEntries(of: keys, createdAt: record.createdAt) {
                 try store.put(table, key: key, value: [])
             }
+            try store.put(
+                InboxTables.origins, key: Array(keys.eventId.utf8),
+                value: BigEndian.bytes(record.seq) + BigEndian.bytes(UInt64(0)))
         case InboxRecordType.acknowledged:
             guard var stored = try Self.stored(record.partitionKey, in: store), stored.status == .pending
             else {
@@ -42,6 +45,12 @@ public struct InboxProjection: Projection {
             stored.status = .acknowledged
             stored.acknowledgedAt = record.createdAt
             try store.put(InboxTables.events, key: Array(record.partitionKey.utf8), value: stored.encoded)
+            let key = Array(record.partitionKey.utf8)
+            if let origin = try store.get(InboxTables.origins, key: key), origin.count == 16 {
+                try store.put(
+                    InboxTables.origins, key: key,
+                    value: Array(origin.prefix(8)) + BigEndian.bytes(record.seq))
+            }
         case InboxRecordType.deleted:
             try forget(record.partitionKey, in: store)
         default:
@@ -52,6 +61,7 @@ public struct InboxProjection: Projection {
     public func trimmed(_ record: Record, from store: any ProjectionStore) throws {
         guard record.stream == .triggers, record.type == InboxRecordType.created else { return }
         try forget(record.partitionKey, in: store)
+        try store.delete(InboxTables.origins, key: Array(record.partitionKey.utf8))
     }
 
     private func forget(_ eventID: String, in store: any ProjectionStore) throws {

@@ -16,7 +16,12 @@ enum InboxTables {
     /// source, NUL, eventType, NUL, order key → nothing.
     static let pendingBySourceAndType = "inbox.pending_by_source_type"
 
-    static let all = [events, pending, pendingBySource, pendingByType, pendingBySourceAndType]
+    /// eventId → where its `event.created` and `event.acknowledged` records are (two
+    /// big-endian sequence numbers, 0 for none), kept after a delete while the created record
+    /// is: the DynamoDB Streams API folds an event's image before a change from them.
+    static let origins = "inbox.origins"
+
+    static let all = [events, pending, pendingBySource, pendingByType, pendingBySourceAndType, origins]
 
     /// The order key: createdAt in microseconds (big-endian), then the event id.
     static func orderKey(createdAt: Timestamp, eventID: String) -> [UInt8] {

@@ -275,18 +275,27 @@ package struct JSONParser {
 }
 
 extension JSONValue: JSONWritable {
+    /// A number's text: whole numbers below 2^53 without a fraction, others as Swift prints
+    /// them (the shortest text that reads back the same).
+    package static func numberText(_ value: Double) -> String {
+        value.rounded() == value && abs(value) < 9_007_199_254_740_992
+            ? String(Int64(value)) : value.description
+    }
+
+    /// The value as JSON text.
+    package var bytes: [UInt8] {
+        var json = JSONText(capacity: 256)
+        write(to: &json)
+        return json.bytes
+    }
+
     /// Objects with their keys sorted, as the `JSONEncoder` the API used before wrote them;
     /// whole numbers below 2^53 without a fraction.
     package func write(to json: inout JSONText) {
         switch self {
         case .null: json.raw("null")
         case .bool(let value): json.raw(value ? "true" : "false")
-        case .number(let value):
-            if value.rounded() == value, abs(value) < 9_007_199_254_740_992 {
-                json.raw(String(Int64(value)))
-            } else {
-                json.raw(value.description)
-            }
+        case .number(let value): json.raw(Self.numberText(value))
         case .string(let value): json.string(value)
         case .array(let values): json.array(values) { $1.write(to: &$0) }
         case .object(let members):
