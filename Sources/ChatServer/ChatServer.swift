@@ -1,5 +1,6 @@
 import Chat
 import Consumers
+import DynamoStreams
 import EventLog
 import Hummingbird
 import HummingbirdCore
@@ -102,6 +103,11 @@ public enum ChatServer {
                 store: dependencies.apiKeys, scope: .events, guards: dependencies.addressGuards,
                 rateLimiter: rateLimiter))
         InboxController(inbox: InboxService(log: dependencies.storage)).addRoutes(to: inbox)
+        DynamoStreamsController(
+            api: DynamoStreamsAPI(log: EventLog(storage: dependencies.storage)),
+            apiKeys: dependencies.apiKeys,
+            guards: dependencies.addressGuards, rateLimiter: rateLimiter
+        ).addRoutes(to: router)
         ConversationController(
             chat: dependencies.chat, storage: dependencies.storage,
             replyTimeout: configuration.agentReplyTimeout

@@ -83,11 +83,17 @@ public struct SigV4Verifier: Sendable {
         var scope: String { "\(date)/\(region)/\(service)/aws4_request" }
     }
 
-    /// Returns the access key id the request is signed with, once the signature is checked
-    /// with the secret `secret(accessKeyID)` gives (nil: no such live credential).
+    /// Who signed a request, and for which region.
+    public struct Signer: Sendable, Equatable {
+        public var accessKeyID: String
+        public var region: String
+    }
+
+    /// Returns who signed the request, once the signature is checked with the secret
+    /// `secret(accessKeyID)` gives (nil: no such live credential).
     public func verify(
         _ request: SignedRequest, now: Date = Date(), secret: (String) throws -> String?
-    ) throws -> String {
+    ) throws -> Signer {
         guard let header = request.values("authorization").first else {
             throw SigV4Failure.missingAuthentication
         }
@@ -125,7 +131,7 @@ public struct SigV4Verifier: Sendable {
                 "The request signature we calculated does not match the signature you provided. Check your AWS "
                     + "Secret Access Key and signing method. Consult the service documentation for details.")
         }
-        return authorization.accessKeyID
+        return Signer(accessKeyID: authorization.accessKeyID, region: authorization.region)
     }
 
     /// `AWS4-HMAC-SHA256 Credential=AKID/20261205/us-east-1/dynamodb/aws4_request,

@@ -42,7 +42,7 @@ import Testing
     {
         try verifier.verify(request, now: time ?? now) { id in
             id == fixture.accessKeyId ? (secret ?? fixture.secretAccessKey) : nil
-        }
+        }.accessKeyID
     }
 
     private func failure(_ request: SignedRequest, at time: Date? = nil, secret: String? = nil)
@@ -60,6 +60,8 @@ import Testing
         #expect(fixture.requests.count >= 4)
         for request in fixture.requests {
             #expect(try verify(request.signed) == fixture.accessKeyId, "\(request.name)")
+            let region = try verifier.verify(request.signed, now: now) { _ in fixture.secretAccessKey }.region
+            #expect(["us-east-1", "eu-west-3", "us-west-2", "ap-southeast-2"].contains(region))
         }
     }
 

@@ -5,6 +5,10 @@ import Synchronization
 /// Service API keys, stored hashed (SHA-256) in `DIR/apikeys.json`. The server re-reads the
 /// file when it changes, so a key created with `chatlog apikey create` works at once.
 ///
+/// Each key made since the DynamoDB Streams API also carries an AWS-style credential for it
+/// (an access key id and a secret access key, for SigV4): the secret is kept sealed with the
+/// key in `DIR/credential-key` (`CredentialSealer`), and revoking the key revokes it.
+///
 /// A process may also hold keys of its own, never written to the file, which live as long as
 /// the process: the server's key for the command line (see `ServerAddress.adminKey`).
 public final class APIKeyStore: Sendable {
@@ -18,6 +22,10 @@ public final class APIKeyStore: Sendable {
         /// What the key may do. Absent in keys made before scopes existed: those get
         /// `APIKeyScope.legacy`, the narrowest.
         public var scopes: [String]?
+        /// The SigV4 credential's access key id; absent in keys made before it existed.
+        public var accessKeyId: String?
+        /// Its secret access key, sealed (base64 of AES-GCM's combined box).
+        public var sealedSecretAccessKey: String?
 
         /// The scopes the key grants; names this server does not know grant nothing.
         public var granted: Set<APIKeyScope> {
@@ -46,13 +54,21 @@ public final class APIKeyStore: Sendable {
         var live: [String: Caller] = [:]
     }
 
+    /// A key's SigV4 credential, shown once when the key is made.
+    public struct SigV4Credential: Sendable, Equatable {
+        public var accessKeyId: String
+        public var secretAccessKey: String
+    }
+
     private let path: String
+    private let sealer: CredentialSealer
     private let cache = Mutex(Snapshot())
     /// This process's own keys, which hold every scope: hashes → callers.
     private let processKeys = Mutex<[String: Caller]>([:])
 
     public init(directory: String) {
         path = directory + "/apikeys.json"
+        sealer = CredentialSealer(directory: directory)
     }
 
     public func keys() throws -> [Key] {
@@ -87,13 +103,41 @@ public final class APIKeyStore: Sendable {
 
     /// Creates a key with `scopes`; returns its record and the secret, which is shown only now.
     public func create(name: String, scopes: Set<APIKeyScope>, now: Date = Date()) throws -> (Key, String) {
+        let (key, secret, _) = try issue(name: name, scopes: scopes, now: now)
+        return (key, secret)
+    }
+
+    /// Creates a key with `scopes`; returns its record, the secret and its SigV4 credential,
+    /// which are shown only now.
+    public func issue(name: String, scopes: Set<APIKeyScope>, now: Date = Date()) throws -> (
+        Key, String, SigV4Credential
+    ) {
         guard !scopes.isEmpty else { throw APIKeyError.noScopes }
         let secret = Self.newSecret()
+        let credential = SigV4Credential(
+            accessKeyId: "AKCL" + String((0..<16).map { _ in Self.accessKeyAlphabet.randomElement()! }),
+            secretAccessKey: Data((0..<30).map { _ in UInt8.random(in: 0...255) }).base64EncodedString())
         let key = Key(
             id: UUID().uuidString.lowercased(), name: name, hash: Self.hash(secret),
-            createdAt: ISO8601DateFormatter().string(from: now), scopes: scopes.map(\.rawValue).sorted())
+            createdAt: ISO8601DateFormatter().string(from: now), scopes: scopes.map(\.rawValue).sorted(),
+            accessKeyId: credential.accessKeyId,
+            sealedSecretAccessKey: try sealer.seal(credential.secretAccessKey))
         try update { $0.append(key) }
-        return (key, secret)
+        return (key, secret, credential)
+    }
+
+    private static let accessKeyAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+
+    /// The secret access key of a live key's SigV4 credential, with the key as a caller; nil
+    /// when no live key has that access key id.
+    public func sigV4Secret(accessKeyId: String) throws -> (secret: String, caller: Caller)? {
+        guard
+            let key = try snapshot().keys.first(where: {
+                $0.accessKeyId == accessKeyId && $0.revokedAt == nil
+            }),
+            let sealed = key.sealedSecretAccessKey, let secret = sealer.open(sealed)
+        else { return nil }
+        return (secret, Caller(keyID: key.id, scopes: key.granted))
     }
 
     /// Creates a key with every scope that only this process knows and that ends with it;

@@ -1,5 +1,6 @@
 import Chat
 import Consumers
+import DynamoStreams
 import EventLog
 import Hummingbird
 import Inbox
@@ -35,7 +36,7 @@ public struct ChatServerRunner: Sendable {
     public func makeDependencies() async throws -> ChatServerDependencies {
         let storage = try LogBackends.open(
             directory: dataDirectory, configuration: log, projections: ChatServer.projections,
-            stateTables: ConnectionRegistry.tables, logger: logger)
+            stateTables: ConnectionRegistry.tables + DynamoStreamsAPI.tables, logger: logger)
         do {
             let secret = try server.auth.jwtSecret ?? DevelopmentSecret.load(directory: dataDirectory)
             let authority = try await TokenAuthority(

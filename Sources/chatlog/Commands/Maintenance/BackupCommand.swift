@@ -5,7 +5,7 @@ import LogBackends
 
 /// The files of a data directory besides the log that a backup carries.
 enum DataDirectoryFiles {
-    static let names = ["apikeys.json", "jwt-secret"]
+    static let names = ["apikeys.json", "credential-key", "jwt-secret"]
 
     /// Copies the ones that exist from one directory to another; the target ends
     /// readable by its owner alone, as a data directory is.

@@ -8,8 +8,14 @@ struct APIKeyCommand: AsyncParsableCommand {
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create a key and print it as the last line; it is shown only once.")
+            abstract: "Create a key and print it as the last line; it is shown only once.",
+            discussion: """
+                Each key also carries an AWS-style credential for the DynamoDB Streams API (SigV4; \
+                it needs the streams:read scope). --json prints both as one object: id, name, scopes, \
+                key, accessKeyId and secretAccessKey.
+                """)
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var output: OutputOptions
         @Option(help: "A name to recognise the key by.") var name: String = "default"
         @Option(
             name: .customLong("scope"),
@@ -21,11 +27,24 @@ struct APIKeyCommand: AsyncParsableCommand {
 
         func run() async throws {
             let settings = try await global.settings()
-            let (key, secret) = try APIKeyStore(directory: settings.dataDirectory).create(
+            let (key, secret, credential) = try APIKeyStore(directory: settings.dataDirectory).issue(
                 name: name, scopes: Set(scopes))
+            if output.json {
+                Console.out(
+                    JSONOutput.object([
+                        ("id", .string(key.id)), ("name", .string(key.name)),
+                        ("scopes", .array(key.granted.sorted().map { .string($0.rawValue) })),
+                        ("key", .string(secret)), ("accessKeyId", .string(credential.accessKeyId)),
+                        ("secretAccessKey", .string(credential.secretAccessKey)),
+                    ]).text)
+                return
+            }
             Console.error(
                 "created API key \(key.id) (\(key.name); scopes: \(key.granted.sorted().map(\.rawValue).joined(separator: ", "))); "
                     + "store it now, it is not shown again:")
+            Console.error(
+                "its DynamoDB Streams credential: access key id \(credential.accessKeyId), "
+                    + "secret access key \(credential.secretAccessKey)")
             Console.out(secret)
         }
     }
@@ -48,6 +67,7 @@ struct APIKeyCommand: AsyncParsableCommand {
                                     .object([
                                         ("id", .string($0.id)), ("name", .string($0.name)),
                                         ("scopes", .array($0.granted.sorted().map { .string($0.rawValue) })),
+                                        ("accessKeyId", .optional($0.accessKeyId)),
                                         ("createdAt", .string($0.createdAt)),
                                         ("revokedAt", .optional($0.revokedAt)),
                                     ])
@@ -55,11 +75,11 @@ struct APIKeyCommand: AsyncParsableCommand {
                         )
                     ]).text)
             } else {
-                var table = Table("ID", "NAME", "SCOPES", "CREATED", "REVOKED")
+                var table = Table("ID", "NAME", "SCOPES", "ACCESS KEY ID", "CREATED", "REVOKED")
                 for key in keys {
                     table.add(
                         key.id, key.name, key.granted.sorted().map(\.rawValue).joined(separator: ","),
-                        key.createdAt, key.revokedAt ?? "-")
+                        key.accessKeyId ?? "-", key.createdAt, key.revokedAt ?? "-")
                 }
                 Console.out(table.text)
             }
