@@ -23,16 +23,7 @@ else
 fi
 # The fuzzers live in a virtual environment of their own under .build.
 venv=.build/fuzz-venv
-if [ ! -x "$venv/bin/schemathesis" ]; then
-    if ! python3 -m venv "$venv" 2>/dev/null; then
-        sudo=""
-        [ "$(id -u)" -eq 0 ] || sudo="sudo"
-        $sudo apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-venv
-        python3 -m venv "$venv"
-    fi
-    "$venv/bin/pip" install --quiet 'schemathesis==4.32.5' 'websockets>=12'
-fi
+tools/python-venv.sh "$venv" "import schemathesis, websockets" 'schemathesis==4.32.5' 'websockets>=12'
 data=$(mktemp -d)
 cleanup() {
     kill "${server:-}" 2>/dev/null || true

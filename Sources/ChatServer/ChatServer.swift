@@ -29,6 +29,8 @@ public struct ChatServerDependencies: Sendable {
     public var hub: DeliveryHub
     public var deliveryStatus = ConsumerStatus()
     public var deliveryControl = ConsumerControl()
+    /// How long a shard iterator the DynamoDB Streams API hands out stays valid.
+    public var iteratorLifetime: Duration = .seconds(900)
 
     /// The consumer groups this server runs, with their live status and control.
     public var liveGroups: [(name: String, status: ConsumerStatus, control: ConsumerControl)] {
@@ -104,7 +106,8 @@ public enum ChatServer {
                 rateLimiter: rateLimiter))
         InboxController(inbox: InboxService(log: dependencies.storage)).addRoutes(to: inbox)
         DynamoStreamsController(
-            api: DynamoStreamsAPI(log: EventLog(storage: dependencies.storage)),
+            api: DynamoStreamsAPI(
+                log: EventLog(storage: dependencies.storage, iteratorLifetime: dependencies.iteratorLifetime)),
             apiKeys: dependencies.apiKeys,
             guards: dependencies.addressGuards, rateLimiter: rateLimiter
         ).addRoutes(to: router)

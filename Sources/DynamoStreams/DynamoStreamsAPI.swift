@@ -57,14 +57,16 @@ public struct DynamoStreamsAPI: Sendable {
         } catch let error as DynamoStreamsError {
             throw error
         } catch let error as EventLogError {
-            throw Self.mapped(error)
+            throw mapped(error)
         } catch {
             throw .internalError("\(error)")
         }
     }
 
-    static func mapped(_ error: EventLogError) -> DynamoStreamsError {
-        switch error {
+    func mapped(_ error: EventLogError) -> DynamoStreamsError {
+        let seconds = log.iteratorLifetime.components.seconds
+        let lifetime = seconds % 60 == 0 ? "\(seconds / 60) minutes" : "\(seconds) seconds"
+        return switch error {
         case .trimmedPosition(let position, let first):
             .trimmed(
                 "The operation attempted to read past the oldest stream record in a shard: \(SequenceNumbers.format(position.seq)) "

@@ -47,6 +47,7 @@ public struct ChatServerRunner: Sendable {
                 apiKeys: APIKeyStore(directory: dataDirectory), registry: registry, readiness: Readiness(),
                 responder: server.agent.makeResponder(), delivery: server.webSocket.delivery, logger: logger)
             dependencies.addressGuards = AddressGuards(configuration: server.rateLimit)
+            dependencies.iteratorLifetime = log.iteratorLifetime
             // Before the server listens: no connection from a previous process is left registered.
             try await dependencies.hub.start()
             return dependencies
