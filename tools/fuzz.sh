@@ -10,16 +10,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/env.sh
+source tools/serve-lib.sh
 if [ "${1:-}" = "--short" ]; then
     examples=25
     frames=2000
-    bin=${CHATLOG_BIN:-.build/debug/chatlog}
-    [ -x "$bin" ] || swift build --product chatlog >&2
+    chatlog_binary debug
 else
     examples=${1:-500}
     frames=${2:-20000}
-    bin=${CHATLOG_BIN:-.build/release/chatlog}
-    [ -n "${CHATLOG_BIN:-}" ] || swift build -c release --product chatlog >&2
+    chatlog_binary release
 fi
 # The fuzzers live in a virtual environment of their own under .build.
 venv=.build/fuzz-venv
@@ -33,11 +32,7 @@ cleanup() {
 trap cleanup EXIT
 # The fuzzer's own request rate is not what is under test here.
 export CHATLOG_RATE_LIMIT_ENABLED=false
-"$bin" serve --data-dir "$data" --port 0 >"$data/out.log" 2>"$data/server.log" &
-server=$!
-for _ in $(seq 300); do grep -q "http://" "$data/out.log" 2>/dev/null && break; sleep 0.1; done
-address=$(grep -o '127.0.0.1:[0-9]*' "$data/out.log" | head -1)
-[ -n "$address" ] || { echo "the server did not start" >&2; cat "$data/server.log" >&2; exit 1; }
+start_server "$data" "$data"
 token=$("$bin" token --data-dir "$data" --user fuzzer --ttl 86400 | tail -1)
 key=$("$bin" apikey create --data-dir "$data" --name fuzz --scope events --scope admin --scope streams:read | tail -1)
 # Every check but the two about request-schema strictness (an opaque cursor or a business rule is

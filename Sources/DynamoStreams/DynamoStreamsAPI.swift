@@ -45,15 +45,13 @@ public struct DynamoStreamsAPI: Sendable {
         }
         let request = Input(members: input)
         do {
-            let output: JSONValue
             switch target.dropFirst(prefix.count) {
-            case "ListStreams": output = try await listStreams(request, region: region)
-            case "DescribeStream": output = try await describeStream(request, region: region)
-            case "GetShardIterator": output = try await getShardIterator(request)
-            case "GetRecords": output = try await getRecords(request, region: region)
+            case "ListStreams": return try await listStreams(request, region: region).bytes
+            case "DescribeStream": return try await describeStream(request, region: region).bytes
+            case "GetShardIterator": return try await getShardIterator(request).bytes
+            case "GetRecords": return try await getRecords(request, region: region)
             default: throw DynamoStreamsError.unknownOperation(target)
             }
-            return output.bytes
         } catch let error as DynamoStreamsError {
             throw error
         } catch let error as EventLogError {
@@ -72,7 +70,7 @@ public struct DynamoStreamsAPI: Sendable {
                 "The operation attempted to read past the oldest stream record in a shard: \(SequenceNumbers.format(position.seq)) "
                     + "is before the trim horizon \(SequenceNumbers.format(first)).")
         case .expiredIterator:
-            .expired("Iterator expired. The iterator was created more than 15 minutes ago.")
+            .expired("Iterator expired. The iterator was created more than \(lifetime) ago.")
         case .malformedIterator(let reason): .validation("Invalid ShardIterator: \(reason)")
         case .invalidArgument(let reason): .validation(reason)
         case .unknownStream, .unknownShard: .notFound(error.description)
@@ -186,56 +184,67 @@ public struct DynamoStreamsAPI: Sendable {
         return .object(["ShardIterator": .string(try await log.shardIterator(shard, type: type).token)])
     }
 
-    func getRecords(_ input: Input, region: String) async throws -> JSONValue {
+    func getRecords(_ input: Input, region: String) async throws -> [UInt8] {
         let limit = try input.limit(
             range: 1...EventLog.maxRecordsPerCall, default: EventLog.maxRecordsPerCall)
         let iterator = try ShardIterator(token: try input.string("ShardIterator"))
         let page = try await log.getRecords(iterator, limit: limit)
         var chat = ChatItemChanges(storage: log.storage)
         var inbox = InboxItemChanges(storage: log.storage)
-        var records: [JSONValue] = []
-        var bytes = 0
+        var json = JSONText(capacity: 1 << 16)
+        json.raw(#"{"Records":["#)
+        var count = 0
         var next = page.nextIterator
         for record in page.records {
             let change =
                 record.stream == .chatEvents
                 ? try await chat.change(for: record) : try await inbox.change(for: record)
-            if let change {
-                let item = Self.streamRecord(record, change, region: region)
-                let size = item.bytes.count
-                if bytes + size > Self.maxResponseBytes, !records.isEmpty {
-                    next = ShardIterator(
-                        shard: iterator.shard, nextSeq: record.seq, issuedAt: page.nextIterator.issuedAt)
-                    break
-                }
-                bytes += size
-                records.append(item)
+            guard let change else { continue }
+            let item = Self.streamRecord(record, change, region: region)
+            if json.bytes.count + item.count > Self.maxResponseBytes, count > 0 {
+                next = ShardIterator(
+                    shard: iterator.shard, nextSeq: record.seq, issuedAt: page.nextIterator.issuedAt)
+                break
             }
+            if count > 0 { json.raw(",") }
+            json.raw(bytes: item)
+            count += 1
         }
-        return .object(["Records": .array(records), "NextShardIterator": .string(next.token)])
+        json.raw(#"],"NextShardIterator":"#)
+        json.string(next.token)
+        json.raw("}")
+        return json.bytes
     }
 
     // MARK: - Records
 
-    static func streamRecord(_ record: Record, _ change: ItemChange, region: String) -> JSONValue {
-        var dynamodb: [String: JSONValue] = [
-            "ApproximateCreationDateTime": .number(Double(record.createdAt.microseconds / 1000) / 1000),
-            "Keys": AttributeValue.item(change.keys),
-            "SequenceNumber": .string(SequenceNumbers.format(record.seq)),
-            "StreamViewType": .string("NEW_AND_OLD_IMAGES"),
-        ]
-        if let new = change.newImage { dynamodb["NewImage"] = AttributeValue.item(new) }
-        if let old = change.oldImage { dynamodb["OldImage"] = AttributeValue.item(old) }
-        let size =
-            (dynamodb["Keys"]?.bytes.count ?? 0) + (dynamodb["NewImage"]?.bytes.count ?? 0)
-            + (dynamodb["OldImage"]?.bytes.count ?? 0)
-        dynamodb["SizeBytes"] = .number(Double(size))
-        return .object([
-            "eventID": .string(record.id.description), "eventName": .string(change.kind.rawValue),
-            "eventVersion": .string("1.1"), "eventSource": .string("aws:dynamodb"),
-            "awsRegion": .string(region),
-            "dynamodb": .object(dynamodb),
-        ])
+    /// One stream record's JSON.
+    static func streamRecord(_ record: Record, _ change: ItemChange, region: String) -> [UInt8] {
+        let keys = AttributeValue.item(change.keys)
+        let new = change.newImage.map(AttributeValue.item)
+        let old = change.oldImage.map(AttributeValue.item)
+        var json = JSONText(capacity: 256 + keys.count + (new?.count ?? 0) + (old?.count ?? 0))
+        json.object { object in
+            object.field("eventID", record.id.description)
+            object.field("eventName", change.kind.rawValue)
+            object.field("eventVersion", "1.1")
+            object.field("eventSource", "aws:dynamodb")
+            object.field("awsRegion", region)
+            object.field(
+                "dynamodb",
+                object: { dynamodb in
+                    dynamodb.field(
+                        "ApproximateCreationDateTime",
+                        JSONValue.number(Double(record.createdAt.microseconds / 1000) / 1000))
+                    dynamodb.field("Keys", RawJSON(bytes: keys))
+                    if let new { dynamodb.field("NewImage", RawJSON(bytes: new)) }
+                    if let old { dynamodb.field("OldImage", RawJSON(bytes: old)) }
+                    dynamodb.field("SequenceNumber", SequenceNumbers.format(record.seq))
+                    dynamodb.field("SizeBytes", UInt64(keys.count + (new?.count ?? 0) + (old?.count ?? 0)))
+                    dynamodb.field("StreamViewType", "NEW_AND_OLD_IMAGES")
+                })
+        }
+        return json.bytes
     }
 
     static func keySchema(_ table: String) -> [(String, String)] {
@@ -288,6 +297,13 @@ public struct DynamoStreamsAPI: Sendable {
         guard let time = Timestamp(rfc3339: label + "Z") else { return 0 }
         return Double(time.microseconds / 1000) / 1000
     }
+}
+
+/// JSON text written as it is.
+struct RawJSON: JSONWritable {
+    var bytes: [UInt8]
+
+    func write(to json: inout JSONText) { json.raw(bytes: bytes) }
 }
 
 /// `arn:aws:dynamodb:<region>:000000000000:table/<name>/stream/<label>`

@@ -7,7 +7,8 @@ struct LogGetRecordsCommand: AsyncParsableCommand {
         abstract: "Read records from a shard through a shard iterator.",
         discussion: """
             Start with --iterator (and --seq or --timestamp where it needs one), or continue with \
-            --token set to the nextIterator a previous call printed.
+            --token set to the nextIterator a previous call printed. --to-end reads page after page \
+            until the shard's head (with --json, one page object per line).
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -20,6 +21,7 @@ struct LogGetRecordsCommand: AsyncParsableCommand {
     @Option(help: "The RFC 3339 time for AT_TIMESTAMP.") var timestamp: String?
     @Option(help: "A nextIterator token from an earlier call.") var token: String?
     @Option(help: "The most records to return, 1 to 1000.") var limit: Int = 100
+    @Flag(help: "Read on, page after page, up to the shard's head.") var toEnd = false
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
@@ -33,7 +35,15 @@ struct LogGetRecordsCommand: AsyncParsableCommand {
             start = try await log.shardIterator(
                 ShardKey(stream: StreamName(stream), shard: shard), type: try iteratorType())
         }
-        let page = try await log.getRecords(start, limit: limit)
+        var page = try await log.getRecords(start, limit: limit)
+        print(page)
+        while toEnd, page.behindHead > 0, !page.records.isEmpty {
+            page = try await log.getRecords(page.nextIterator, limit: limit)
+            print(page)
+        }
+    }
+
+    private func print(_ page: EventLog.RecordsPage) {
         if output.json {
             Console.out(
                 JSONOutput.object([
