@@ -35,9 +35,10 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
     private let waiters: ProposalWaiters
     /// The groups the nodes share, by name.
     private let sharedGroups: [String: JetStreamSharedGroup]
-    /// The shared groups' dead letters (the other groups' stay in the replica); nil when no
-    /// group is shared, or read-only before `cluster apply` made it.
-    private let sharedDeadLetters: KeyValueBucket?
+    /// The shared groups' dead letters (the other groups' stay in the replica), once opened:
+    /// the bucket is made with the first letter, so a cluster that never sets one aside
+    /// carries no bucket for it.
+    private let sharedDeadLetters = Mutex<KeyValueBucket?>(nil)
 
     public var streams: [StreamDescriptor] { replica.streams }
 
@@ -60,7 +61,6 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
             stateTables: stateTables + LMDBStorage.replicaTables, clock: clock, logger: logger)
         let connection: NATSConnection
         let waiters: ProposalWaiters
-        let sharedDeadLetters: KeyValueBucket?
         let layout = JetStreamLayout(prefix: settings.prefix)
         do {
             connection = try Self.connect(settings)
@@ -73,17 +73,9 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
                 stream.shardCount = descriptor.shardCount
                 return stream
             }
-            var pending = try Self.specs(wanted, settings).map {
+            let pending = try Self.specs(wanted, settings).map {
                 Self.change(for: $0, current: try connection.streamState($0.name))
             }.filter { $0.action != .keep }
-            if let bucket = layout.deadLetterBucket(settings) {
-                sharedDeadLetters = try connection.keyValue(bucket)
-                if sharedDeadLetters == nil {
-                    pending.append(StreamChange(stream: bucket, action: .create, differences: []))
-                }
-            } else {
-                sharedDeadLetters = nil
-            }
             if !pending.isEmpty, !readOnly {
                 connection.close()
                 throw EventLogError.storage(
@@ -111,7 +103,6 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
         let client = ClusterClient(connection: connection, pool: pool)
         self.client = client
         self.waiters = waiters
-        self.sharedDeadLetters = sharedDeadLetters
         self.sharedGroups = Dictionary(
             uniqueKeysWithValues: settings.sharedGroups.map {
                 (
@@ -333,18 +324,17 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
         guard sharedGroups[letter.group] != nil else { return try await replica.addDeadLetter(letter) }
         try replica.validate(letter.position.shardKey)
         if readOnly { throw EventLogError.readOnly }
-        let bucket = try sharedDeadLetterBucket()
         let key = layout.deadLetterKey(group: letter.group, position: letter.position)
         let value = Array(try JSONEncoder().encode(letter))
-        try await client.run { _ in try bucket.put(key, value) }
+        try await client.run { try self.deadLetterBucket($0, create: true)!.put(key, value) }
     }
 
     public func deadLetters(group: String?) async throws -> [DeadLetter] {
         if let group, sharedGroups[group] == nil { return try replica.deadLetters(group: group) }
         var letters = group == nil ? try replica.deadLetters(group: nil) : []
-        guard let bucket = sharedDeadLetters else { return letters }
-        let shared = try await client.run { _ in
-            try bucket.keys().filter { group == nil || $0.hasPrefix("\(group!).") }.compactMap {
+        let shared = try await client.run { connection -> [[UInt8]] in
+            guard let bucket = try self.deadLetterBucket(connection, create: false) else { return [] }
+            return try bucket.keys().filter { group == nil || $0.hasPrefix("\(group!).") }.compactMap {
                 try bucket.value($0)
             }
         }
@@ -361,17 +351,19 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
             return try await replica.removeDeadLetter(group: group, position: position)
         }
         if readOnly { throw EventLogError.readOnly }
-        let bucket = try sharedDeadLetterBucket()
         let key = layout.deadLetterKey(group: group, position: position)
-        return try await client.run { _ in try bucket.remove(key) }
+        return try await client.run { try self.deadLetterBucket($0, create: false)?.remove(key) ?? false }
     }
 
-    private func sharedDeadLetterBucket() throws -> KeyValueBucket {
-        guard let sharedDeadLetters else {
-            throw EventLogError.storage(
-                "the dead letters' bucket does not exist; run `chatlog cluster apply`")
-        }
-        return sharedDeadLetters
+    /// The shared groups' dead-letter bucket, opened (and made, with `create`) on first use;
+    /// nil when it does not exist. Blocks: call it on the client's threads.
+    private func deadLetterBucket(_ connection: NATSConnection, create: Bool) throws -> KeyValueBucket? {
+        if let bucket = sharedDeadLetters.withLock({ $0 }) { return bucket }
+        guard let name = layout.deadLetterBucket(settings) else { return nil }
+        if create { try connection.ensureKeyValue(name, replicas: settings.replicas) }
+        guard let bucket = try connection.keyValue(name) else { return nil }
+        sharedDeadLetters.withLock { $0 = bucket }
+        return bucket
     }
 
     /// JetStream trims the streams by their own limits (the configured retention); the

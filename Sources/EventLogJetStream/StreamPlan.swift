@@ -32,14 +32,9 @@ extension JetStreamStorage {
     {
         let connection = try connect(settings)
         defer { connection.close() }
-        var changes = try specs(configuration, settings).map { spec in
+        return try specs(configuration, settings).map { spec in
             try change(for: spec, current: connection.streamState(spec.name))
         }
-        if let bucket = JetStreamLayout(prefix: settings.prefix).deadLetterBucket(settings) {
-            let exists = try connection.keyValue(bucket) != nil
-            changes.append(StreamChange(stream: bucket, action: exists ? .keep : .create, differences: []))
-        }
-        return changes
     }
 
     /// Creates and updates the streams so that they are as configured; returns what it did.
@@ -48,16 +43,11 @@ extension JetStreamStorage {
     {
         let connection = try connect(settings)
         defer { connection.close() }
-        var changes = try specs(configuration, settings).map { spec in
+        return try specs(configuration, settings).map { spec in
             let change = try change(for: spec, current: connection.streamState(spec.name))
             if change.action != .keep { try connection.ensureStream(spec) }
             return change
         }
-        if let bucket = JetStreamLayout(prefix: settings.prefix).deadLetterBucket(settings) {
-            let made = try connection.ensureKeyValue(bucket, replicas: settings.replicas)
-            changes.append(StreamChange(stream: bucket, action: made ? .create : .keep, differences: []))
-        }
-        return changes
     }
 
     static func connect(_ settings: JetStreamSettings) throws -> NATSConnection {

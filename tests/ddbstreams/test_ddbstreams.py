@@ -1,9 +1,16 @@
 """An unmodified boto3 `dynamodbstreams` client against a running chatlog: what an existing
 AWS stream consumer sees when only its endpoint_url changes."""
+import http.client
+import json
+import random
 import threading
 import time
+import urllib.parse
 
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 
@@ -285,3 +292,67 @@ def test_expired_iterators_and_trimmed_positions(make_server):
     start = client.describe_stream(StreamArn=stream)["StreamDescription"]["Shards"][0]["SequenceNumberRange"][
         "StartingSequenceNumber"]
     assert int(start) > int(first_seq)
+
+
+def raw_sender(server, key):
+    """Sends requests boto3 never sends, signed as botocore signs them (or not), as they are:
+    send(target, body, signed=True) -> (status, parsed JSON body)."""
+    address = urllib.parse.urlparse(server.base)
+    credentials = Credentials(key["accessKeyId"], key["secretAccessKey"])
+
+    def send(target, body, signed=True):
+        request = AWSRequest(method="POST", url=server.base + "/ddbstreams", data=body, headers={
+            "X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.0"})
+        if signed:
+            SigV4Auth(credentials, "dynamodb", "us-east-1").add_auth(request)
+        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=10)
+        try:
+            connection.request("POST", "/ddbstreams", body=body, headers=dict(request.headers))
+            response = connection.getresponse()
+            return response.status, json.loads(response.read())
+        finally:
+            connection.close()
+
+    return send
+
+
+def test_an_unknown_operation_or_a_body_that_is_not_json_is_refused(server):
+    send = raw_sender(server, server.api_key("streams:read"))
+    status, body = send("DynamoDBStreams_20120810.PutItem", b"{}")
+    assert (status, body["__type"]) == (400, "com.amazon.coral.service#UnknownOperationException")
+    status, body = send("DynamoDBStreams_20120810.ListStreams", b"not json")
+    assert (status, body["__type"]) == (400, "com.amazonaws.dynamodb.v20120810#SerializationException")
+    status, body = send("DynamoDBStreams_20120810.ListStreams", b'{"Limit": "ten"}')
+    assert (status, body["__type"]) == (400, "com.amazonaws.dynamodb.v20120810#SerializationException")
+    status, body = send("DynamoDBStreams_20120810.ListStreams", b"")
+    assert status == 200 and body["Streams"]
+
+
+def test_hostile_requests_get_dynamodb_errors_never_a_server_error(server):
+    """Seeded random junk in every member of every operation, signed and not: each answer is
+    200 or a DynamoDB-shaped 400, and the server keeps answering."""
+    key = server.api_key("streams:read")
+    send = raw_sender(server, key)
+    alice = server.token("alice")
+    server.request("POST", "/v1/channels", {"name": "c"}, token=alice)
+    arn = arns(server.streams_client(key))["chat_events"]
+    randomness = random.Random(20261205)
+    junk = [None, True, -1, 0, 1.5, 10**30, "", "x" * 5000, "\u0000\uffff", [], {}, [1, "a"], {"a": {"b": []}},
+            arn, arn + "x", arn.replace("chat_events", "triggers"), "shardId-00000000000000000000",
+            "shardId-99999999999999999999", "100000000000000000001", "999999999999999999999999",
+            "TRIM_HORIZON", "AT_SEQUENCE_NUMBER", "AQAAAAAAAAAAAyEABmHq1YXJumNoYXRfZXZlbnRzNi5O9w"]
+    members = ["StreamArn", "ShardId", "ShardIteratorType", "SequenceNumber", "ShardIterator", "Limit",
+               "TableName", "ExclusiveStartStreamArn", "ExclusiveStartShardId"]
+    operations = ["ListStreams", "DescribeStream", "GetShardIterator", "GetRecords", "", "ListTables"]
+    for index in range(400):
+        target = "DynamoDBStreams_20120810." + randomness.choice(operations)
+        if index % 10 == 0:
+            body = bytes(randomness.randrange(256) for _ in range(randomness.randrange(64)))
+        else:
+            body = json.dumps({name: randomness.choice(junk) for name in randomness.sample(
+                members, randomness.randrange(len(members)))}).encode()
+        status, answer = send(target, body, signed=index % 7 != 0)
+        assert status in (200, 400), (target, body, status, answer)
+        if status == 400:
+            assert set(answer) == {"__type", "message"} and "#" in answer["__type"], answer
+    assert server.streams_client(key).list_streams()["Streams"]

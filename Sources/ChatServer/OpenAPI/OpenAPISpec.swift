@@ -46,7 +46,9 @@ enum OpenAPISpec {
             "securitySchemes": {
               "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
               "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
-              "tokenQuery": {"type": "apiKey", "in": "query", "name": "token"}
+              "tokenQuery": {"type": "apiKey", "in": "query", "name": "token"},
+              "sigv4": {"type": "apiKey", "in": "header", "name": "Authorization",
+                "description": "AWS Signature Version 4 (service dynamodb, any region) with an API key's credential"}
             },
             "parameters": {
               "channelId": {"name": "channelId", "in": "path", "required": true, "schema": {"type": "string"}},
@@ -56,6 +58,8 @@ enum OpenAPISpec {
                 "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"}}
             },
             "schemas": {
+              "AmazonError": {"type": "object", "required": ["__type", "message"], "properties": {
+                "__type": {"type": "string"}, "message": {"type": "string"}}},
               "Name": \(InboxFields.name.schema),
               "UserId": \(ChatFields.userID.schema),
               "ChannelName": \(ChatFields.channelName.schema),
@@ -119,6 +123,18 @@ enum OpenAPISpec {
               "parameters": [{"name": "token", "in": "query", "required": false, "schema": {"type": "string"}}],
               "responses": {"101": {"description": "Switching to the WebSocket protocol"},
                 "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}}}},
+            "/ddbstreams": {"post": {"summary": "The DynamoDB Streams API (JSON 1.0): ListStreams, DescribeStream, GetShardIterator, GetRecords",
+              "description": "For AWS SDKs with endpoint_url set to this path; see docs/ddbstreams.md. The operation is named by X-Amz-Target (DynamoDBStreams_20120810.<Operation>); errors are DynamoDB's.",
+              "security": [{"sigv4": []}],
+              "parameters": [{"name": "X-Amz-Target", "in": "header", "required": false, "schema": {"type": "string"}}],
+              "requestBody": {"required": false, "content": {"application/x-amz-json-1.0": {"schema": {"type": "object"}}}},
+              "responses": {
+                "200": {"description": "The operation's output", "content": {"application/x-amz-json-1.0": {"schema": {"type": "object"}}}},
+                "400": {"description": "A DynamoDB error", "content": {"application/x-amz-json-1.0": {"schema": {"$ref": "#/components/schemas/AmazonError"}}}},
+                "413": {"description": "A body over the limit", "content": {
+                  "application/x-amz-json-1.0": {"schema": {"$ref": "#/components/schemas/AmazonError"}},
+                  "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "500": {"description": "A DynamoDB error", "content": {"application/x-amz-json-1.0": {"schema": {"$ref": "#/components/schemas/AmazonError"}}}}}}},
             "/v1/channels": {
               "post": {"summary": "Create a channel; the creator becomes a member",
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",

@@ -53,6 +53,8 @@ struct CrashDrillCommand: AsyncParsableCommand {
         guard storage == "jetstream" else { return Backend() }
         var settings = JetStreamSettings(servers: nats.split(separator: ",").map(String.init))
         settings.prefix = "drill" + UUID().uuidString.prefix(8).lowercased()
+        // As the server configures itself: the nodes share the agent group.
+        settings.sharedGroups = [AgentConsumer.group]
         var backend = Backend()
         backend.configuration.backend = .jetStream(settings)
         backend.environment = [
