@@ -88,6 +88,9 @@ public enum ChatServer {
             ]
         ).addRoutes(to: router)
         deliveryEndpoint(dependencies, configuration: configuration).addRoutes(to: router)
+        let console = ConsoleController(dev: configuration.development, authority: dependencies.authority)
+        console.addRoutes(to: router)
+        console.addDevelopmentRoutes(to: router)
         let rateLimiter = RateLimiter(configuration: configuration.rateLimit)
         let api = router.group("v1").add(
             middleware: BearerAuthMiddleware(

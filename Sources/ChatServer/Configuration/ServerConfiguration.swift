@@ -15,6 +15,9 @@ public struct ServerConfiguration: Sendable {
     public var agent = AgentConfiguration()
     public var webSocket = WebSocketConfiguration()
     public var connections = ConnectionConfiguration()
+    /// Development mode (`serve --dev`, never a configuration key): the console offers a token
+    /// for any user name. Off unless asked for.
+    public var development = false
 
     public init() {}
 }

@@ -123,6 +123,16 @@ enum OpenAPISpec {
               "parameters": [{"name": "token", "in": "query", "required": false, "schema": {"type": "string"}}],
               "responses": {"101": {"description": "Switching to the WebSocket protocol"},
                 "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}}}},
+            "/": {"get": {"summary": "Redirects to the web console", "security": [], "responses": {
+              "302": {"description": "To /console"}}}},
+            "/console": {"get": {"summary": "The web console (HTML; see docs/console.md)", "security": [], "responses": {
+              "200": {"description": "The console's page", "content": {"text/html": {"schema": {"type": "string"}}}}}}},
+            "/console/{file}": {"get": {"summary": "The console's scripts, styles and config.json ({\\"dev\\": bool})", "security": [],
+              "parameters": [{"name": "file", "in": "path", "required": true, "schema": {"type": "string"}}],
+              "responses": {
+                "200": {"description": "The file", "content": {"text/javascript": {"schema": {"type": "string"}},
+                  "text/css": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "object"}}}},
+                "404": {"$ref": "#/components/responses/Error"}}}},
             "/ddbstreams": {"post": {"summary": "The DynamoDB Streams API (JSON 1.0): ListStreams, DescribeStream, GetShardIterator, GetRecords",
               "description": "For AWS SDKs with endpoint_url set to this path; see docs/ddbstreams.md. The operation is named by X-Amz-Target (DynamoDBStreams_20120810.<Operation>); errors are DynamoDB's.",
               "security": [{"sigv4": []}],

@@ -1,4 +1,5 @@
-"""A real `chatlog serve` on an ephemeral port, and an unmodified boto3 pointed at it."""
+"""A real `chatlog serve` on an ephemeral port, for the Python suites: an unmodified boto3
+(tests/ddbstreams) and a headless Chromium (tests/console) pointed at it."""
 import json
 import os
 import pathlib
@@ -14,22 +15,23 @@ import pytest
 from botocore import UNSIGNED
 from botocore.config import Config
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 BINARY = os.environ.get("CHATLOG_BIN", str(ROOT / ".build/debug/chatlog"))
 
 
 class Server:
     """`chatlog serve` in a data directory of its own; `restart()` keeps the directory."""
 
-    def __init__(self, environment=None):
-        self.directory = tempfile.mkdtemp(prefix="chatlog-ddb-")
+    def __init__(self, environment=None, arguments=()):
+        self.directory = tempfile.mkdtemp(prefix="chatlog-py-")
         self.environment = dict(os.environ, CHATLOG_RATE_LIMIT_ENABLED="false", **(environment or {}))
+        self.arguments = list(arguments)
         self.process = None
         self.start()
 
     def start(self):
         self.process = subprocess.Popen(
-            [BINARY, "serve", "--data-dir", self.directory, "--port", "0"],
+            [BINARY, "serve", "--data-dir", self.directory, "--port", "0", *self.arguments],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=self.environment, text=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -106,8 +108,8 @@ def server():
 def make_server():
     started = []
 
-    def make(environment):
-        server = Server(environment)
+    def make(environment=None, arguments=()):
+        server = Server(environment, arguments)
         started.append(server)
         return server
 

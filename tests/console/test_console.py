@@ -1,0 +1,176 @@
+"""The web console in a real headless Chromium (Debian's chromium and chromium-driver, driven by
+selenium) against a real `chatlog serve --dev`. Each test saves PNG screenshots under
+.build/test-output/console/."""
+import os
+import pathlib
+import shutil
+
+import pytest
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+OUTPUT = pathlib.Path(os.environ.get("CHATLOG_TEST_OUTPUT", ROOT / ".build/test-output")) / "console"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+class Window:
+    """One person's browser session on the console."""
+
+    def __init__(self, base, name):
+        options = webdriver.ChromeOptions()
+        options.binary_location = CHROMIUM
+        for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1200,900"):
+            options.add_argument(argument)
+        self.driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+        self.driver.set_page_load_timeout(20)
+        self.driver.set_script_timeout(10)
+        self.base = base
+        self.name = name
+
+    def quit(self):
+        self.driver.quit()
+
+    def wait(self, condition, message, seconds=5):
+        try:
+            return WebDriverWait(self.driver, seconds, poll_frequency=0.05).until(lambda _: condition())
+        except TimeoutException:
+            self.screenshot("timeout")
+            raise AssertionError(f"{self.name}: {message} (within {seconds} s)") from None
+
+    def find(self, selector):
+        return self.driver.find_element(By.CSS_SELECTOR, selector)
+
+    def all(self, selector):
+        return self.driver.find_elements(By.CSS_SELECTOR, selector)
+
+    def screenshot(self, label):
+        OUTPUT.mkdir(parents=True, exist_ok=True)
+        self.driver.save_screenshot(str(OUTPUT / f"{self.name}-{label}.png"))
+
+    def sign_in(self, user):
+        self.driver.get(self.base + "/console")
+        self.wait(lambda: self.find("#dev-form").is_displayed(), "the development sign-in shows")
+        assert self.find("#dev-banner").is_displayed(), "development mode is marked on the page"
+        self.find("#dev-user").send_keys(user + Keys.ENTER)
+        self.wait(lambda: self.find("#chat").is_displayed(), "the chat shows after sign-in")
+        assert not self.find("#sign-in").is_displayed(), "the sign-in form goes away"
+        self.wait(lambda: self.find("#connection").text == "live", "the WebSocket is live")
+
+    def create_channel(self, name, members):
+        self.find("#create-name").send_keys(name)
+        self.find("#create-members").send_keys(", ".join(members))
+        self.find("#create-form button").click()
+        self.wait(lambda: self.find("#channel-title").text == name, "the new channel opens")
+
+    def open_channel(self, name):
+        button = self.wait(
+            lambda: next((b for b in self.all("#channel-list button") if b.text == name), None),
+            f"channel {name} appears in the list")
+        button.click()
+        self.wait(lambda: self.find("#channel-title").text == name, f"channel {name} opens")
+
+    def type(self, text):
+        box = self.find("#send-text")
+        box.send_keys(text)
+        box.send_keys(Keys.ENTER)
+
+    def texts(self):
+        """The rendered messages' texts, read in one go: rows are re-rendered as frames come."""
+        return self.driver.execute_script(
+            "return [...document.querySelectorAll('#message-list li .text')].map(e => e.textContent)")
+
+    def seqs(self):
+        return self.driver.execute_script(
+            "return [...document.querySelectorAll('#message-list li')].map(e => Number(e.dataset.seq))")
+
+    def click_in_row(self, text, button):
+        """Clicks a button of the row showing `text` (as a person would, with a real click)."""
+        element = self.wait(lambda: self.driver.execute_script(
+            "const row = [...document.querySelectorAll('#message-list li')]"
+            ".find(r => r.querySelector('.text').textContent === arguments[0]);"
+            "return row ? row.querySelector(arguments[1]) : null", text, button), f"a row shows {text!r}")
+        element.click()
+
+
+@pytest.fixture
+def console(make_server):
+    server = make_server(arguments=["--dev"])
+    windows = []
+
+    def open_window(name):
+        window = Window(server.base, name)
+        windows.append(window)
+        return window
+
+    def alice_and_bob(channel):
+        """Alice and Bob signed in, in a channel Alice made for both and Bob opened."""
+        alice, bob = open_window("alice"), open_window("bob")
+        alice.sign_in("alice")
+        bob.sign_in("bob")
+        alice.create_channel(channel, ["bob"])
+        bob.open_channel(channel)  # it appears in bob's list without a reload
+        return alice, bob
+
+    yield alice_and_bob
+    for window in windows:
+        window.quit()
+
+
+def test_alice_and_bob_chat_live_edit_and_delete(console):
+    alice, bob = console("lunch")
+
+    alice.type("hello bob")
+    bob.wait(lambda: "hello bob" in bob.texts(), "alice's message arrives", seconds=2)
+    bob.type("bob here")
+    alice.wait(lambda: "bob here" in alice.texts(), "bob's message arrives", seconds=2)
+
+    bob.click_in_row("bob here", "button.edit")
+    box = bob.find("#send-text")
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys("bob here, edited" + Keys.ENTER)
+    alice.wait(lambda: "bob here, edited" in alice.texts(), "bob's edit shows for alice", seconds=2)
+    assert "bob here" not in alice.texts()
+
+    alice.click_in_row("hello bob", "button.delete")
+    bob.wait(lambda: "hello bob" not in bob.texts() and "message deleted" in bob.texts(),
+             "alice's delete shows for bob", seconds=2)
+    alice.screenshot("chat")
+    bob.screenshot("chat")
+
+
+def test_a_dropped_connection_resumes_with_exactly_what_it_missed(console):
+    alice, bob = console("resume")
+    alice.type("before")
+    bob.wait(lambda: "before" in bob.texts(), "the first message arrives")
+
+    bob.driver.execute_script("window.chatlogConsole.dropConnection(4000)")
+    bob.wait(lambda: bob.find("#connection").text == "reconnecting", "bob's console shows it is offline")
+    for index in range(3):
+        alice.type(f"missed {index}")
+    alice.wait(lambda: "missed 2" in alice.texts(), "alice's messages are posted")
+    assert not any(text.startswith("missed") for text in bob.texts()), "bob was offline"
+
+    bob.wait(lambda: bob.find("#connection").text.startswith("resumed from"), "bob reconnects", seconds=10)
+    bob.wait(lambda: "missed 2" in bob.texts(), "the missed messages arrive")
+    assert bob.texts() == ["before", "missed 0", "missed 1", "missed 2"], "each once, in order, no gap"
+    seqs = bob.seqs()
+    assert seqs == sorted(set(seqs))
+    bob.screenshot("resumed")
+
+
+def test_text_is_shown_as_text_never_run_as_html(console):
+    alice, bob = console('<b onmouseover="window.__pwned = 3">bold</b>')
+    hostile = '<img src=x onerror="window.__pwned = 1"><script>window.__pwned = 2</script>'
+    alice.type(hostile)
+    bob.wait(lambda: hostile in bob.texts(), "the text arrives as text", seconds=2)
+    for window in (alice, bob):
+        assert window.driver.execute_script("return window.__pwned") is None
+        assert window.all("#message-list img") == [] and window.all("#message-list script") == []
+        assert window.all("#channel-list b") == []
+    bob.screenshot("escaped")
