@@ -3,7 +3,9 @@ import Foundation
 import HTTPTypes
 import Testing
 
-@Suite(.timeLimit(.minutes(1))) struct ChannelAPITests {
+/// Three minutes: its JetStream cases wait for one of the test cluster's few slots, and that
+/// wait counts against the limit.
+@Suite(.timeLimit(.minutes(3))) struct ChannelAPITests {
     @Test(arguments: TestBackend.allCases)
     func creatingAChannelMakesTheCreatorAMemberAndShowsTheDocumentedShape(on backend: TestBackend)
         async throws

@@ -6,7 +6,9 @@ import Foundation
 import HTTPTypes
 import Testing
 
-@Suite(.timeLimit(.minutes(1))) struct ConversationAPITests {
+/// Three minutes: its JetStream cases wait for one of the test cluster's few slots, and that
+/// wait counts against the limit.
+@Suite(.timeLimit(.minutes(3))) struct ConversationAPITests {
     @Test(arguments: TestBackend.allCases) func synchronousChatReturnsTheMessageAndTheAgentsReply(
         on backend: TestBackend
     ) async throws {

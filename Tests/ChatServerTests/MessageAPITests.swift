@@ -3,7 +3,9 @@ import Foundation
 import HTTPTypes
 import Testing
 
-@Suite(.timeLimit(.minutes(1))) struct MessageAPITests {
+/// Three minutes: its JetStream cases wait for one of the test cluster's few slots, and that
+/// wait counts against the limit.
+@Suite(.timeLimit(.minutes(3))) struct MessageAPITests {
     @Test(arguments: TestBackend.allCases) func postedMessagesHaveTheDocumentedShapeAndChannelSeq(
         on backend: TestBackend
     ) async throws {

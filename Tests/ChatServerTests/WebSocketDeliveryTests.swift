@@ -7,7 +7,9 @@ import HTTPTypes
 import NIOWebSocket
 import Testing
 
-@Suite(.timeLimit(.minutes(1))) struct WebSocketDeliveryTests {
+/// Three minutes: its JetStream cases wait for one of the test cluster's few slots, and that
+/// wait counts against the limit.
+@Suite(.timeLimit(.minutes(3))) struct WebSocketDeliveryTests {
     /// Reads frames until the one at `seq` and returns the seqs seen, in order.
     private func seqs(from probe: WebSocketProbe, through last: Int) async throws -> [Int] {
         var seen: [Int] = []
