@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/env.sh
-tools/install-deps.sh
+tools/install-deps.sh --tests
 swift build --build-tests
 swift test --skip-build
 swift build --product chatlog
