@@ -1,9 +1,12 @@
 """The web console in a real headless Chromium (Debian's chromium and chromium-driver, driven by
 selenium) against a real `chatlog serve --dev`. Each test saves PNG screenshots under
 .build/test-output/console/."""
+import http.server
+import json
 import os
 import pathlib
 import shutil
+import threading
 
 import pytest
 from selenium import webdriver
@@ -174,3 +177,82 @@ def test_text_is_shown_as_text_never_run_as_html(console):
         assert window.all("#message-list img") == [] and window.all("#message-list script") == []
         assert window.all("#channel-list b") == []
     bob.screenshot("escaped")
+
+
+class FakeModel:
+    """An OpenAI-compatible chat-completions endpoint (the hosted LLM cannot run here): it
+    answers 503 while `down`, then a completion."""
+
+    def __init__(self):
+        self.down = True
+        model = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if model.down:
+                    self.send_response(503)
+                    self.end_headers()
+                    return
+                body = json.dumps({"choices": [{"message": {"role": "assistant", "content": "back now"}}]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *arguments):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+
+
+def test_the_operator_page_shows_the_groups_and_redrives_a_dead_letter(make_server):
+    model = FakeModel()
+    try:
+        server = make_server(environment={
+            "CHATLOG_AGENT_RESPONDER": "openai", "CHATLOG_AGENT_BASE_URL": model.url,
+            "CHATLOG_AGENT_MODEL": "fake", "CHATLOG_AGENT_MAX_ATTEMPTS": "1"}, arguments=["--dev"])
+        key = server.chatlog("apikey", "create", "--scope", "admin").strip().splitlines()[-1]
+        alice = server.token("alice")
+        channel = server.request("POST", "/v1/channels", {"name": "ask", "agent": True}, token=alice)["channel"]
+        server.request("POST", f"/v1/channels/{channel['id']}/messages", {"text": "anyone?"}, token=alice)
+
+        window = Window(server.base, "operator")
+        try:
+            window.driver.get(server.base + "/console")
+            window.find("#tab-operate").click()
+            window.find("#key-input").send_keys(key + Keys.ENTER)
+            for group in ("agent", "delivery"):
+                window.wait(lambda: window.all(f'[data-group="{group}"] tbody tr'), f"group {group} shows its shards")
+            agent = '[data-group="agent"]'
+            window.wait(lambda: "1 dead letter" in window.find(f"{agent} h4").text,
+                        "the agent's failed message shows as a dead letter", seconds=15)
+            lags = window.driver.execute_script(
+                "return [...document.querySelectorAll('[data-group] tbody tr td:nth-child(4)')]"
+                ".map(td => Number(td.textContent))")
+            assert lags and all(lag >= 0 for lag in lags)
+            window.wait(lambda: len(window.all("#chart polyline")) == 4, "the chart draws both groups")
+            window.screenshot("operate")
+
+            model.down = False
+            window.find(f"{agent} button.redrive").click()
+            window.wait(lambda: "redriven 1" in window.find("#operate-result").text, "the redrive succeeds")
+            window.wait(lambda: "0 dead letters" in window.find(f"{agent} h4").text, "the list is empty")
+            replies = server.request("GET", f"/v1/channels/{channel['id']}/messages", token=alice)["messages"]
+            assert [m["text"] for m in replies if m["senderId"] == "agent"] == ["back now"]
+
+            # A reset is previewed before anything moves.
+            window.find("#reset-group").send_keys("delivery")
+            window.find("#reset-preview").click()
+            window.wait(lambda: window.all("#reset-plan tbody tr"), "the dry run lists each shard's move")
+            assert "nothing changed yet" in window.find("#operate-result").text
+        finally:
+            window.quit()
+    finally:
+        model.stop()

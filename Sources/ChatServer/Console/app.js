@@ -1,7 +1,9 @@
 // The chatlog console: chat in a browser over the REST API and the WebSocket.
 // Every piece of text from the server is set with textContent, never parsed as HTML.
 
-const $ = (id) => document.getElementById(id);
+import { $, APIError, attempt, request, showError } from "./common.js";
+import { startOperate } from "./ops.js";
+
 const ROW = 56; // px: each message row's fixed height, so only the visible rows are rendered
 const PAGE = 50;
 
@@ -22,41 +24,8 @@ const state = {
 
 // ---- The API ------------------------------------------------------------------------------
 
-class APIError extends Error {
-  constructor(status, body) {
-    const error = (body && body.error) || {};
-    super(error.message || `HTTP ${status}`);
-    this.code = error.code || `http_${status}`;
-    this.requestId = error.requestId || "";
-  }
-}
-
-async function api(method, path, body, headers = {}) {
-  const init = { method, headers: { ...headers } };
-  if (state.token) init.headers.Authorization = `Bearer ${state.token}`;
-  if (body !== undefined) {
-    init.headers["Content-Type"] = "application/json";
-    init.body = JSON.stringify(body);
-  }
-  const response = await fetch(path, init);
-  const text = await response.text();
-  const parsed = text ? JSON.parse(text) : null;
-  if (!response.ok) throw new APIError(response.status, parsed);
-  return parsed;
-}
-
-function showError(error) {
-  const box = $("error");
-  box.textContent = error instanceof APIError
-    ? `${error.code}: ${error.message}${error.requestId ? ` (request ${error.requestId})` : ""}`
-    : String(error.message || error);
-  box.hidden = false;
-  clearTimeout(showError.timer);
-  showError.timer = setTimeout(() => { box.hidden = true; }, 8000);
-}
-
-function attempt(action) {
-  return (...args) => Promise.resolve(action(...args)).catch(showError);
+function api(method, path, body, headers = {}) {
+  return request(method, path, body, state.token ? { ...headers, Authorization: `Bearer ${state.token}` } : headers);
 }
 
 /** A random UUID, also where crypto.randomUUID is missing (a page served over plain http). */
@@ -449,6 +418,7 @@ async function start() {
     if ($("messages").scrollTop < ROW * 5) loadOlder().catch(showError);
   });
   window.addEventListener("resize", () => render());
+  startOperate();
   if (state.token) await signIn(state.token).catch(() => sessionStorage.removeItem("chatlog.token"));
 }
 

@@ -13,6 +13,7 @@ struct ConsoleController {
     static let files: [String: (type: String, body: ByteBuffer)] = {
         let types = [
             "index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
+            "common.js": "text/javascript; charset=utf-8", "ops.js": "text/javascript; charset=utf-8",
             "console.css": "text/css; charset=utf-8",
         ]
         var files: [String: (String, ByteBuffer)] = [:]
