@@ -38,15 +38,44 @@ public struct ChatService: Sendable {
     public func channels(of user: String) throws -> [Channel] {
         try log.readProjections { store in
             let queries = ChatQueries(store: store)
-            return try queries.channelIDs(of: user).compactMap { try queries.channel($0) }.map(queries.view)
-                .sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+            return try queries.channelIDs(of: user).compactMap { try queries.channel($0) }.map({
+                try queries.view($0, for: user)
+            })
+            .sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
         }
     }
 
     public func channel(_ channelID: String, for user: String) throws -> Channel {
         try log.readProjections { store in
             let queries = ChatQueries(store: store)
-            return try queries.view(try queries.channel(channelID, visibleTo: user))
+            return try queries.view(try queries.channel(channelID, visibleTo: user), for: user)
+        }
+    }
+
+    /// Moves the user's read marker in a channel forward to `seq` (at most the channel's head);
+    /// returns where it stands, which is `seq` or further. A marker already there appends
+    /// nothing.
+    public func markRead(_ channelID: String, through seq: UInt64, by user: String) async throws -> UInt64 {
+        let current = try log.readProjections { store in
+            let queries = ChatQueries(store: store)
+            _ = try queries.channel(channelID, visibleTo: user)
+            return try queries.readMarker(channelID, user: user)
+        }
+        let head = try await log.channelHead(stream: .chatEvents, channelID: channelID)
+        guard seq <= head else {
+            throw ChatError.invalidRequest(
+                "seq \(seq) is past the channel's head \(head)", details: ["field": "seq"])
+        }
+        guard seq > current else { return current }
+        let request = AppendRequest(
+            stream: .chatEvents, partitionKey: channelID, type: ChatRecordType.channelRead, actor: user,
+            payload: try ChatTables.encode(ReadPayload(userId: user, seq: seq)))
+        do {
+            _ = try await log.append(request)
+            return seq
+        } catch ChatError.conflict {
+            // Another session of the user moved it at the same time, as far or further.
+            return try log.readProjections { try ChatQueries(store: $0).readMarker(channelID, user: user) }
         }
     }
 

@@ -30,6 +30,54 @@ import Testing
         }
     }
 
+    @Test(arguments: TestBackend.allCases)
+    func aReadMarkerMovesForwardCountsUnreadAndReachesOnlyTheReadersSessions(on backend: TestBackend)
+        async throws
+    {
+        try await TestServer.run(on: backend) { server in
+            let channel = try await server.createChannel(by: "alice", members: ["bob"])
+            for index in 0..<3 { _ = try await server.post("m\(index)", in: channel, by: "alice") }
+            func listed(_ user: String) async throws -> [String: Any] {
+                let list = try await server.send(.get, "/v1/channels", as: user)
+                return try #require((list.body["channels"] as? [[String: Any]])?.first)
+            }
+            #expect(try await listed("bob")["lastReadSeq"] as? Int == 0)
+            #expect(try await listed("bob")["unreadCount"] as? Int == 3)
+            // Bob's other session hears of his marker; Alice's does not.
+            let bobElsewhere = WebSocketProbe(port: server.port, token: try await server.token("bob"))
+            let aliceProbe = WebSocketProbe(port: server.port, token: try await server.token("alice"))
+            _ = try await bobElsewhere.subscribe(channel)
+            _ = try await aliceProbe.subscribe(channel)
+
+            let read = try await server.send(
+                .post, "/v1/channels/\(channel)/read", as: "bob", json: ["seq": 3])
+            #expect(read.status == .ok, "\(read.text)")
+            #expect(read.body["lastReadSeq"] as? Int == 3)
+            let frame = try await bobElsewhere.next()
+            #expect(frame["type"] as? String == "read")
+            #expect(frame["channelId"] as? String == channel && frame["seq"] as? Int == 3)
+            #expect(try await listed("bob")["unreadCount"] as? Int == 1)
+            #expect(try await listed("alice")["lastReadSeq"] as? Int == 0)
+
+            // Backwards is a no-op that answers where the marker stands; past the head is refused.
+            let back = try await server.send(
+                .post, "/v1/channels/\(channel)/read", as: "bob", json: ["seq": 1])
+            #expect(back.status == .ok && back.body["lastReadSeq"] as? Int == 3)
+            expectError(
+                try await server.send(.post, "/v1/channels/\(channel)/read", as: "bob", json: ["seq": 99]),
+                .badRequest, "invalid_request")
+            expectError(
+                try await server.send(.post, "/v1/channels/\(channel)/read", as: "mallory", json: ["seq": 1]),
+                .notFound, "not_found")
+
+            // Alice posts next: her own socket gets the message, never Bob's marker.
+            _ = try await server.post("after", in: channel, by: "alice")
+            #expect(try await aliceProbe.next()["type"] as? String == "message")
+            _ = try await bobElsewhere.close()
+            _ = try await aliceProbe.close()
+        }
+    }
+
     @Test(arguments: TestBackend.allCases) func aChannelDoesNotExistForNonMembers(on backend: TestBackend)
         async throws
     {

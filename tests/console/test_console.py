@@ -71,11 +71,18 @@ class Window:
         self.find("#create-form button").click()
         self.wait(lambda: self.find("#channel-title").text == name, "the new channel opens")
 
+    def channel_entries(self):
+        """The channel list's entries as text (name, then any unread count), read in one go:
+        the list is re-rendered every two seconds."""
+        return self.driver.execute_script(
+            "return [...document.querySelectorAll('#channel-list button')].map(b => b.innerText)")
+
     def open_channel(self, name):
-        button = self.wait(
-            lambda: next((b for b in self.all("#channel-list button") if b.text == name), None),
-            f"channel {name} appears in the list")
-        button.click()
+        # Found and clicked in one script, so a re-render between the two cannot intervene.
+        self.wait(lambda: self.driver.execute_script(
+            "const button = [...document.querySelectorAll('#channel-list button')]"
+            ".find(b => b.firstChild.textContent === arguments[0]);"
+            "if (button) button.click(); return Boolean(button)", name), f"channel {name} appears in the list")
         self.wait(lambda: self.find("#channel-title").text == name, f"channel {name} opens")
 
     def type(self, text):
@@ -256,3 +263,15 @@ def test_the_operator_page_shows_the_groups_and_redrives_a_dead_letter(make_serv
             window.quit()
     finally:
         model.stop()
+
+
+def test_unread_counts_show_and_clear_when_the_channel_is_read(console):
+    alice, bob = console("first")
+    alice.create_channel("second", ["bob"])
+    for index in range(2):
+        alice.type(f"unread {index}")
+    bob.wait(lambda: "second\n2" in bob.channel_entries(), "bob's list shows 2 unread in the other channel",
+             seconds=6)
+    bob.open_channel("second")
+    bob.wait(lambda: "unread 1" in bob.texts(), "the messages show")
+    bob.wait(lambda: bob.channel_entries() == ["first", "second"], "opening the channel reads it", seconds=6)

@@ -8,6 +8,10 @@ public struct Channel: Codable, Equatable, Sendable {
     public var createdBy: String
     /// RFC 3339 with microseconds.
     public var createdAt: String
+    /// The caller's read marker: the channel seq it has read through (0: nothing yet).
+    public var lastReadSeq: UInt64
+    /// Messages after the marker, counted up to `ChatQueries.maxUnreadCount`.
+    public var unreadCount: Int
 }
 
 /// A channel's stored state in the `channels` projection (members are kept apart).

@@ -10,6 +10,14 @@ public enum ChatRecordType {
     public static let messageCreated = "message.created"
     public static let messageEdited = "message.edited"
     public static let messageDeleted = "message.deleted"
+    /// A member's read marker moved: `{"userId", "seq"}`, partitioned by the channel but
+    /// outside its sequence (no `channelSeq`): only the reader's own sessions hear of it.
+    public static let channelRead = "channel.read"
+}
+
+package struct ReadPayload: Codable {
+    package var userId: String
+    package var seq: UInt64
 }
 
 struct ChannelCreatedPayload: Codable {

@@ -27,6 +27,8 @@ extension Channel: JSONWritable {
             object.field("agent", agent)
             object.field("createdBy", createdBy)
             object.field("createdAt", createdAt)
+            object.field("lastReadSeq", lastReadSeq)
+            object.field("unreadCount", UInt64(unreadCount))
         }
     }
 }

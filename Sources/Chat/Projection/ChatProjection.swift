@@ -15,10 +15,17 @@ public struct ChatProjection: Projection {
     }
 
     public func apply(_ record: Record, to store: any ProjectionStore) throws {
-        guard record.stream == .chatEvents, let channelID = record.channelID else { return }
         func decode<T: Decodable>(_ type: T.Type) throws -> T {
             try JSONDecoder().decode(type, from: Data(record.payload))
         }
+        if record.stream == .chatEvents, record.type == ChatRecordType.channelRead {
+            let read = try decode(ReadPayload.self)
+            let key = ChatTables.pair(record.partitionKey, read.userId)
+            let current = try ChatQueries(store: store).readMarker(record.partitionKey, user: read.userId)
+            try store.put(ChatTables.readMarkers, key: key, value: BigEndian.bytes(max(current, read.seq)))
+            return
+        }
+        guard record.stream == .chatEvents, let channelID = record.channelID else { return }
         switch record.type {
         case ChatRecordType.channelCreated:
             let created = try decode(ChannelCreatedPayload.self)

@@ -43,10 +43,26 @@ struct ChatQueries {
         return channels
     }
 
-    func view(_ state: ChannelState) throws -> Channel {
-        Channel(
+    /// The channel as `user` sees it: with their read marker and unread count.
+    func view(_ state: ChannelState, for user: String) throws -> Channel {
+        let marker = try readMarker(state.id, user: user)
+        return Channel(
             id: state.id, name: state.name, members: try memberIDs(state.id), agent: state.agent,
-            createdBy: state.createdBy, createdAt: state.createdAt)
+            createdBy: state.createdBy, createdAt: state.createdAt, lastReadSeq: marker,
+            unreadCount: try storedMessages(
+                state.id, range: (marker + 1)...UInt64.max, ascending: true, limit: Self.maxUnreadCount
+            ).count)
+    }
+
+    /// Where the unread count stops counting: a list of channels stays cheap however far
+    /// behind its reader is.
+    static let maxUnreadCount = 1000
+
+    func readMarker(_ channelID: String, user: String) throws -> UInt64 {
+        guard let bytes = try store.get(ChatTables.readMarkers, key: ChatTables.pair(channelID, user)),
+            bytes.count == 8
+        else { return 0 }
+        return bytes.withUnsafeBytes { BigEndian.read($0) }
     }
 
     func message(_ messageID: String) throws -> Message? {

@@ -8,6 +8,16 @@ struct ChatRules {
     let queries: ChatQueries
 
     func admit(_ request: AppendRequest) throws {
+        if request.type == ChatRecordType.channelRead {
+            // A member's marker only moves forward.
+            let channelID = request.partitionKey
+            _ = try queries.channel(channelID, visibleTo: request.actor)
+            let read = try Self.decode(ReadPayload.self, request)
+            guard read.userId == request.actor,
+                read.seq > (try queries.readMarker(channelID, user: request.actor))
+            else { throw ChatError.conflict("the read marker of channel \(channelID) is already there") }
+            return
+        }
         guard let channelID = request.channelID else { return }
         let actor = request.actor
         switch request.type {

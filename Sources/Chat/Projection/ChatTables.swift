@@ -20,7 +20,11 @@ enum ChatTables {
     /// Message id → nothing: the agent gave up on it.
     static let agentFailures = "chat.agent_failures"
 
-    static let all = [channels, members, userChannels, messages, messageIDs, replies, agentFailures]
+    /// channelId, NUL, userId → the member's read marker (big-endian seq).
+    static let readMarkers = "chat.read_markers"
+    static let all = [
+        channels, members, userChannels, messages, messageIDs, replies, agentFailures, readMarkers,
+    ]
 
     static func pair(_ first: String, _ second: String) -> [UInt8] {
         Array(first.utf8) + [0] + Array(second.utf8)

@@ -94,6 +94,13 @@ function renderChannels() {
     const name = document.createElement("span");
     name.textContent = channel.name;
     button.append(name);
+    if (channel.unreadCount > 0 && channel.id !== state.current?.id) {
+      const unread = document.createElement("span");
+      unread.className = "unread";
+      unread.textContent = channel.unreadCount >= 1000 ? "999+" : String(channel.unreadCount);
+      unread.setAttribute("aria-label", `${unread.textContent} unread`);
+      button.append(unread);
+    }
     button.addEventListener("click", attempt(() => openChannel(channel)));
     item.append(button);
     return item;
@@ -122,6 +129,7 @@ async function openChannel(channel) {
   state.olderCursor = page.nextCursor;
   render({ toBottom: true });
   subscribe();
+  markRead();
   $("send-text").focus();
 }
 
@@ -253,6 +261,15 @@ function row(message) {
   return item;
 }
 
+/** Moves the read marker to the last seq the open channel shows, once the view is at the
+ * bottom; the server ignores a marker that is already there. */
+function markRead() {
+  const channel = state.current;
+  if (!channel || !nearBottom() || state.lastSeq <= (channel.lastReadSeq || 0)) return;
+  channel.lastReadSeq = state.lastSeq;
+  api("POST", `/v1/channels/${encodeURIComponent(channel.id)}/read`, { seq: state.lastSeq }).catch(() => {});
+}
+
 function nearBottom() {
   const view = $("messages");
   return view.scrollHeight - view.scrollTop - view.clientHeight < ROW * 2;
@@ -347,6 +364,12 @@ function connect() {
 }
 
 function receive(frame) {
+  if (frame.type === "read") {
+    // This user read on in another session.
+    const channel = state.channels.find((c) => c.id === frame.channelId);
+    if (channel) { channel.lastReadSeq = frame.seq; refreshChannels().catch(() => {}); }
+    return;
+  }
   if (frame.channelId && frame.channelId !== state.current?.id) return;
   const stick = nearBottom();
   switch (frame.type) {
@@ -379,6 +402,7 @@ function receive(frame) {
       return;
   }
   render({ toBottom: stick });
+  markRead();
 }
 
 // ---- Wiring -------------------------------------------------------------------------------
@@ -415,6 +439,7 @@ async function start() {
   }
   $("messages").addEventListener("scroll", () => {
     render();
+    markRead();
     if ($("messages").scrollTop < ROW * 5) loadOlder().catch(showError);
   });
   window.addEventListener("resize", () => render());

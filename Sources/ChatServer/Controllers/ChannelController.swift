@@ -20,6 +20,22 @@ struct ChannelController {
         var userId: String
     }
 
+    struct ReadBody: Decodable {
+        var seq: UInt64
+    }
+
+    struct ReadResponse: JSONWritable {
+        var channelId: String
+        var lastReadSeq: UInt64
+
+        func write(to json: inout JSONText) {
+            json.object { object in
+                object.field("channelId", channelId)
+                object.field("lastReadSeq", lastReadSeq)
+            }
+        }
+    }
+
     struct ChannelResponse: JSONWritable {
         var channel: Channel
 
@@ -44,6 +60,7 @@ struct ChannelController {
         group.delete("channels/{channelId}", use: delete)
         group.post("channels/{channelId}/members", use: addMember)
         group.delete("channels/{channelId}/members/{userId}", use: removeMember)
+        group.post("channels/{channelId}/read", use: markRead)
     }
 
     @Sendable func create(_ request: Request, context: ChatRequestContext) async throws -> JSONResponse<
@@ -99,6 +116,18 @@ struct ChannelController {
         let channel = try await chat.addMember(
             body.userId, to: try context.parameters.require("channelId"), by: user)
         return JSONResponse(body: ChannelResponse(channel: channel))
+    }
+
+    /// `POST /v1/channels/{channelId}/read {"seq"}`: moves the caller's read marker forward.
+    @Sendable func markRead(_ request: Request, context: ChatRequestContext) async throws -> JSONResponse<
+        ReadResponse
+    > {
+        let user = try context.requireUser()
+        let (body, _) = try await JSONBody.decode(
+            ReadBody.self, from: request, context: context, allowedFields: ["seq"])
+        let channelID = try context.parameters.require("channelId")
+        let marker = try await chat.markRead(channelID, through: body.seq, by: user)
+        return JSONResponse(body: ReadResponse(channelId: channelID, lastReadSeq: marker))
     }
 
     @Sendable func removeMember(_ request: Request, context: ChatRequestContext) async throws -> JSONResponse<

@@ -64,6 +64,15 @@ public enum DeliveryFrame {
 
     static let pong = render { $0.field("type", "pong") }
 
+    /// The user's read marker moved (sent to that user's sessions only).
+    static func readMarker(channelID: String, seq: UInt64) -> ByteBuffer {
+        render { frame in
+            frame.field("type", "read")
+            frame.field("channelId", channelID)
+            frame.field("seq", seq)
+        }
+    }
+
     /// The answer to an `auth` frame: the socket now lasts until `validUntil`.
     static func authenticated(validUntil: Date) -> ByteBuffer {
         render { frame in

@@ -11,6 +11,9 @@ extension DeliveryHub {
     /// as one burst, one socket write. A record that comes again after a reset of the group is
     /// a replay: it is re-sent to whoever has it, and clients drop it by seq (docs/design.md section 3).
     public func fanOut(_ record: Record) {
+        if record.stream == .chatEvents, record.type == ChatRecordType.channelRead {
+            return fanOutReadMarker(record)
+        }
         guard record.stream == .chatEvents, let channelID = record.channelID, let seq = record.channelSeq
         else {
             return
@@ -53,6 +56,19 @@ extension DeliveryHub {
             state.heldWakes[channelID] = subscribers
         }
         statistics.recordFanOut(queued: queued, overflowed: overflowed, createdAt: record.createdAt)
+    }
+
+    /// A read marker goes to the reader's own sessions only, outside any channel's sequence:
+    /// `{"type": "read", "channelId", "seq"}`.
+    private func fanOutReadMarker(_ record: Record) {
+        guard let read = try? JSONDecoder().decode(ReadPayload.self, from: Data(record.payload)) else {
+            return
+        }
+        let frame = DeliveryFrame.readMarker(channelID: record.partitionKey, seq: read.seq)
+        let sessions = state.withLock { $0.sessions.values.filter { $0.user == read.userId } }
+        for session in sessions {
+            _ = session.state.withLock { $0.enqueue(frame, limits: configuration) }
+        }
     }
 
     /// Tells every connection that `fanOut` queued frames for.

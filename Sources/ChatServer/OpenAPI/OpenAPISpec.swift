@@ -84,10 +84,13 @@ enum OpenAPISpec {
                     "agent_timeout", "storage_full", "storage_error", "write_unconfirmed", "not_ready", "request_timeout", "overloaded",
                     "internal"]},
                   "message": {"type": "string"}, "details": {"type": "object"}, "requestId": {"type": "string"}}}}},
-              "Channel": {"type": "object", "required": ["id", "name", "members", "agent", "createdBy", "createdAt"],
+              "Channel": {"type": "object", "required": ["id", "name", "members", "agent", "createdBy", "createdAt",
+                  "lastReadSeq", "unreadCount"],
                 "properties": {"id": {"type": "string"}, "name": {"type": "string"},
                   "members": {"type": "array", "items": {"type": "string"}}, "agent": {"type": "boolean"},
-                  "createdBy": {"type": "string"}, "createdAt": {"type": "string", "format": "date-time"}}},
+                  "createdBy": {"type": "string"}, "createdAt": {"type": "string", "format": "date-time"},
+                  "lastReadSeq": {"type": "integer", "minimum": 0},
+                  "unreadCount": {"type": "integer", "minimum": 0, "maximum": 1000}}},
               "ChannelResponse": {"type": "object", "required": ["channel"],
                 "properties": {"channel": {"$ref": "#/components/schemas/Channel"}}},
               "Message": {"type": "object", "required": ["id", "channelId", "seq", "senderId", "createdAt"],
@@ -192,6 +195,20 @@ enum OpenAPISpec {
                   {"$ref": "#/components/schemas/ChannelResponse"}}}},
                   "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
                   "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}}
+            },
+            "/v1/channels/{channelId}/read": {
+              "parameters": [{"$ref": "#/components/parameters/channelId"}],
+              "post": {"summary": "Move the caller's read marker forward to seq (at most the channel's head)",
+                "requestBody": {"required": true, "content": {"application/json": {
+                "schema": {"type": "object", "additionalProperties": false, "required": ["seq"],
+                  "properties": {"seq": {"type": "integer", "minimum": 0}}}}}},
+                "responses": {"200": {"description": "Where the marker stands", "content": {"application/json": {"schema":
+                  {"type": "object", "required": ["channelId", "lastReadSeq"], "properties": {
+                    "channelId": {"type": "string"}, "lastReadSeq": {"type": "integer", "minimum": 0}}}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"},
+                  "415": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"},
+                  "503": {"$ref": "#/components/responses/Error"}}}
             },
             "/v1/channels/{channelId}/members/{userId}": {
               "parameters": [{"$ref": "#/components/parameters/channelId"}, {"$ref": "#/components/parameters/userId"}],
