@@ -265,6 +265,23 @@ def test_the_operator_page_shows_the_groups_and_redrives_a_dead_letter(make_serv
         model.stop()
 
 
+def test_a_conversation_with_the_agent_shows_its_reply(make_server):
+    server = make_server(arguments=["--dev"])
+    window = Window(server.base, "asker")
+    try:
+        window.sign_in("carol")
+        window.find("#agent-text").send_keys("what is chatlog?" + Keys.ENTER)
+        window.wait(lambda: any(item.startswith("agent: ") and "thinking" not in item for item in
+                                window.driver.execute_script(
+                                    "return [...document.querySelectorAll('#agent-log li')].map(e => e.textContent)")),
+                    "the agent's reply shows", seconds=15)
+        log = window.driver.execute_script(
+            "return [...document.querySelectorAll('#agent-log li')].map(e => e.textContent)")
+        assert log[0] == "carol: what is chatlog?" and not log[1].startswith("agent: no reply"), log
+    finally:
+        window.quit()
+
+
 def test_unread_counts_show_and_clear_when_the_channel_is_read(console):
     alice, bob = console("first")
     alice.create_channel("second", ["bob"])

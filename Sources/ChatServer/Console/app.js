@@ -324,6 +324,38 @@ async function submit(event) {
   }
 }
 
+// ---- The agent -----------------------------------------------------------------------------
+
+/** A synchronous conversation: the question, then the agent's reply or why there is none. */
+async function ask(event) {
+  event.preventDefault();
+  const text = $("agent-text").value.trim();
+  if (!text) return;
+  $("agent-text").value = "";
+  const log = $("agent-log");
+  const line = (who, words, kind = "") => {
+    const item = document.createElement("li");
+    item.className = kind;
+    item.textContent = `${who}: ${words}`;
+    log.append(item);
+    return item;
+  };
+  line(state.user, text);
+  const waiting = line("agent", "thinking…", "waiting");
+  try {
+    const body = { message: text };
+    if (state.conversationId) body.conversationId = state.conversationId;
+    const answer = await api("POST", `/v1/users/${encodeURIComponent(state.user)}/chat`, body);
+    state.conversationId = answer.conversationId;
+    waiting.remove();
+    line("agent", answer.reply.text);
+  } catch (error) {
+    waiting.remove();
+    line("agent", `no reply (${error.code || "error"}: ${error.message})`, "waiting");
+    throw error;
+  }
+}
+
 // ---- Live delivery ------------------------------------------------------------------------
 
 function setConnection(text, kind) {
@@ -424,6 +456,7 @@ async function start() {
   }));
   $("sign-out").addEventListener("click", signOut);
   $("create-form").addEventListener("submit", attempt(createChannel));
+  $("agent-form").addEventListener("submit", attempt(ask));
   $("send-form").addEventListener("submit", attempt(submit));
   $("send-text").addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey) {
