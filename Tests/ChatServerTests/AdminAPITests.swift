@@ -25,6 +25,20 @@ import Testing
         }
     }
 
+    @Test func theStreamsListShowsEveryShardWithItsHead() async throws {
+        try await TestServer.run { server in
+            let channel = try await server.createChannel(by: "alice")
+            _ = try await server.post("hi", in: channel, by: "alice")
+            expectError(try await server.send(.get, "/v1/admin/streams"), .unauthorized, "unauthorized")
+            let response = try await server.send(.get, "/v1/admin/streams", headers: try key(server))
+            let shards = try #require(response.body["shards"] as? [[String: Any]])
+            #expect(shards.map { "\($0["stream"] ?? "")/\($0["shard"] ?? "")" }.contains("triggers/0"))
+            let chat = shards.filter { $0["stream"] as? String == "chat_events" }
+            #expect(chat.compactMap { $0["head"] as? Int }.reduce(0, +) == 2)
+            #expect(chat.allSatisfy { ($0["firstSeq"] as? Int ?? 0) >= 1 && $0["records"] != nil })
+        }
+    }
+
     @Test func onlyAKeyWithTheAdminScopeAdministers() async throws {
         try await TestServer.run { server in
             let (_, secret) = try server.dependencies.apiKeys.create(name: "ingest", scopes: [.events])

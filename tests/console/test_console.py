@@ -245,6 +245,9 @@ def test_the_operator_page_shows_the_groups_and_redrives_a_dead_letter(make_serv
                 ".map(td => Number(td.textContent))")
             assert lags and all(lag >= 0 for lag in lags)
             window.wait(lambda: len(window.all("#chart polyline")) == 4, "the chart draws both groups")
+            streams = window.driver.execute_script(
+                "return [...document.querySelectorAll('#streams tbody tr')].map(r => r.dataset.shard)")
+            assert "chat_events/0" in streams and "triggers/0" in streams, streams
             window.screenshot("operate")
 
             model.down = False

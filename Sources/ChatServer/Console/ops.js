@@ -35,7 +35,14 @@ function show(view) {
 }
 
 async function refresh() {
-  const { groups } = await admin("GET", "/consumers");
+  const [{ groups }, { shards }] = await Promise.all([admin("GET", "/consumers"), admin("GET", "/streams")]);
+  $("streams").tBodies[0].replaceChildren(...shards.map((shard) => {
+    const row = element("tr", undefined, { "data-shard": `${shard.stream}/${shard.shard}` });
+    for (const value of [`${shard.stream}/${shard.shard}`, shard.firstSeq, shard.head, shard.records, shard.bytes]) {
+      row.append(element("td", value));
+    }
+    return row;
+  }));
   const now = performance.now();
   for (const group of groups) {
     const samples = ops.history.get(group.name) || [];

@@ -74,6 +74,25 @@ struct AdminController {
         }
     }
 
+    struct StreamsResponse: JSONWritable {
+        var shards: [ShardInfo]
+
+        func write(to json: inout JSONText) {
+            json.object { object in
+                object.field("shards", array: shards) { json, shard in
+                    json.object { object in
+                        object.field("stream", shard.stream.rawValue)
+                        object.field("shard", UInt64(shard.shard))
+                        object.field("firstSeq", shard.firstSeq)
+                        object.field("head", shard.head)
+                        object.field("records", shard.recordCount)
+                        object.field("bytes", shard.bytes)
+                    }
+                }
+            }
+        }
+    }
+
     struct RedriveResponse: JSONWritable {
         var redriven: [String]
         var failed: [(String, String)]
@@ -92,12 +111,22 @@ struct AdminController {
     }
 
     func addRoutes(to group: RouterGroup<ChatRequestContext>) {
+        group.get("streams", use: streams)
         group.get("consumers", use: list)
         group.post("consumers/{group}/reset", use: reset)
         group.post("consumers/{group}/dlq/redrive", use: redrive)
     }
 
     private var storage: any LogBackend { dependencies.storage }
+
+    /// `GET /v1/admin/streams`: every shard of every stream, with its trim horizon and head.
+    @Sendable func streams(_ request: Request, context: ChatRequestContext) async throws -> JSONResponse<
+        StreamsResponse
+    > {
+        var shards: [ShardInfo] = []
+        for shard in storage.streams.flatMap(\.shards) { shards.append(try await storage.shardInfo(shard)) }
+        return JSONResponse(body: StreamsResponse(shards: shards))
+    }
 
     @Sendable func list(_ request: Request, context: ChatRequestContext) async throws -> JSONResponse<
         GroupsResponse

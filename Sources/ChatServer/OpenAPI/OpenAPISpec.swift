@@ -298,6 +298,13 @@ enum OpenAPISpec {
                   "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
                   "429": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Error"}}}
             },
+            "/v1/admin/streams": {
+              "get": {"summary": "Every stream's shards: trim horizon, head, records and bytes kept", "security": [{"apiKey": []}],
+                "responses": {"200": {"description": "Shards", "content": {"application/json": {"schema": {"type": "object",
+                  "required": ["shards"], "properties": {"shards": {"type": "array", "items": {"type": "object",
+                    "required": ["stream", "shard", "firstSeq", "head", "records", "bytes"]}}}}}}},
+                  "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}
+            },
             "/v1/admin/consumers": {
               "get": {"summary": "Consumer groups: checkpoint, head and lag per shard, dead letters", "security": [{"apiKey": []}],
                 "responses": {"200": {"description": "Groups", "content": {"application/json": {"schema": {"type": "object",
