@@ -1,6 +1,7 @@
 """The web console in a real headless Chromium (Debian's chromium and chromium-driver, driven by
 selenium) against a real `chatlog serve --dev`. Each test saves PNG screenshots under
 .build/test-output/console/."""
+import concurrent.futures
 import http.server
 import json
 import os
@@ -25,10 +26,11 @@ DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 class Window:
     """One person's browser session on the console."""
 
-    def __init__(self, base, name):
+    def __init__(self, base, name, size=(1200, 900)):
         options = webdriver.ChromeOptions()
         options.binary_location = CHROMIUM
-        for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1200,900"):
+        for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                         f"--window-size={size[0]},{size[1]}"):
             options.add_argument(argument)
         self.driver = webdriver.Chrome(service=Service(DRIVER), options=options)
         self.driver.set_page_load_timeout(20)
@@ -295,3 +297,39 @@ def test_unread_counts_show_and_clear_when_the_channel_is_read(console):
     bob.open_channel("second")
     bob.wait(lambda: "unread 1" in bob.texts(), "the messages show")
     bob.wait(lambda: bob.channel_entries() == ["first", "second"], "opening the channel reads it", seconds=6)
+
+
+def test_ten_thousand_messages_render_only_what_is_in_view_and_fit_a_phone(make_server):
+    server = make_server(arguments=["--dev"])
+    alice = server.token("alice")
+    channel = server.request("POST", "/v1/channels", {"name": "busy"}, token=alice)["channel"]["id"]
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda index: server.request(
+            "POST", f"/v1/channels/{channel}/messages", {"text": f"message {index}"}, token=alice), range(10_000)))
+
+    window = Window(server.base, "busy", size=(390, 844))  # a phone
+    try:
+        window.sign_in("alice")
+        window.open_channel("busy")
+        window.wait(lambda: window.texts() and window.texts()[-1] == "message 9999", "the newest page shows")
+        assert window.driver.execute_script(
+            "return document.documentElement.scrollWidth <= window.innerWidth"), "nothing overflows sideways"
+        assert window.find("#send-text").is_displayed()
+        # Scroll back through older pages: the page keeps holding only the rows in view.
+        for _ in range(30):
+            window.driver.execute_script("document.getElementById('messages').scrollTop = 0")
+            window.driver.execute_script("return new Promise(r => requestAnimationFrame(() => r()))")
+        rows = len(window.all("#message-list li"))
+        loaded = window.driver.execute_script(
+            "return Number.parseInt(document.getElementById('spacer-bottom').style.height) / 56")
+        assert rows <= 60, f"{rows} rows in the page"
+        assert loaded > 500, f"only {loaded} rows below the view: older pages did not load"
+        started = window.driver.execute_script("return performance.now()")
+        window.driver.execute_script(
+            "const v = document.getElementById('messages'); v.scrollTop = v.scrollHeight / 2;"
+            "v.dispatchEvent(new Event('scroll'))")
+        took = window.driver.execute_script("return performance.now()") - started
+        assert took < 200, f"a jump into the middle took {took:.0f} ms"
+        window.screenshot("phone")
+    finally:
+        window.quit()
