@@ -49,9 +49,21 @@ struct ChatQueries {
         return Channel(
             id: state.id, name: state.name, members: try memberIDs(state.id), agent: state.agent,
             createdBy: state.createdBy, createdAt: state.createdAt, lastReadSeq: marker,
-            unreadCount: try storedMessages(
-                state.id, range: (marker + 1)...UInt64.max, ascending: true, limit: Self.maxUnreadCount
-            ).count)
+            unreadCount: try messageCount(state.id, after: marker, limit: Self.maxUnreadCount))
+    }
+
+    /// How many messages the channel holds after `seq`, counted up to `limit`: keys only, no
+    /// message is copied or decoded.
+    func messageCount(_ channelID: String, after seq: UInt64, limit: Int) throws -> Int {
+        var count = 0
+        try store.scan(
+            ChatTables.messages, prefix: ChatTables.prefix(channelID),
+            from: ChatTables.message(channelID: channelID, seq: seq + 1), reverse: false
+        ) { _, _ in
+            count += 1
+            return count < limit
+        }
+        return count
     }
 
     /// Where the unread count stops counting: a list of channels stays cheap however far
