@@ -235,9 +235,11 @@ import Testing
             #expect(
                 acknowledged.count > 100,
                 "writes went on: \(acknowledged.count) acknowledged, \(failed) failed")
-            // Writes go on with two of three servers.
+            // Writes go on with two of three servers. How soon is the failover bench's figure
+            // (tools/bench-cluster.sh); beside the whole suite on two cores the cluster's new
+            // election can take far longer than alone, so this only bounds it.
             var attempt = 0
-            try await eventually("a node accepts writes with two of three servers", within: .seconds(20)) {
+            try await eventually("a node accepts writes with two of three servers", within: .seconds(60)) {
                 attempt += 1
                 return try await request(
                     "POST", a.base + "/v1/channels/\(channel)/messages", token: token,
@@ -246,7 +248,7 @@ import Testing
             }
             // Node a answered its own posts once folded; b's reach it as it folds them.
             var history: [[String: Any]] = []
-            try await eventually("node a holds every acknowledged post", within: .seconds(20)) {
+            try await eventually("node a holds every acknowledged post", within: .seconds(60)) {
                 history = try await fullHistory(a, channel, token: token)
                 let texts = Set(history.compactMap { $0["text"] as? String })
                 return acknowledged.allSatisfy(texts.contains)
@@ -272,7 +274,7 @@ import Testing
                 process: restarted, base: base, port: try #require(URL(string: base)?.port),
                 directory: b.directory)
             let expected = history.map { "\($0["id"] ?? "")@\($0["seq"] ?? "")" }
-            try await eventually("the restarted node serves the same history") {
+            try await eventually("the restarted node serves the same history", within: .seconds(60)) {
                 let now = try await fullHistory(again, channel, token: token).map {
                     "\($0["id"] ?? "")@\($0["seq"] ?? "")"
                 }
