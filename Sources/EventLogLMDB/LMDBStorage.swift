@@ -14,7 +14,7 @@ public final class LMDBStorage: LogStorage, LogMaintenance {
     let configuration: LogConfiguration
     let clock: any LogClock
     let logger: Logger
-    private let writer: LogWriter?
+    let writer: LogWriter?
     private let writerLock: WriterLock?
     let notifier: CommitNotifier
     /// The projections folded into this log's tables.
@@ -59,6 +59,9 @@ public final class LMDBStorage: LogStorage, LogMaintenance {
         options.maxDatabases = 4096
         options.readOnly = readOnly
         options.syncOnCommit = configuration.durability == .strict
+        // The writer syncs each commit's meta page with the next commit's data (or on its own
+        // when nothing follows), and acknowledges only then: one sync per commit under load.
+        options.syncMetaOnCommit = false
         let environment: Environment
         do {
             environment = try Environment(path: path, options: options)
@@ -197,6 +200,12 @@ public final class LMDBStorage: LogStorage, LogMaintenance {
         return streams
     }
 
+    /// The last seq of a shard that readers are shown: what the writer has made durable (a
+    /// commit is visible in LMDB a sync before that). A read-only log shows all it finds.
+    private func visibleHead(_ shard: ShardKey) -> SequenceNumber {
+        writer == nil ? .max : notifier.head(shard)
+    }
+
     /// Runs a read transaction, mapping LMDB failures to log errors.
     func reading<R>(_ body: (Transaction) throws -> R) throws -> R {
         do {
@@ -260,10 +269,12 @@ public final class LMDBStorage: LogStorage, LogMaintenance {
                 records.reserveCapacity(min(limit, 1024))
                 var bytes = 0
                 var entry = try withUnsafeBytes(of: (after + 1).bigEndian) { try cursor.seek(atLeast: $0) }
+                let visible = visibleHead(shard)
                 while let (key, value) = entry, records.count < limit {
+                    let seq: SequenceNumber = BigEndian.read(key)
+                    if seq > visible { break }
                     bytes += value.count
                     if bytes > maxBytes, !records.isEmpty { break }
-                    let seq: SequenceNumber = BigEndian.read(key)
                     records.append(
                         try StoredRecords.decode(
                             value, at: Position(stream: shard.stream, shard: shard.shard, seq: seq)))
@@ -342,10 +353,11 @@ public final class LMDBStorage: LogStorage, LogMaintenance {
                         break
                     }
                     let shard = ShardKey(stream: stream, shard: position.shard)
+                    let visible = visibleHead(shard)
                     for seq in try channelChain(
                         back: position, for: anchor - next, in: transaction, shard: shard)
                     {
-                        guard records.count < limit else { break }
+                        guard records.count < limit, seq <= visible else { return records }
                         // Trimmed records are gone from the front of the chain.
                         if let record = try StoredRecords.record(
                             at: seq, shard: shard, in: transaction, tables: tables)

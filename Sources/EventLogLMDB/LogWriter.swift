@@ -5,7 +5,12 @@ import LMDB
 import Logging
 
 /// The single writer of a log: a dedicated thread that takes every queued write, applies it in
-/// one LMDB transaction, commits (one sync for the whole group), and only then acknowledges.
+/// one LMDB transaction, commits, and acknowledges once the commit is durable.
+///
+/// With strict durability a commit syncs its pages, then writes its meta page unsynced
+/// (MDB_NOMETASYNC). The next commit's page sync carries that meta page to disk, so under load
+/// each commit costs one sync, not two; when no commit follows, the writer syncs at once.
+/// Writers hear back, and readers learn of the records, only after that later sync.
 ///
 /// It runs on its own thread because LMDB's writer lock belongs to the thread that takes it
 /// and a commit blocks on disk: neither may tie up Swift's cooperative pool.
@@ -24,6 +29,9 @@ final class LogWriter: Sendable {
     /// next group: 150 resumptions took a tenth of the writer's time.
     private let acknowledger = DispatchQueue(label: "chatlog-acknowledger")
     let counters = WriterCounters()
+    /// Each commit, sync and acknowledgement as the writer thread does it, in order: lets a
+    /// test check that no writer hears back before the sync that makes its commit durable.
+    let events = ObserverSlot<WriterEvent>()
 
     init(
         environment: Environment, tables: StorageTables, streams: [StreamDescriptor],
@@ -97,13 +105,47 @@ final class LogWriter: Sendable {
         // Relaxed durability: commits are not synced one by one, but every `syncInterval`,
         // busy or idle, and when the writer stops.
         var lastSync = ContinuousClock.now
-        while let jobs = queue.next(maxSize: configuration.maxBatchSize, timeout: syncInterval) {
-            if !jobs.isEmpty { commit(jobs, metas: &metas, random: &random) }
+        // Strict durability: the last commit, until a sync covers its meta page, and how long
+        // to wait for a next commit to do that before syncing it alone.
+        var unsynced: CommittedGroup?
+        var linger = Duration.zero
+        var returning = 1
+        while let jobs = queue.next(
+            maxSize: configuration.maxBatchSize, timeout: unsynced == nil ? syncInterval : linger,
+            gather: unsynced == nil ? 1 : returning)
+        {
+            if jobs.isEmpty, let last = unsynced {
+                linger = syncAndRelease(last)
+                unsynced = nil
+                continue
+            }
+            let committed = jobs.isEmpty ? nil : commit(jobs, metas: &metas, random: &random)
+            if let committed, syncInterval != nil {
+                release(committed)
+            } else if let committed {
+                // This commit synced its pages before writing its meta page, and that sync
+                // also carried the previous commit's meta page to disk. The writers just
+                // acknowledged are likely to append again: the next commit waits for as many
+                // jobs, up to what a sync of its own costs. A lone commit is synced at once.
+                let previous = unsynced
+                unsynced = committed
+                if let previous {
+                    release(previous)
+                    returning = max(1, previous.completions.count)
+                } else if !queue.hasJobs {
+                    linger = syncAndRelease(committed)
+                    unsynced = nil
+                }
+            } else if let last = unsynced {
+                linger = syncAndRelease(last)
+                unsynced = nil
+            }
             if let syncInterval, counters.hasUnsyncedCommits, ContinuousClock.now - lastSync >= syncInterval {
                 syncRelaxedCommits()
                 lastSync = .now
             }
         }
+        if let unsynced { syncAndRelease(unsynced) }
         if counters.hasUnsyncedCommits { syncRelaxedCommits() }
         stopped.signal()
     }
@@ -112,13 +154,54 @@ final class LogWriter: Sendable {
         let commits = counters.snapshot.commits
         do {
             try environment.sync()
+            counters.recordStandaloneSync()
             counters.recordSync(through: commits)
         } catch {
             logger.error("periodic sync failed", metadata: ["error": "\(error)"])
         }
     }
 
+    /// Syncs the last commit's meta page, then acknowledges it; if the sync fails, its writers
+    /// hear of the failure instead. Returns how long the sync took.
+    @discardableResult
+    private func syncAndRelease(_ group: CommittedGroup) -> Duration {
+        let started = ContinuousClock.now
+        do {
+            try environment.sync()
+            counters.recordStandaloneSync()
+            events(.synced(throughCommit: group.number))
+        } catch {
+            logger.error("sync failed", metadata: ["error": "\(error)"])
+            let failure = EventLogError.storage("the commit could not be made durable: \(error)")
+            for job in group.jobs { job.fail(failure) }
+            return .zero
+        }
+        let took = ContinuousClock.now - started
+        release(group)
+        return min(took, .milliseconds(1))
+    }
+
+    /// A durable group: readers hear of its records, then its writers of their results. The
+    /// acknowledgements run here when nothing else waits (a thread hand-off costs more than it
+    /// saves), else on the acknowledger while the next group is written.
+    private func release(_ group: CommittedGroup) {
+        if syncInterval == nil { counters.recordSync(through: group.number) }
+        notifier.publish(group.heads)
+        events(.acknowledged(commit: group.number))
+        if queue.hasJobs {
+            let acknowledgements = Acknowledgements(completions: group.completions)
+            acknowledger.async {
+                for completion in acknowledgements.completions { completion() }
+            }
+        } else {
+            acknowledger.sync {}
+            for completion in group.completions { completion() }
+        }
+    }
+
+    /// Writes and commits a group; nil when every job of it failed.
     private func commit(_ jobs: [WriteJob], metas: inout [ShardKey: ShardMeta], random: inout IDRandomSource)
+        -> CommittedGroup?
     {
         let now = clock.now()
         var jobs = jobs
@@ -140,24 +223,12 @@ final class LogWriter: Sendable {
                     return (context.touched, completions)
                 }
                 let appended = touched.reduce(UInt64(0)) { $0 + $1.value.head - (metas[$1.key]?.head ?? 0) }
-                counters.recordCommit(
-                    records: appended, duration: ContinuousClock.now - started, synced: syncInterval == nil)
+                let number = counters.recordCommit(
+                    records: appended, duration: ContinuousClock.now - started, relaxed: syncInterval != nil)
+                events(.committed(number))
                 metas.merge(touched) { $1 }
-                // Readers waiting for new records hear of them at once. The writers' own
-                // acknowledgements follow here when nothing else waits (a thread hand-off
-                // costs more than it saves), else from the acknowledger while the next group
-                // is written.
-                notifier.publish(touched.mapValues(\.head))
-                if queue.hasJobs {
-                    let acknowledgements = Acknowledgements(completions: completions)
-                    acknowledger.async {
-                        for completion in acknowledgements.completions { completion() }
-                    }
-                } else {
-                    acknowledger.sync {}
-                    for completion in completions { completion() }
-                }
-                return
+                return CommittedGroup(
+                    number: number, jobs: jobs, completions: completions, heads: touched.mapValues(\.head))
             } catch let error as LMDBError
                 where error.isMapFull && environment.mapSize < configuration.maxMapSize
             {
@@ -166,7 +237,7 @@ final class LogWriter: Sendable {
                 // Part of the job was written before it failed: retry the others without it.
                 jobs[abort.index].fail(abort.error)
                 jobs.remove(at: abort.index)
-                if jobs.isEmpty { return }
+                if jobs.isEmpty { return nil }
             } catch {
                 let failure = Self.storageError(error, path: environment.path)
                 if case .storageFull = failure {
@@ -175,7 +246,7 @@ final class LogWriter: Sendable {
                     logger.error("commit failed", metadata: ["error": "\(error)"])
                 }
                 for job in jobs { job.fail(failure) }
-                return
+                return nil
             }
         }
     }
@@ -271,6 +342,25 @@ final class LogWriter: Sendable {
         guard streams[request.stream] != nil else { throw .unknownStream(request.stream) }
         try request.validate(maxPayloadBytes: configuration.maxPayloadBytes)
     }
+}
+
+/// What the writer thread did, for tests that check its order.
+enum WriterEvent: Sendable, Equatable {
+    /// A commit returned: its pages synced, its meta page written but not synced.
+    case committed(UInt64)
+    /// A sync of its own returned, made after the commit numbered so had returned.
+    case synced(throughCommit: UInt64)
+    /// The writers of a commit are about to hear back.
+    case acknowledged(commit: UInt64)
+}
+
+/// A committed group of jobs, with how to acknowledge each and the shard heads it moved.
+private struct CommittedGroup {
+    /// Its place among the writer's commits, counting from 1.
+    var number: UInt64
+    var jobs: [WriteJob]
+    var completions: [() -> Void]
+    var heads: [ShardKey: SequenceNumber]
 }
 
 /// A commit's acknowledgements, handed from the writer thread to the acknowledger: each is

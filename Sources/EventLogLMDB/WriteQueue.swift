@@ -58,12 +58,15 @@ final class WriteQueue: Sendable {
         return accepted
     }
 
-    /// Blocks until jobs are queued and takes them, up to about `maxSize` appends.
-    /// Returns an empty batch when `timeout` passes first, and nil once closed and drained.
-    func next(maxSize: Int, timeout: Duration?) -> [WriteJob]? {
+    /// Blocks until jobs are queued and takes them, up to about `maxSize` appends. With
+    /// `gather`, it waits (up to `timeout`) until that many jobs are queued. Returns what is
+    /// queued, perhaps nothing, once `timeout` passes, and nil once closed and drained.
+    func next(maxSize: Int, timeout: Duration?, gather: Int = 1) -> [WriteJob]? {
+        let deadline = timeout.map { DispatchTime.now() + .nanoseconds(Int($0.nanoseconds)) }
+        var timedOut = false
         while true {
             let batch: [WriteJob]?? = state.withLock { state in
-                if !state.jobs.isEmpty {
+                if state.jobs.count >= gather || (timedOut || state.closed) && !state.jobs.isEmpty {
                     var size = 0
                     var count = 0
                     while count < state.jobs.count, size < maxSize {
@@ -72,21 +75,20 @@ final class WriteQueue: Sendable {
                     }
                     let batch = Array(state.jobs[..<count])
                     state.jobs.removeFirst(count)
+                    state.writerWaiting = false
                     return .some(batch)
                 }
                 if state.closed { return .some(nil) }
+                if timedOut {
+                    state.writerWaiting = false
+                    return .some([])
+                }
                 state.writerWaiting = true
                 return nil
             }
             if let batch { return batch }
-            if let timeout {
-                if wakeUp.wait(timeout: .now() + .nanoseconds(Int(timeout.nanoseconds))) == .timedOut {
-                    let empty = state.withLock { state in
-                        state.writerWaiting = false
-                        return state.jobs.isEmpty && !state.closed
-                    }
-                    if empty { return [] }
-                }
+            if let deadline {
+                timedOut = wakeUp.wait(timeout: deadline) == .timedOut
             } else {
                 wakeUp.wait()
             }

@@ -39,6 +39,10 @@ public final class Environment: @unchecked Sendable {
         public var readOnly = false
         /// Sync to disk on every commit. When false, call `sync()` periodically.
         public var syncOnCommit = true
+        /// With `syncOnCommit`, also sync the meta page that makes a commit current (a second
+        /// sync). When false (MDB_NOMETASYNC) a commit is durable only once the next commit's
+        /// data sync or a `sync()` has run; a crash before that undoes it whole, never more.
+        public var syncMetaOnCommit = true
 
         public init() {}
     }
@@ -55,6 +59,7 @@ public final class Environment: @unchecked Sendable {
             var flags = UInt32(MDB_NOTLS)
             if options.readOnly { flags |= UInt32(MDB_RDONLY) }
             if !options.syncOnCommit { flags |= UInt32(MDB_NOSYNC) }
+            if !options.syncMetaOnCommit { flags |= UInt32(MDB_NOMETASYNC) }
             // Owner-only: the records are private conversations.
             try check(mdb_env_open(env, path, flags, 0o600))
         } catch {
@@ -211,7 +216,8 @@ public final class Environment: @unchecked Sendable {
         }
     }
 
-    /// Flushes buffered commits to disk (needed only when `syncOnCommit` is false).
+    /// Flushes buffered commits to disk (needed only when `syncOnCommit` or `syncMetaOnCommit`
+    /// is false).
     public func sync() throws(LMDBError) {
         try gate.shared { () throws(LMDBError) in
             guard !isClosed else { throw LMDBError.closed }

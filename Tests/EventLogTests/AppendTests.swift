@@ -1,4 +1,5 @@
 import ChatlogTestSupport
+import Synchronization
 import Testing
 
 @testable import EventLog
@@ -57,6 +58,52 @@ import Testing
             let statistics = storage.writerStatistics
             #expect(statistics.commits == 5)
             #expect(statistics.syncedCommits == statistics.commits)
+        }
+    }
+
+    @Test func noAppendIsAcknowledgedBeforeTheSyncThatMakesItDurable() async throws {
+        try await TemporaryDirectory.with { directory in
+            let storage = try LMDBStorage(directory: directory.path, configuration: .twoStreams)
+            defer { storage.close() }
+            let trace = Mutex<[WriterEvent]>([])
+            storage.writer?.events.set { event in trace.withLock { $0.append(event) } }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for appender in 0..<32 {
+                    group.addTask {
+                        for index in 0..<20 {
+                            _ = try await storage.append(event("key-\(appender)-\(index)"))
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            // A commit syncs its pages before writing its meta page unsynced, so it is durable
+            // once a later commit has returned (that one's page sync carried the meta page)
+            // or once a sync of its own has.
+            var durableThrough: UInt64 = 0
+            var lastCommitted: UInt64 = 0
+            var acknowledged: [UInt64] = []
+            var coveredByALaterCommit = 0
+            for event in trace.withLock({ $0 }) {
+                switch event {
+                case .committed(let number):
+                    durableThrough = lastCommitted
+                    lastCommitted = number
+                case .synced(let through):
+                    #expect(through == lastCommitted)
+                    durableThrough = through
+                case .acknowledged(let number):
+                    #expect(
+                        number <= durableThrough, "commit \(number) acknowledged before a sync covered it")
+                    if number < lastCommitted { coveredByALaterCommit += 1 }
+                    acknowledged.append(number)
+                }
+            }
+            #expect(acknowledged == Array(1...lastCommitted))
+            #expect(storage.writerStatistics.appendedRecords == 640)
+            // Under load most commits wait for the next one instead of a second sync.
+            #expect(coveredByALaterCommit > 0)
+            #expect(storage.writerStatistics.syncs < 2 * storage.writerStatistics.commits)
         }
     }
 

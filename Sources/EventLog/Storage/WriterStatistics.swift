@@ -9,11 +9,15 @@ public struct WriterStatistics: Sendable, Equatable {
     /// Of `commits`, how many are known to be on disk: all of them with strict durability; with
     /// relaxed durability, those the last periodic sync covered.
     public var syncedCommits: UInt64
+    /// Disk syncs: with strict durability one inside every commit, plus those the writer ran
+    /// on their own to make a last commit durable (or, relaxed, the periodic ones).
+    public var syncs: UInt64
 
-    package init(commits: UInt64, appendedRecords: UInt64, syncedCommits: UInt64) {
+    package init(commits: UInt64, appendedRecords: UInt64, syncedCommits: UInt64, syncs: UInt64 = 0) {
         self.commits = commits
         self.appendedRecords = appendedRecords
         self.syncedCommits = syncedCommits
+        self.syncs = syncs
     }
 }
 
@@ -35,15 +39,24 @@ package final class WriterCounters: Sendable {
     private let commits = Atomic<UInt64>(0)
     private let appendedRecords = Atomic<UInt64>(0)
     private let syncedCommits = Atomic<UInt64>(0)
+    private let syncs = Atomic<UInt64>(0)
     package let observer = ObserverSlot<CommitObservation>()
 
     package init() {}
 
-    package func recordCommit(records: UInt64, duration: Duration, synced: Bool) {
+    /// Counts a commit and returns its number (from 1).
+    @discardableResult
+    package func recordCommit(records: UInt64, duration: Duration, relaxed: Bool) -> UInt64 {
         let count = commits.add(1, ordering: .relaxed).newValue
         appendedRecords.add(records, ordering: .relaxed)
-        if synced { syncedCommits.store(count, ordering: .relaxed) }
+        if !relaxed { syncs.add(1, ordering: .relaxed) }
         observer(CommitObservation(records: records, duration: duration))
+        return count
+    }
+
+    /// The writer ran a sync of its own (besides the one inside each strict commit).
+    package func recordStandaloneSync() {
+        syncs.add(1, ordering: .relaxed)
     }
 
     /// A sync made the first `count` commits durable.
@@ -59,7 +72,8 @@ package final class WriterCounters: Sendable {
         WriterStatistics(
             commits: commits.load(ordering: .relaxed),
             appendedRecords: appendedRecords.load(ordering: .relaxed),
-            syncedCommits: syncedCommits.load(ordering: .relaxed))
+            syncedCommits: syncedCommits.load(ordering: .relaxed),
+            syncs: syncs.load(ordering: .relaxed))
     }
 }
 
