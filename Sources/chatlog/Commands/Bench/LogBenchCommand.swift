@@ -1,9 +1,12 @@
 import ArgumentParser
 import EventLog
 import Foundation
+import LogBackends
 
 /// `chatlog bench log`: durable append throughput and latency under concurrency, full-scan
-/// speed, and the time to open a large log, each beside raw LMDB doing the same work.
+/// speed, and the time to open a large log, each beside raw LMDB doing the same work. Each
+/// concurrency level is followed at once by raw LMDB committing as many records per synced
+/// commit as the log did, and as many as there were appenders, so a ratio comes from one run.
 struct LogBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log",
@@ -44,12 +47,7 @@ struct LogBenchCommand: AsyncParsableCommand {
                 + "payload \(payloadBytes) B (stored record \(workload.storedRecordBytes) B), "
                 + (channels > 0 ? "\(channels) channels, " : "plain records over 1000 keys, ")
                 + "durability strict")
-        try await AppendBenchmark(workload: workload, directory: root + "/append", seconds: seconds)
-            .run(levels: levels, into: &report)
-        try RawLMDBBenchmark(
-            valueBytes: workload.storedRecordBytes, directory: root + "/raw", seconds: seconds
-        )
-        .run(into: &report)
+        try await compareAppends(levels: levels, workload: workload, root: root, into: &report)
         if openRecords > 0 {
             try await OpenAndScanBenchmark(
                 workload: workload, directory: root + "/large", records: openRecords
@@ -57,5 +55,42 @@ struct LogBenchCommand: AsyncParsableCommand {
             .run(into: &report)
         }
         if json { Console.out(report.json.text) }
+    }
+
+    private func compareAppends(
+        levels: [Int], workload: LogWorkload, root: String, into report: inout BenchReport
+    ) async throws {
+        let storage = try LogBackends.open(directory: root + "/append", configuration: .chatlog)
+        defer { storage.close() }
+        let appends = AppendBenchmark(storage: storage, workload: workload, seconds: seconds)
+        let raw = try RawLMDBBenchmark(
+            valueBytes: workload.storedRecordBytes, directory: root + "/raw", seconds: seconds)
+        var results: [JSONOutput] = []
+        for level in levels {
+            let figures = try await appends.measure(appenders: level)
+            report.note(figures.line)
+            let sameCommits = try raw.measure(
+                recordsPerCommit: max(1, Int(figures.recordsPerCommit.rounded())))
+            let sameBatch = try raw.measure(recordsPerCommit: level)
+            for rawFigures in [sameCommits, sameBatch] {
+                report.note(
+                    rawFigures.line
+                        + String(
+                            format: "  (log: %.2f of it)",
+                            figures.recordsPerSecond / rawFigures.recordsPerSecond))
+            }
+            results.append(
+                .object(
+                    figures.json + [
+                        ("rawLMDBSameRecordsPerCommit", .object(sameCommits.json)),
+                        ("ofRawLMDB", .double(figures.recordsPerSecond / sameCommits.recordsPerSecond)),
+                        ("rawLMDBOneCommitPerAppender", .object(sameBatch.json)),
+                        (
+                            "ofRawLMDBOneCommitPerAppender",
+                            .double(figures.recordsPerSecond / sameBatch.recordsPerSecond)
+                        ),
+                    ]))
+        }
+        report.add(nil, key: "append", .array(results))
     }
 }
