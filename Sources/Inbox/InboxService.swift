@@ -30,9 +30,53 @@ public struct InboxService: Sendable {
         }
     }
 
+    /// The most events one batch holds.
+    public static let maxBatch = 500
+
     /// Appends an `event.created` record. A repeated idempotency key (per poster) returns the
     /// original event and appends nothing.
     public func post(_ new: NewEvent, by poster: String) async throws -> PostedEvent {
+        let prepared = try prepare(new, by: poster)
+        return try posted(prepared, try await log.append(prepared.request))
+    }
+
+    /// Appends the valid events of a batch in one commit and answers for each entry, in order:
+    /// an entry that is not a valid event (or failed before it got here) is refused with its
+    /// reason and writes nothing; the others are posted as `post` would post them one by one.
+    public func post(
+        batch: [Result<NewEvent, InboxError>], by poster: String
+    ) async throws -> [Result<PostedEvent, InboxError>] {
+        guard (1...Self.maxBatch).contains(batch.count) else {
+            throw InboxError.invalidRequest(
+                "a batch holds 1 to \(Self.maxBatch) events", details: ["field": "events"])
+        }
+        let checked = batch.map { entry in
+            entry.flatMap { new in Result { () throws(InboxError) in try prepare(new, by: poster) } }
+        }
+        let valid = checked.compactMap { try? $0.get() }
+        var results = valid.isEmpty ? [] : try await log.append(valid.map(\.request))[...]
+        return try checked.map { entry in
+            switch entry {
+            case .failure(let error):
+                return .failure(error)
+            case .success(let prepared):
+                do {
+                    return .success(try posted(prepared, results.removeFirst()))
+                } catch let error as InboxError {
+                    return .failure(error)
+                }
+            }
+        }
+    }
+
+    /// An event checked and turned into the record that creates it.
+    private struct PreparedEvent {
+        var eventID: String
+        var new: NewEvent
+        var request: AppendRequest
+    }
+
+    private func prepare(_ new: NewEvent, by poster: String) throws(InboxError) -> PreparedEvent {
         try Self.validateName(new.source, field: "source")
         try Self.validateName(new.eventType, field: "eventType")
         guard case .object = new.payload else {
@@ -48,25 +92,30 @@ public struct InboxService: Sendable {
         let payload = EventCreatedPayload(
             eventId: eventID, source: new.source, eventType: new.eventType, payload: new.payload,
             metadata: new.metadata)
-        let result = try await log.append(
-            AppendRequest(
+        return PreparedEvent(
+            eventID: eventID, new: new,
+            request: AppendRequest(
                 stream: .triggers, partitionKey: eventID, type: InboxRecordType.created, actor: poster,
                 idempotencyKey: new.metadata.idempotencyKey.map { "\(poster)/\($0)" },
                 payload: payload.json))
+    }
+
+    /// The event an append of `prepared` made, or the original one its idempotency key named.
+    private func posted(_ prepared: PreparedEvent, _ result: AppendResult) throws -> PostedEvent {
         if !result.isDuplicate {
             // Built from what was just committed rather than read back.
+            let new = prepared.new
             return PostedEvent(
                 event: InboxEvent(
-                    eventId: eventID, source: new.source, eventType: new.eventType, payload: new.payload,
-                    metadata: new.metadata, status: .pending, createdAt: result.record.createdAt.rfc3339,
-                    acknowledgedAt: nil),
+                    eventId: prepared.eventID, source: new.source, eventType: new.eventType,
+                    payload: new.payload, metadata: new.metadata, status: .pending,
+                    createdAt: result.record.createdAt.rfc3339, acknowledgedAt: nil),
                 created: true)
         }
-        let originalID = result.record.partitionKey
-        guard let event = try event(originalID) else {
+        guard let event = try event(result.record.partitionKey) else {
             throw InboxError.conflict("the event first posted with this idempotency key was deleted")
         }
-        return PostedEvent(event: event, created: !result.isDuplicate)
+        return PostedEvent(event: event, created: false)
     }
 
     /// The event, in any status; nil when unknown or deleted.

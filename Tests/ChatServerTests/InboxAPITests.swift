@@ -246,4 +246,91 @@ import Testing
             #expect(try server.storage.verify().isSound)
         }
     }
+
+    @Test(arguments: TestBackend.allCases) func aBatchCommitsItsValidEntriesTogetherAndNamesTheRefusedOnes(
+        on backend: TestBackend
+    ) async throws {
+        try await TestServer.run(on: backend) { server in
+            let key = try key(server)
+            func entry(_ source: String, idempotencyKey: String? = nil) -> [String: Any] {
+                var event: [String: Any] = [
+                    "source": source, "eventType": "invoice.paid", "payload": ["n": 1],
+                ]
+                if let idempotencyKey { event["metadata"] = ["idempotencyKey": idempotencyKey] }
+                return event
+            }
+            let commitsBefore = server.storage.writerStatistics.commits
+            let response = try await server.send(
+                .post, "/v1/events/batch",
+                json: [
+                    "events": [
+                        entry("a", idempotencyKey: "k-1"),
+                        ["source": "b", "payload": [:]],  // no eventType
+                        entry("c"),
+                        "not an event",
+                        entry("e", idempotencyKey: "k-1"),  // the first entry again
+                        ["source": "f", "eventType": "t", "payload": [:], "colour": "red"],
+                        ["source": "g", "eventType": "t", "payload": []],  // payload not an object
+                    ] as [Any]
+                ], headers: key)
+            #expect(response.status == .ok, "\(response.text)")
+            #expect(response.body["failedCount"] as? Int == 4)
+            #expect(response.body["requestId"] is String)
+            let results = try #require(response.body["results"] as? [[String: Any]])
+            try #require(results.count == 7)
+            for refused in [1, 3, 5, 6] {
+                let error = try #require(results[refused]["error"] as? [String: Any], "entry \(refused)")
+                #expect(error["code"] as? String == "invalid_request")
+                #expect(error["message"] is String)
+                #expect(results[refused]["eventId"] == nil)
+            }
+            #expect(
+                ((results[1]["error"] as? [String: Any])?["details"] as? [String: Any])?["index"] as? String
+                    == "1")
+            #expect(
+                ((results[6]["error"] as? [String: Any])?["details"] as? [String: Any])?["field"] as? String
+                    == "payload")
+            #expect(results[0]["created"] as? Bool == true && results[2]["created"] as? Bool == true)
+            #expect(results[4]["created"] as? Bool == false)
+            #expect(results[4]["eventId"] as? String == results[0]["eventId"] as? String)
+            let posted = [results[0], results[2]].compactMap { $0["eventId"] as? String }
+            // The entries of a batch share their commit's time, so the inbox lists them by id.
+            #expect(ids(try await inbox(server, key)) == posted.sorted())
+            if backend == .lmdb {
+                #expect(server.storage.writerStatistics.commits == commitsBefore + 1)
+            }
+            // The same batch again: its idempotency key names the first event.
+            let again = try await server.send(
+                .post, "/v1/events/batch", json: ["events": [entry("a", idempotencyKey: "k-1")]], headers: key
+            )
+            let repeated = try #require((again.body["results"] as? [[String: Any]])?.first)
+            #expect(repeated["eventId"] as? String == posted[0] && repeated["created"] as? Bool == false)
+            #expect(again.body["failedCount"] as? Int == 0)
+            #expect(ids(try await inbox(server, key)) == posted.sorted())
+        }
+    }
+
+    @Test func aBatchThatIsNotOneIsRefusedWholeAndWritesNothing() async throws {
+        try await TestServer.run { server in
+            let key = try key(server)
+            let event: [String: Any] = ["source": "s", "eventType": "t", "payload": [:]]
+            for body: [String: Any] in [
+                [:], ["events": []], ["events": "many"], ["events": Array(repeating: event, count: 501)],
+                ["events": [event], "extra": 1],
+            ] {
+                expectError(
+                    try await server.send(.post, "/v1/events/batch", json: body, headers: key), .badRequest,
+                    "invalid_request")
+            }
+            expectError(
+                try await server.send(.post, "/v1/events/batch", json: ["events": [event]], headers: [:]),
+                .unauthorized, "unauthorized")
+            #expect(ids(try await inbox(server, key)).isEmpty)
+            let full = try await server.send(
+                .post, "/v1/events/batch", json: ["events": Array(repeating: event, count: 500)], headers: key
+            )
+            #expect(full.status == .ok && full.body["failedCount"] as? Int == 0)
+            #expect((full.body["results"] as? [Any])?.count == 500)
+        }
+    }
 }

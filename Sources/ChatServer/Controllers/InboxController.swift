@@ -3,34 +3,68 @@ import Hummingbird
 import Inbox
 import JSONCoding
 
-/// The event inbox (docs/design.md section 6): `POST /v1/events`, `GET /v1/inbox`,
-/// `POST /v1/events/{eventId}/ack`, `DELETE /v1/events/{eventId}`, behind API keys.
+/// The event inbox (docs/design.md section 6): `POST /v1/events`, `POST /v1/events/batch`,
+/// `GET /v1/inbox`, `POST /v1/events/{eventId}/ack`, `DELETE /v1/events/{eventId}`, behind API
+/// keys.
 struct InboxController {
     let inbox: InboxService
 
     func addRoutes(to group: RouterGroup<ChatRequestContext>) {
         group.post("events", use: post)
+        group.post("events/batch", use: postBatch)
         group.get("inbox", use: pending)
         group.post("events/{eventId}/ack", use: acknowledge)
         group.delete("events/{eventId}", use: delete)
     }
 
+    private static let eventFields: Set<String> = ["source", "eventType", "payload", "metadata"]
+
     @Sendable func post(_ request: Request, context: ChatRequestContext) async throws -> JSONResponse<Created>
     {
         let (body, _) = try await JSONBody.object(
-            from: request, context: context, allowedFields: ["source", "eventType", "payload", "metadata"])
-        let posted = try await inbox.post(
-            InboxService.NewEvent(
-                source: try body.string("source"), eventType: try body.string("eventType"),
-                payload: try body.value("payload"),
-                metadata: try Self.metadata(body.optionalObject("metadata"))),
-            by: try poster(context))
+            from: request, context: context, allowedFields: Self.eventFields)
+        let posted = try await inbox.post(try Self.newEvent(body), by: try poster(context))
         return JSONResponse(
             status: posted.created ? .created : .ok,
             body: Created(
                 event: posted.event,
                 message: posted.created ? "Event created" : "Event already exists for this idempotency key",
                 requestID: context.requestID))
+    }
+
+    /// Up to 500 events in one commit, answered entry by entry (as Kinesis `PutRecords` is):
+    /// an entry that is not a valid event is refused with its reason and writes nothing.
+    @Sendable func postBatch(_ request: Request, context: ChatRequestContext) async throws -> JSONResponse<
+        BatchPosted
+    > {
+        let (body, _) = try await JSONBody.object(from: request, context: context, allowedFields: ["events"])
+        guard case .array(let entries) = try body.value("events") else {
+            throw APIError.invalidRequest("events must be an array of events", details: ["field": "events"])
+        }
+        let batch = entries.enumerated().map { index, entry in
+            Result { () throws(InboxError) in
+                do {
+                    guard case .object(let members) = entry else {
+                        throw APIError.invalidRequest("an event must be a JSON object")
+                    }
+                    try JSONObjectBody.refuseUnknown(Set(members.keys), allowed: Self.eventFields)
+                    return try Self.newEvent(JSONObjectBody(members: members))
+                } catch let error as APIError {
+                    throw .invalidRequest(
+                        error.message, details: error.details.merging(["index": "\(index)"]) { $1 })
+                } catch {
+                    throw .invalidRequest("\(error)", details: ["index": "\(index)"])
+                }
+            }
+        }
+        let results = try await inbox.post(batch: batch, by: try poster(context))
+        return JSONResponse(body: BatchPosted(results: results, requestID: context.requestID))
+    }
+
+    private static func newEvent(_ body: JSONObjectBody) throws -> InboxService.NewEvent {
+        InboxService.NewEvent(
+            source: try body.string("source"), eventType: try body.string("eventType"),
+            payload: try body.value("payload"), metadata: try metadata(body.optionalObject("metadata")))
     }
 
     @Sendable func pending(_ request: Request, context: ChatRequestContext) async throws -> JSONResponse<Page>

@@ -20,6 +20,40 @@ extension InboxController {
         }
     }
 
+    /// A batch's answer: for each entry in order, the event it posted (or the one its
+    /// idempotency key named) or why it was refused; `failedCount` counts the refused.
+    struct BatchPosted: JSONWritable {
+        var results: [Result<PostedEvent, InboxError>]
+        var requestID: String
+
+        func write(to json: inout JSONText) {
+            json.object { object in
+                object.field(
+                    "failedCount",
+                    UInt64(results.count { if case .failure = $0 { true } else { false } }))
+                object.field("results", array: results) { json, result in
+                    json.object { entry in
+                        switch result {
+                        case .success(let posted):
+                            entry.field("eventId", posted.event.eventId)
+                            entry.field("createdAt", posted.event.createdAt)
+                            entry.field("status", posted.event.status.rawValue)
+                            entry.field("created", posted.created)
+                        case .failure(let error):
+                            entry.field(
+                                "error",
+                                object: {
+                                    APIMiddleware.write(
+                                        APIError.from(error) ?? .internalError, requestID: nil, into: &$0)
+                                })
+                        }
+                    }
+                }
+                object.field("requestId", requestID)
+            }
+        }
+    }
+
     struct Page: JSONWritable {
         var page: InboxPage
         var limit: Int

@@ -82,22 +82,23 @@ struct APIMiddleware: RouterMiddleware {
     static func body(for error: APIError, requestID: String) -> ByteBuffer {
         var json = JSONText(capacity: 160 + error.message.utf8.count)
         json.object { envelope in
-            envelope.field(
-                "error",
-                object: { body in
-                    body.field("code", error.code)
-                    body.field(
-                        "details",
-                        object: { details in
-                            for (key, value) in error.details.sorted(by: { $0.key < $1.key }) {
-                                details.field(key, value)
-                            }
-                        })
-                    body.field("message", error.message)
-                    body.field("requestId", requestID)
-                })
+            envelope.field("error", object: { write(error, requestID: requestID, into: &$0) })
         }
         return ByteBuffer(bytes: json.bytes)
+    }
+
+    /// The error object's members (also what a refused entry of a batch answers with).
+    static func write(_ error: APIError, requestID: String?, into body: inout JSONText.ObjectWriter) {
+        body.field("code", error.code)
+        body.field(
+            "details",
+            object: { details in
+                for (key, value) in error.details.sorted(by: { $0.key < $1.key }) {
+                    details.field(key, value)
+                }
+            })
+        body.field("message", error.message)
+        if let requestID { body.field("requestId", requestID) }
     }
 
     /// A client's request id is echoed only when it is short and printable.

@@ -68,6 +68,12 @@ enum OpenAPISpec {
                 "correlationId": {"oneOf": [{"$ref": "#/components/schemas/Name"}, {"type": "null"}]},
                 "priority": {"type": ["string", "null"], "enum": ["low", "normal", "high", null]},
                 "idempotencyKey": {"oneOf": [{"$ref": "#/components/schemas/Name"}, {"type": "null"}]}}},
+              "NewEvent": {"type": "object",
+                "additionalProperties": false, "required": ["source", "eventType", "payload"], "properties": {
+                  "source": {"$ref": "#/components/schemas/Name"},
+                  "eventType": {"$ref": "#/components/schemas/Name"},
+                  "payload": {"type": "object"},
+                  "metadata": {"oneOf": [{"$ref": "#/components/schemas/EventMetadata"}, {"type": "null"}]}}},
               "EventCreated": {"type": "object", "required": ["eventId", "createdAt", "status", "message", "requestId"],
                 "properties": {"eventId": {"type": "string"}, "createdAt": {"type": "string"},
                   "status": {"type": "string", "enum": ["pending", "acknowledged"]}, "message": {"type": "string"},
@@ -248,12 +254,7 @@ enum OpenAPISpec {
             },
             "/v1/events": {
               "post": {"summary": "Post an event to the inbox (the triggers stream)", "security": [{"apiKey": []}],
-                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
-                  "additionalProperties": false, "required": ["source", "eventType", "payload"], "properties": {
-                    "source": {"$ref": "#/components/schemas/Name"},
-                    "eventType": {"$ref": "#/components/schemas/Name"},
-                    "payload": {"type": "object"},
-                    "metadata": {"oneOf": [{"$ref": "#/components/schemas/EventMetadata"}, {"type": "null"}]}}}}}},
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewEvent"}}}},
                 "responses": {
                   "201": {"description": "Created", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EventCreated"}}}},
                   "200": {"description": "The event first posted with this idempotency key", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EventCreated"}}}},
@@ -261,6 +262,29 @@ enum OpenAPISpec {
                   "409": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"},
                   "415": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"},
                   "503": {"$ref": "#/components/responses/Error"}}}
+            },
+            "/v1/events/batch": {
+              "post": {"summary": "Post up to 500 events in one commit; each entry is answered on its own, and a refused entry writes nothing",
+                "security": [{"apiKey": []}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
+                  "additionalProperties": false, "required": ["events"], "properties": {
+                    "events": {"type": "array", "minItems": 1, "maxItems": \(InboxService.maxBatch),
+                      "items": {"$ref": "#/components/schemas/NewEvent"}}}}}}},
+                "responses": {
+                  "200": {"description": "One result per entry, in order", "content": {"application/json": {"schema": {"type": "object",
+                    "required": ["failedCount", "results", "requestId"], "properties": {
+                      "failedCount": {"type": "integer"},
+                      "results": {"type": "array", "items": {"oneOf": [
+                        {"type": "object", "required": ["eventId", "createdAt", "status", "created"], "properties": {
+                          "eventId": {"type": "string"}, "createdAt": {"type": "string"},
+                          "status": {"type": "string", "enum": ["pending", "acknowledged"]}, "created": {"type": "boolean"}}},
+                        {"type": "object", "required": ["error"], "properties": {"error": {"type": "object",
+                          "required": ["code", "message", "details"], "properties": {"code": {"type": "string"},
+                            "message": {"type": "string"}, "details": {"type": "object"}}}}}]}},
+                      "requestId": {"type": "string"}}}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "413": {"$ref": "#/components/responses/Error"}, "415": {"$ref": "#/components/responses/Error"},
+                  "429": {"$ref": "#/components/responses/Error"}, "503": {"$ref": "#/components/responses/Error"}}}
             },
             "/v1/inbox": {
               "get": {"summary": "Pending events, oldest first", "security": [{"apiKey": []}],
