@@ -152,6 +152,7 @@ let package = Package(
                 "Chat",
                 "ChatServer",
                 "LMDB",
+                "JSONCoding",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

@@ -7,7 +7,9 @@
 #     chatlog level by level;
 #   - batch ingest: `POST /v1/events/batch` with 100 events per request on 16 connections
 #     (wrk) against a release `chatlog serve`, beside XADD pipelined 16 deep (`-P 16`) from 16
-#     clients.
+#     clients, and beside a bare Hummingbird route that parses the same body with chatlog's
+#     parser and answers every entry but stores nothing (`chatlog debug echo-server`): the
+#     ceiling of HTTP and JSON on this machine.
 # Prints every figure and ratio; --json prints one JSON object on standard output instead;
 # --write-docs also rewrites the table in docs/benchmarks.md from that object.
 # Usage: tools/bench-peers.sh [--seconds S] [--rounds R] [--json] [--write-docs]
@@ -45,9 +47,10 @@ fi
 out=$(mktemp -d)
 redis_port=16390
 http_port=18390
+echo_port=18391
 cleanup() {
     redis-cli -p $redis_port shutdown nosave >/dev/null 2>&1 || true
-    kill "${server:-}" 2>/dev/null || true
+    kill "${server:-}" "${echo_server:-}" 2>/dev/null || true
     wait 2>/dev/null || true
     rm -rf "$out"
 }
@@ -85,6 +88,8 @@ echo "== batch ingest: POST /v1/events/batch, 100 events per request, 16 connect
 mkdir "$out/data"
 CHATLOG_RATE_LIMIT_ENABLED=false "$bin" serve --data-dir "$out/data" --port $http_port >"$out/server.log" 2>&1 &
 server=$!
+"$bin" debug echo-server --port $echo_port >/dev/null 2>&1 &
+echo_server=$!
 for _ in $(seq 100); do curl -sf "localhost:$http_port/v1/health" >/dev/null && break; sleep 0.1; done
 apikey=$("$bin" apikey create --data-dir "$out/data" --name bench | tail -1)
 python3 - "$out/batch.lua" "$apikey" <<'PY'
@@ -106,6 +111,8 @@ for round in $(seq "$rounds"); do
     wrk -t2 -c16 -d"${seconds}s" --latency -s "$out/batch.lua" "http://localhost:$http_port/v1/events/batch" \
         >"$out/batch-$round.txt"
     redis_xadd 16 16 "redis-pipelined-$round"
+    wrk -t2 -c16 -d"${seconds}s" --latency -s "$out/batch.lua" "http://localhost:$echo_port/echo-batch" \
+        >"$out/echo-batch-$round.txt"
 done
 grep -c '"event.created"' /dev/null >/dev/null || true
 
@@ -149,12 +156,16 @@ for level in (1, 16, 256):
 batches = [wrk(f"{out}/batch-{r}.txt") for r in range(1, rounds + 1)]
 pipelined = [redis(f"redis-pipelined-{r}")["perSecond"] for r in range(1, rounds + 1)]
 batch_events = median(rate for rate, _ in batches) * 100
+echo_events = median(wrk(f"{out}/echo-batch-{r}.txt")[0] for r in range(1, rounds + 1)) * 100
 batch = {
     "eventsPerSecond": round(batch_events),
     "requestsPerSecond": round(median(rate for rate, _ in batches)),
     "failedRequests": sum(errors for _, errors in batches),
     "redisPipelinedPerSecond": round(median(pipelined)),
     "ofRedisPipelined": round(batch_events / median(pipelined), 3),
+    "bareRouteEventsPerSecond": round(echo_events),
+    "bareRouteOfRedisPipelined": round(echo_events / median(pipelined), 3),
+    "ofBareRoute": round(batch_events / echo_events, 3),
 }
 machine = {
     "date": datetime.date.today().isoformat(),
@@ -172,7 +183,9 @@ for level in levels:
           f"-> {level['ofRawLMDB']:.2f} of raw LMDB, {level['ofRedis']:.2f} of Redis", file=sys.stderr)
 print(f"batch: {batch['eventsPerSecond']} events/s ({batch['requestsPerSecond']} requests/s of 100, "
       f"{batch['failedRequests']} failed)  Redis XADD -P 16 -c 16 {batch['redisPipelinedPerSecond']}/s "
-      f"-> {batch['ofRedisPipelined']:.2f} of Redis", file=sys.stderr)
+      f"-> {batch['ofRedisPipelined']:.2f} of Redis; the bare route parsing the same batches "
+      f"{batch['bareRouteEventsPerSecond']} events/s ({batch['bareRouteOfRedisPipelined']:.2f} of Redis; "
+      f"chatlog {batch['ofBareRoute']:.2f} of it)", file=sys.stderr)
 if as_json:
     print(json.dumps(report, indent=2))
 
@@ -192,7 +205,10 @@ Measured {machine['date']} on {machine['cores']} cores, medians of {machine['rou
 
 Batch ingest, `POST /v1/events/batch` with 100 events per request on 16 connections, durable:
 {batch['eventsPerSecond']:,} events/s ({batch['failedRequests']} failed requests), against Redis XADD
-pipelined `-P 16` from 16 clients at {batch['redisPipelinedPerSecond']:,}/s: **{batch['ofRedisPipelined']:.2f}** of it.
+pipelined `-P 16` from 16 clients at {batch['redisPipelinedPerSecond']:,}/s: **{batch['ofRedisPipelined']:.2f}** of it. A bare
+Hummingbird route that parses the same batches with chatlog's parser and answers every entry,
+storing nothing, took {batch['bareRouteEventsPerSecond']:,} events/s ({batch['bareRouteOfRedisPipelined']:.2f} of Redis): chatlog reached
+{batch['ofBareRoute']:.2f} of that ceiling.
 <!-- bench-peers: end -->"""
     path = "docs/benchmarks.md"
     text = open(path).read()

@@ -36,7 +36,7 @@ public struct InboxService: Sendable {
     /// Appends an `event.created` record. A repeated idempotency key (per poster) returns the
     /// original event and appends nothing.
     public func post(_ new: NewEvent, by poster: String) async throws -> PostedEvent {
-        let prepared = try prepare(new, by: poster)
+        let prepared = try prepare(new, by: poster, eventID: RandomUUID.makeTimeOrdered(at: .now()))
         return try posted(prepared, try await log.append(prepared.request))
     }
 
@@ -50,8 +50,15 @@ public struct InboxService: Sendable {
             throw InboxError.invalidRequest(
                 "a batch holds 1 to \(Self.maxBatch) events", details: ["field": "events"])
         }
+        // Ids in entry order: the inbox lists events by time, then id, and a batch's events
+        // may share a time.
+        let now = Timestamp.now()
+        var eventIDs = batch.map { _ in RandomUUID.makeTimeOrdered(at: now) }.sorted()[...]
         let checked = batch.map { entry in
-            entry.flatMap { new in Result { () throws(InboxError) in try prepare(new, by: poster) } }
+            let eventID = eventIDs.removeFirst()
+            return entry.flatMap { new in
+                Result { () throws(InboxError) in try prepare(new, by: poster, eventID: eventID) }
+            }
         }
         let valid = checked.compactMap { try? $0.get() }
         var results = valid.isEmpty ? [] : try await log.append(valid.map(\.request))[...]
@@ -76,7 +83,9 @@ public struct InboxService: Sendable {
         var request: AppendRequest
     }
 
-    private func prepare(_ new: NewEvent, by poster: String) throws(InboxError) -> PreparedEvent {
+    private func prepare(_ new: NewEvent, by poster: String, eventID: String) throws(InboxError)
+        -> PreparedEvent
+    {
         try Self.validateName(new.source, field: "source")
         try Self.validateName(new.eventType, field: "eventType")
         guard case .object = new.payload else {
@@ -88,7 +97,6 @@ public struct InboxService: Sendable {
         ] {
             if let value { try Self.validateName(value, field: field) }
         }
-        let eventID = RandomUUID.makeTimeOrdered(at: .now())
         let payload = EventCreatedPayload(
             eventId: eventID, source: new.source, eventType: new.eventType, payload: new.payload,
             metadata: new.metadata)

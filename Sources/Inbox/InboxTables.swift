@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import JSONCoding
 
 /// The inbox projection's tables and keys. Pending events are indexed four ways — all, by
 /// source, by type, by both — each ordered by (createdAt, eventId), so a filtered page is read
@@ -104,7 +105,16 @@ struct StoredEvent {
         created = Array(bytes[17...])
     }
 
+    /// Its id, source and type: the leading fields of the payload the inbox wrote, read without
+    /// the event's own payload after them (the writer runs this for every event it stores).
     func keys() throws -> Keys {
+        let leading = try JSONParser.leadingMembers(of: created, count: 3)
+        if leading.count == 3, leading[0].key == "eventId", leading[1].key == "source",
+            leading[2].key == "eventType", case .string(let eventId) = leading[0].value,
+            case .string(let source) = leading[1].value, case .string(let eventType) = leading[2].value
+        {
+            return Keys(eventId: eventId, source: source, eventType: eventType)
+        }
         let payload = try EventCreatedPayload(json: created)
         return Keys(eventId: payload.eventId, source: payload.source, eventType: payload.eventType)
     }

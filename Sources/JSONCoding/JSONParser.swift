@@ -37,6 +37,37 @@ package struct JSONParser {
         return value
     }
 
+    /// The first `count` members of the object `bytes` holds, in order, without reading the
+    /// rest: for a reader that wants a few leading fields of a document it wrote itself. Fewer
+    /// when the object has fewer; the bytes after them are not checked.
+    package static func leadingMembers(
+        of bytes: [UInt8], count: Int
+    ) throws -> [(key: String, value: JSONValue)] {
+        try bytes.withUnsafeBytes { buffer in
+            var parser = JSONParser(buffer)
+            parser.skipWhitespace()
+            guard parser.current == UInt8(ascii: "{") else { throw parser.error("expected an object") }
+            parser.offset += 1
+            var members: [(key: String, value: JSONValue)] = []
+            while members.count < count {
+                parser.skipWhitespace()
+                if members.isEmpty, parser.current == UInt8(ascii: "}") { break }
+                guard parser.current == UInt8(ascii: "\"") else {
+                    throw parser.error("expected a string key")
+                }
+                let key = try parser.string()
+                parser.skipWhitespace()
+                guard parser.current == UInt8(ascii: ":") else { throw parser.error("expected ':'") }
+                parser.offset += 1
+                members.append((key, try parser.value()))
+                parser.skipWhitespace()
+                guard parser.current == UInt8(ascii: ",") else { break }
+                parser.offset += 1
+            }
+            return members
+        }
+    }
+
     package static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
         do {
             return try bytes.withUnsafeBytes { try parse($0) }

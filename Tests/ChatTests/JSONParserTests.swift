@@ -27,6 +27,22 @@ import Testing
         }
     }
 
+    @Test func leadingMembersReadOnlyTheFirstFewInOrder() throws {
+        func leading(_ text: String, _ count: Int) throws -> [(key: String, value: JSONValue)] {
+            try JSONParser.leadingMembers(of: Array(text.utf8), count: count)
+        }
+        let two = try leading(#" {"b":"x", "a":[1,2], "c":{"deep":true}} "#, 2)
+        #expect(two.map(\.key) == ["b", "a"])
+        #expect(two.map(\.value) == [.string("x"), .array([.number(1), .number(2)])])
+        #expect(try leading(#"{"only":null}"#, 3).count == 1)
+        #expect(try leading("{}", 3).isEmpty)
+        // What follows the members asked for is not read, so it may be anything.
+        #expect(try leading(#"{"a":"x","b": this is not read"#, 1).count == 1)
+        for bad in [#"["a"]"#, #"{"a" 1}"#, #"{"a":tru}"#, #"{a:1}"#, ""] {
+            #expect(throws: JSONParseError.self, "\(bad)") { try leading(bad, 1) }
+        }
+    }
+
     @Test func refusesWhatIsNotJSON() {
         let documents = [
             "", " ", "{", "}", "[1,]", "{\"a\":1,}", "{a:1}", "{'a':1}", "01", "1.", ".5", "-", "1e", "+1",

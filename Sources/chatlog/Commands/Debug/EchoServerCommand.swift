@@ -1,12 +1,16 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import JSONCoding
 
-/// A bare Hummingbird route that decodes and encodes the same JSON as a message post: the
-/// yardstick `tools/bench-http.sh` measures chatlog's own POST against.
+/// Bare Hummingbird routes: one decodes and encodes the same JSON as a message post, the
+/// yardstick `tools/bench-http.sh` measures chatlog's own POST against; the other parses an
+/// event batch with chatlog's parser and answers each entry, storing nothing: the ceiling
+/// `tools/bench-peers.sh` puts beside batch ingest.
 struct EchoServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "echo-server", abstract: "Serve POST /echo: decode a message body, encode a message.")
+        commandName: "echo-server",
+        abstract: "Serve POST /echo (a message) and POST /echo-batch (an event batch), storing nothing.")
 
     @Option(help: "The port.") var port: Int = 8081
 
@@ -36,6 +40,27 @@ struct EchoServerCommand: AsyncParsableCommand {
                     id: "01a201b4-7438-70da-b77a-006da2494d8b", channelId: "general", seq: 1,
                     senderId: "bench",
                     text: body.text, createdAt: "2026-11-22T05:22:13.176218Z"))
+        }
+        router.post("echo-batch") { request, context -> Response in
+            let body = try await request.body.collect(upTo: 4 << 20)
+            guard case .object(let members) = try JSONParser.parse(Array(body.readableBytesView)),
+                case .array(let events) = members["events"]
+            else { throw HTTPError(.badRequest) }
+            var json = JSONText(capacity: 96 * events.count)
+            json.object { object in
+                object.field("failedCount", UInt64(0))
+                object.field("results", array: events) { json, _ in
+                    json.object { entry in
+                        entry.field("eventId", "01a201b4-7438-70da-b77a-006da2494d8b")
+                        entry.field("createdAt", "2026-11-22T05:22:13.176218Z")
+                        entry.field("status", "pending")
+                        entry.field("created", true)
+                    }
+                }
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
         }
         let application = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
