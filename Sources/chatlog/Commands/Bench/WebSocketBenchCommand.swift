@@ -75,6 +75,7 @@ struct WebSocketBenchCommand: AsyncParsableCommand {
         for rate in try levels() {
             p99s[rate] = try await latency(api, rate: rate, into: &report)
         }
+        try rawCommitYardstick(p99s: p99s, into: &report)
         try await fanOut(api, server: server, into: &report)
         if idle > 0, let rate = try levels().first {
             try await idleLoad(api, server: server, rate: rate, p99Without: p99s[rate] ?? 0, into: &report)
@@ -84,6 +85,27 @@ struct WebSocketBenchCommand: AsyncParsableCommand {
     }
 
     // MARK: Latency
+
+    /// Raw LMDB's synced one-record commit on the same disk, right after the latency runs: the
+    /// floor under a durable message's trip, and each rate's p99 as a multiple of its p99.
+    private func rawCommitYardstick(p99s: [Int: UInt64], into report: inout BenchReport) throws {
+        let directory = NSTemporaryDirectory() + "chatlog-bench-raw-" + UUID().uuidString.lowercased()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let raw = try RawLMDBBenchmark(
+            valueBytes: LogWorkload(payloadBytes: 200, channels: 1000).storedRecordBytes, directory: directory,
+            seconds: min(seconds, 3))
+        let figures = try raw.measure(recordsPerCommit: 1)
+        let rawP99 = max(1, figures.latency.valueAtPercentile(99))
+        var fields = figures.json
+        for rate in p99s.keys.sorted() {
+            let ratio = Double(p99s[rate]!) / Double(rawP99)
+            report.note(
+                String(
+                    format: "          at %d msg/s the POST→frame p99 is %.1fx the raw commit's p99", rate, ratio))
+            fields.append(("p99OfRawCommitP99At\(rate)", .double((ratio * 100).rounded() / 100)))
+        }
+        report.add(figures.line, key: "rawLMDBCommit", .object(fields))
+    }
 
     /// Runs one latency level and returns its POST→frame p99 in microseconds.
     @discardableResult
