@@ -105,17 +105,17 @@ final class LogWriter: Sendable {
         // Relaxed durability: commits are not synced one by one, but every `syncInterval`,
         // busy or idle, and when the writer stops.
         var lastSync = ContinuousClock.now
-        // Strict durability: the last commit, until a sync covers its meta page, and how long
-        // to wait for a next commit to do that before syncing it alone.
+        // Strict durability: the last commit, until a sync covers its meta page; and after a
+        // release, how many writers are expected back and how long to wait for them.
         var unsynced: CommittedGroup?
-        var linger = Duration.zero
-        var returning = 1
+        var expected = 1
+        var linger: Duration?
         while let jobs = queue.next(
-            maxSize: configuration.maxBatchSize, timeout: unsynced == nil ? syncInterval : linger,
-            gather: unsynced == nil ? 1 : returning)
+            maxSize: configuration.maxBatchSize, timeout: linger ?? syncInterval, gather: expected)
         {
+            (expected, linger) = (1, nil)
             if jobs.isEmpty, let last = unsynced {
-                linger = syncAndRelease(last)
+                syncAndRelease(last)
                 unsynced = nil
                 continue
             }
@@ -124,20 +124,23 @@ final class LogWriter: Sendable {
                 release(committed)
             } else if let committed {
                 // This commit synced its pages before writing its meta page, and that sync
-                // also carried the previous commit's meta page to disk. The writers just
-                // acknowledged are likely to append again: the next commit waits for as many
-                // jobs, up to what a sync of its own costs. A lone commit is synced at once.
+                // also carried the previous commit's meta page to disk.
                 let previous = unsynced
-                unsynced = committed
-                if let previous {
-                    release(previous)
-                    returning = max(1, previous.completions.count)
-                } else if !queue.hasJobs {
-                    linger = syncAndRelease(committed)
+                if let previous { release(previous) }
+                if queue.count >= committed.jobs.count {
+                    // As many writers wait as this commit held: the next commit covers it.
+                    unsynced = committed
+                } else {
+                    // Fewer: sync it now, and let the writers just answered come back to one
+                    // commit together, waiting for them up to what a sync costs. Writers that
+                    // append in a loop then all share each commit (two syncs for all of them
+                    // beats one sync for each half).
+                    let took = syncAndRelease(committed)
                     unsynced = nil
+                    (expected, linger) = (committed.jobs.count + (previous?.jobs.count ?? 0), took)
                 }
             } else if let last = unsynced {
-                linger = syncAndRelease(last)
+                syncAndRelease(last)
                 unsynced = nil
             }
             if let syncInterval, counters.hasUnsyncedCommits, ContinuousClock.now - lastSync >= syncInterval {

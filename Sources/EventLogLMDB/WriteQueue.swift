@@ -98,6 +98,9 @@ final class WriteQueue: Sendable {
     /// Whether jobs wait for the next group.
     var hasJobs: Bool { state.withLock { !$0.jobs.isEmpty } }
 
+    /// How many jobs wait for the next group.
+    var count: Int { state.withLock { $0.jobs.count } }
+
     /// Refuses new jobs; the writer drains what is queued and stops.
     func close() {
         let wake = state.withLock { state in

@@ -92,7 +92,8 @@ struct WebSocketBenchCommand: AsyncParsableCommand {
         let directory = NSTemporaryDirectory() + "chatlog-bench-raw-" + UUID().uuidString.lowercased()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let raw = try RawLMDBBenchmark(
-            valueBytes: LogWorkload(payloadBytes: 200, channels: 1000).storedRecordBytes, directory: directory,
+            valueBytes: LogWorkload(payloadBytes: 200, channels: 1000).storedRecordBytes,
+            directory: directory,
             seconds: min(seconds, 3))
         let figures = try raw.measure(recordsPerCommit: 1)
         let rawP99 = max(1, figures.latency.valueAtPercentile(99))
@@ -101,7 +102,8 @@ struct WebSocketBenchCommand: AsyncParsableCommand {
             let ratio = Double(p99s[rate]!) / Double(rawP99)
             report.note(
                 String(
-                    format: "          at %d msg/s the POST→frame p99 is %.1fx the raw commit's p99", rate, ratio))
+                    format: "          at %d msg/s the POST→frame p99 is %.1fx the raw commit's p99", rate,
+                    ratio))
             fields.append(("p99OfRawCommitP99At\(rate)", .double((ratio * 100).rounded() / 100)))
         }
         report.add(figures.line, key: "rawLMDBCommit", .object(fields))
