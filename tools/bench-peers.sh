@@ -170,7 +170,7 @@ batch = {
 machine = {
     "date": datetime.date.today().isoformat(),
     "cores": int(subprocess.run(["nproc"], capture_output=True, text=True).stdout),
-    "redis": subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()[2],
+    "redis": subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()[2].removeprefix("v="),
     "rounds": rounds,
 }
 report = {"machine": machine, "append": levels, "batch": batch}
