@@ -26,7 +26,7 @@ final class LogWriter: Sendable {
     private let logger: Logger
     private let stopped = DispatchSemaphore(value: 0)
     /// Resumes the committed writers, in commit order, while the writer thread goes on to the
-    /// next group: 150 resumptions took a tenth of the writer's time.
+    /// next group: resuming a large group is a measurable share of the writer's time.
     private let acknowledger = DispatchQueue(label: "chatlog-acknowledger")
     let counters = WriterCounters()
     /// Each commit, sync and acknowledgement as the writer thread does it, in order: lets a

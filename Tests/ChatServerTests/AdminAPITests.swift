@@ -181,4 +181,23 @@ import Testing
             #expect(try server.dependencies.chat.reply(to: id, in: channel)?.senderId == "agent")
         }
     }
+
+    @Test func theShippedAlertRulesNameOnlyMetricsTheServerExports() async throws {
+        let rules = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Config/prometheus/chatlog-alerts.yml")
+        let text = try String(contentsOf: rules, encoding: .utf8)
+        let named = Set(text.matches(of: /chatlog_[a-z_]+/).map { String($0.output) })
+        #expect(named.count >= 5)
+        try await TestServer.run { server in
+            _ = try await server.send(.get, "/v1/health")
+            let metrics = try await server.send(.get, "/metrics")
+            let exported = Set(
+                metrics.text.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }
+                    .map { String($0.split(separator: " ")[2]) })
+            for name in named.sorted() {
+                #expect(exported.contains(name), "\(name) is in the alert rules but not in /metrics")
+            }
+        }
+    }
 }

@@ -12,7 +12,7 @@ import NIOWebSocket
 /// until any upgrade an `HTTPRequestGuard` times out slow requests and answers malformed ones.
 /// The upgraded socket is served by NIO handlers alone, with no task kept per socket, so an
 /// idle subscriber costs its channel and its session (a hummingbird-websocket socket keeps
-/// several tasks: about 30 KiB each, idle).
+/// several tasks alive; docs/benchmarks.md has the memory per connection of both).
 struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
     enum Negotiated: Sendable {
         case webSocket
