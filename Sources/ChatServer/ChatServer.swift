@@ -72,6 +72,9 @@ public enum ChatServer {
     ) -> Router<ChatRequestContext> {
         let router = Router(context: ChatRequestContext.self)
         let routes = RouteTable()
+        if !configuration.corsAllowedOrigins.isEmpty {
+            router.add(middleware: CORSMiddleware(allowedOrigins: Set(configuration.corsAllowedOrigins)))
+        }
         router.add(
             middleware: APIMiddleware(
                 routes: routes, metrics: RequestMetrics(registry: dependencies.registry)))

@@ -35,6 +35,11 @@ import Testing
     @Test func anUnusableValueIsAnErrorNamingItsKey() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
+        let origins = try await runChatlog(
+            ["serve", "--data-dir", directory.path, "--port", "0"],
+            environment: ["CHATLOG_HTTP_CORS_ALLOWED_ORIGINS": "https://app.example.com/with/a/path"])
+        #expect(origins.status != 0)
+        #expect(origins.error.contains("http.corsAllowedOrigins"))
         let durability = try await runChatlog(
             ["log", "streams", "--data-dir", directory.path],
             environment: ["CHATLOG_LOG_DURABILITY": "sometimes"])

@@ -6,6 +6,8 @@ public struct ServerConfiguration: Sendable {
     public var port = 8080
     /// The largest request body accepted (400 KiB).
     public var maxBodyBytes = 409_600
+    /// Origins (`https://app.example.com`, or `*` for any) whose browser apps may call the API.
+    public var corsAllowedOrigins: [String] = []
     public var auth = AuthConfiguration()
     public var rateLimit = RateLimitConfiguration()
     /// How often retention runs.

@@ -98,7 +98,7 @@ enum LogMetrics {
         let commits = registry.makeCounter(
             descriptor: .init(
                 namespace: "chatlog", subsystem: "log", metricName: "commits", unitName: "total",
-                helpText: "Group commits (one sync each)"))
+                helpText: "Group commits"))
         let duration = registry.makeDurationHistogram(
             descriptor: .init(
                 namespace: "chatlog", subsystem: "log", metricName: "commit_duration", unitName: "seconds",

@@ -139,6 +139,7 @@ struct SettingsLoader {
         server.connections = try connections(reader)
         server.host = host ?? reader.config.string(forKey: "http.host", default: "127.0.0.1")
         server.port = try port ?? reader.int("http.port", default: 8080, in: 0...65_535)
+        server.corsAllowedOrigins = try Self.corsOrigins(reader)
         server.retentionInterval = .seconds(
             try reader.int("log.retentionIntervalSeconds", default: 60, in: 1...86_400))
         if let secret = reader.config.string(forKey: "jwt.secret", isSecret: true), !secret.isEmpty {
@@ -191,6 +192,29 @@ struct SettingsLoader {
         server.rateLimit.upgradeBurst = try reader.rate(
             "rateLimit.upgradeBurst", default: limits.upgradeBurst)
         return server
+    }
+
+    /// `http.corsAllowedOrigins`: `*`, or origins as browsers send them (scheme, host, port; no
+    /// path), comma-separated.
+    private static func corsOrigins(_ reader: Reader) throws -> [String] {
+        let text = reader.config.string(forKey: "http.corsAllowedOrigins", default: "")
+        return try text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+            !$0.isEmpty
+        }.map { origin in
+            guard origin == "*" || Self.isOrigin(origin) else {
+                throw InvalidSetting(
+                    key: "http.corsAllowedOrigins",
+                    reason: "'\(origin)' is not an origin such as https://app.example.com (no path), nor *")
+            }
+            return origin
+        }
+    }
+
+    private static func isOrigin(_ text: String) -> Bool {
+        guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme),
+            url.host != nil, url.path.isEmpty, url.query == nil, url.fragment == nil
+        else { return false }
+        return true
     }
 
     /// Typed reads that refuse a present but unusable value instead of silently using the default.
