@@ -65,4 +65,48 @@ import Testing
             #expect(refused.error.contains(key), "\(refused.error)")
         }
     }
+
+    /// Config/chatlog.yaml, the loader and docs/operations.md's table name the same keys.
+    @Test func theShippedConfigTheLoaderAndTheOperationsGuideNameTheSameKeys() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        func read(_ path: String) throws -> String {
+            try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)
+        }
+        // Leaf keys of the YAML file (two-space indentation, one key per line), with each
+        // stream's name written NAME as the guide writes it.
+        var shipped: Set<String> = []
+        var path: [String] = []
+        for line in try read("Config/chatlog.yaml").split(separator: "\n") {
+            let text = line.trimmingCharacters(in: .whitespaces)
+            guard !text.isEmpty, !text.hasPrefix("#"), let colon = text.firstIndex(of: ":") else { continue }
+            let depth = (line.prefix { $0 == " " }.count) / 2
+            path = Array(path.prefix(depth)) + [String(text[..<colon])]
+            if !text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces).isEmpty {
+                shipped.insert(
+                    path.enumerated().map { $0 == 1 && path[0] == "streams" ? "NAME" : $1 }.joined(
+                        separator: "."))
+            }
+        }
+        let guide = try read("docs/operations.md")
+        let table = guide[guide.range(of: "| key | default | meaning |")!.lowerBound...]
+            .prefix { $0 != "#" }
+        let documented = Set(
+            table.split(separator: "\n").filter { $0.hasPrefix("| `") }.flatMap { row in
+                row.split(separator: "|")[0].matches(of: /`([a-zA-Z.]+)`/).map { String($0.output.1) }
+            })
+        let loader = try read("Sources/chatlog/Settings/SettingsLoader.swift")
+        let loaded = Set(
+            loader.matches(of: /"((?:data|log|nats|http|jwt|rateLimit|chat|agent|webSocket)\.[a-zA-Z]+)"/).map
+            {
+                String($0.output.1)
+            })
+        #expect(shipped.count > 40)
+        #expect(shipped.subtracting(documented).isEmpty, "in Config/chatlog.yaml, not in docs/operations.md")
+        #expect(documented.subtracting(shipped).isEmpty, "in docs/operations.md, not in Config/chatlog.yaml")
+        #expect(loaded.subtracting(shipped).isEmpty, "read by the loader, not in Config/chatlog.yaml")
+        #expect(
+            shipped.filter { !$0.hasPrefix("streams.") }.subtracting(loaded).isEmpty,
+            "in Config/chatlog.yaml, never read")
+    }
 }
