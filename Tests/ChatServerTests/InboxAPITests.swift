@@ -324,6 +324,13 @@ import Testing
             expectError(
                 try await server.send(.post, "/v1/events/batch", json: ["events": [event]], headers: [:]),
                 .unauthorized, "unauthorized")
+            // The batch route is not an event id: only POST is allowed on it.
+            for method in [HTTPRequest.Method.options, .delete, .get] {
+                let refused = expectError(
+                    try await server.send(method, "/v1/events/batch", headers: key), .methodNotAllowed,
+                    "method_not_allowed")
+                #expect(refused.headers[.allow] == "POST")
+            }
             #expect(ids(try await inbox(server, key)).isEmpty)
             let full = try await server.send(
                 .post, "/v1/events/batch", json: ["events": Array(repeating: event, count: 500)], headers: key

@@ -26,10 +26,17 @@ final class RouteTable: Sendable {
         Substring(path).split(separator: "/", omittingEmptySubsequences: false)
     }
 
+    /// The templates the router would take for a concrete path: of those that match, the ones
+    /// with a literal segment where another has a parameter win, level by level, as in the
+    /// router's trie (`/v1/events/batch` is not `/v1/events/{eventId}`).
     private func matching(_ path: String) -> [(method: String, segments: [Substring])] {
         let parts = Self.segments(path)
-        return templates.withLock { $0 }.filter { _, template in
+        let matches = templates.withLock { $0 }.filter { _, template in
             template.count == parts.count && zip(template, parts).allSatisfy { $0.first == "{" || $0 == $1 }
         }
+        func literals(_ template: [Substring]) -> [Int] { template.map { $0.first == "{" ? 0 : 1 } }
+        guard let best = matches.map({ literals($0.segments) }).max(by: { $0.lexicographicallyPrecedes($1) })
+        else { return [] }
+        return matches.filter { literals($0.segments) == best }
     }
 }
