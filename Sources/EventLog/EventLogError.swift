@@ -26,8 +26,9 @@ public enum EventLogError: Error, Equatable, Sendable, CustomStringConvertible {
     case locked(String)
     /// An unexpected storage failure.
     case storage(String)
-    /// A replicated write got no answer in time: it may or may not have been stored. Repeating
-    /// it with the same idempotency key stores it at most once and tells which.
+    /// A write may or may not have been stored: a replicated write got no answer in time, or a
+    /// commit was written but the sync meant to make it durable failed. Repeating it with the
+    /// same idempotency key stores it at most once and tells which.
     case unconfirmed(String)
     /// A conditional append found the channel's head moved on; nothing was written.
     case channelHeadMoved(channelID: String, expected: SequenceNumber, actual: SequenceNumber)

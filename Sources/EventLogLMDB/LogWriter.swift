@@ -114,11 +114,8 @@ final class LogWriter: Sendable {
             maxSize: configuration.maxBatchSize, timeout: linger ?? syncInterval, gather: expected)
         {
             (expected, linger) = (1, nil)
-            if jobs.isEmpty, let last = unsynced {
-                syncAndRelease(last)
-                unsynced = nil
-                continue
-            }
+            // (With a commit unsynced the queue held jobs, and only this thread takes them: the
+            // wait above returned at once, with jobs.)
             let committed = jobs.isEmpty ? nil : commit(jobs, metas: &metas, random: &random)
             if let committed, syncInterval != nil {
                 release(committed)
@@ -164,8 +161,10 @@ final class LogWriter: Sendable {
         }
     }
 
-    /// Syncs the last commit's meta page, then acknowledges it; if the sync fails, its writers
-    /// hear of the failure instead. Returns how long the sync took.
+    /// Syncs the last commit's meta page, then acknowledges it. If the sync fails, the commit is
+    /// in the file but perhaps not on the disk: its writers hear that it is unconfirmed, and
+    /// readers are not told of its records (a later durable commit shows them). Returns how
+    /// long the sync took.
     @discardableResult
     private func syncAndRelease(_ group: CommittedGroup) -> Duration {
         let started = ContinuousClock.now
@@ -175,7 +174,7 @@ final class LogWriter: Sendable {
             events(.synced(throughCommit: group.number))
         } catch {
             logger.error("sync failed", metadata: ["error": "\(error)"])
-            let failure = EventLogError.storage("the commit could not be made durable: \(error)")
+            let failure = EventLogError.unconfirmed("the commit was written but syncing it failed: \(error)")
             for job in group.jobs { job.fail(failure) }
             return .zero
         }

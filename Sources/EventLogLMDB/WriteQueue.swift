@@ -59,14 +59,16 @@ final class WriteQueue: Sendable {
     }
 
     /// Blocks until jobs are queued and takes them, up to about `maxSize` appends. With
-    /// `gather`, it waits (up to `timeout`) until that many jobs are queued. Returns what is
+    /// `gather` (which needs a `timeout`), it waits until that many jobs are queued. Returns what is
     /// queued, perhaps nothing, once `timeout` passes, and nil once closed and drained.
     func next(maxSize: Int, timeout: Duration?, gather: Int = 1) -> [WriteJob]? {
+        assert(gather <= 1 || timeout != nil, "gathering without a timeout could wait for ever")
         let deadline = timeout.map { DispatchTime.now() + .nanoseconds(Int($0.nanoseconds)) }
         var timedOut = false
         while true {
             let batch: [WriteJob]?? = state.withLock { state in
-                if state.jobs.count >= gather || (timedOut || state.closed) && !state.jobs.isEmpty {
+                let enough = state.jobs.count >= gather
+                if enough || (!state.jobs.isEmpty && (timedOut || state.closed)) {
                     var size = 0
                     var count = 0
                     while count < state.jobs.count, size < maxSize {

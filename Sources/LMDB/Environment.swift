@@ -199,6 +199,13 @@ public final class Environment: @unchecked Sendable {
         info.mapSize
     }
 
+    /// The descriptor LMDB writes and syncs the data file through (for fault-injection tests).
+    public var fileDescriptor: Int32 {
+        var descriptor: Int32 = -1
+        mdb_env_get_fd(handle, &descriptor)
+        return descriptor
+    }
+
     /// The size of the data file on disk.
     public var fileSize: Int {
         let file = fopen(path + "/data.mdb", "rb")

@@ -1,4 +1,5 @@
 import ChatlogTestSupport
+import Foundation
 import Synchronization
 import Testing
 
@@ -116,6 +117,45 @@ import Testing
             #expect(storage.writerStatistics.appendedRecords == 560)
             #expect(coveredByALaterCommit > 0)
             #expect(syncedOnTheirOwn > 0)
+        }
+    }
+
+    @Test func anAppendWhoseSyncFailsIsUnconfirmedAndNotShownToReaders() async throws {
+        try await TemporaryDirectory.with { directory in
+            let storage = try LMDBStorage(directory: directory.path, configuration: .twoStreams)
+            defer { storage.close() }
+            _ = try await storage.append(event("durable"))
+            // Once the next commit has returned (its pages synced, its meta page written), the
+            // data file's descriptor is pointed at /dev/null, where the sync that would make
+            // that meta page durable fails (EINVAL).
+            let descriptor = storage.environment.fileDescriptor
+            let broken = Mutex(false)
+            storage.writer?.events.set { event in
+                guard case .committed = event else { return }
+                broken.withLock { broken in
+                    guard !broken else { return }
+                    let null = open("/dev/null", O_WRONLY)
+                    dup2(null, descriptor)
+                    close(null)
+                    broken = true
+                }
+            }
+            do {
+                let result = try await storage.append(event("unconfirmed"))
+                Issue.record("acknowledged without a sync: \(result.record.seq)")
+            } catch let error as EventLogError {
+                guard case .unconfirmed(let reason) = error else {
+                    Issue.record("expected unconfirmed, got \(error)")
+                    return
+                }
+                #expect(reason.contains("sync"))
+            }
+            #expect(broken.withLock { $0 })
+            var shown: [Record] = []
+            for shard in try storage.descriptor(.chatEvents).shards {
+                shown += try await allRecords(storage, shard)
+            }
+            #expect(shown.map(\.partitionKey) == ["durable"])
         }
     }
 
