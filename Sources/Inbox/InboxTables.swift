@@ -105,8 +105,9 @@ struct StoredEvent {
         created = Array(bytes[17...])
     }
 
-    /// Its id, source and type: the leading fields of the payload the inbox wrote, read without
+    /// Its id, source and type: the leading fields of the payload the inbox writes, read without
     /// the event's own payload after them (the writer runs this for every event it stores).
+    /// Payloads written before `JSONText` (by `JSONEncoder`, in no set order) are parsed whole.
     func keys() throws -> Keys {
         let leading = try JSONParser.leadingMembers(of: created, count: 3)
         if leading.count == 3, leading[0].key == "eventId", leading[1].key == "source",

@@ -52,14 +52,8 @@ package struct JSONParser {
             while members.count < count {
                 parser.skipWhitespace()
                 if members.isEmpty, parser.current == UInt8(ascii: "}") { break }
-                guard parser.current == UInt8(ascii: "\"") else {
-                    throw parser.error("expected a string key")
-                }
-                let key = try parser.string()
-                parser.skipWhitespace()
-                guard parser.current == UInt8(ascii: ":") else { throw parser.error("expected ':'") }
-                parser.offset += 1
-                members.append((key, try parser.value()))
+                let member = try parser.member()
+                members.append((member.key, member.value))
                 parser.skipWhitespace()
                 guard parser.current == UInt8(ascii: ",") else { break }
                 parser.offset += 1
@@ -140,13 +134,8 @@ package struct JSONParser {
         }
         while true {
             skipWhitespace()
-            guard current == UInt8(ascii: "\"") else { throw error("expected a string key") }
             let keyOffset = offset
-            let key = try string()
-            skipWhitespace()
-            guard current == UInt8(ascii: ":") else { throw error("expected ':'") }
-            offset += 1
-            let member = try value()
+            let (key, member) = try self.member()
             guard members.updateValue(member, forKey: key) == nil else {
                 throw JSONParseError(message: "duplicate key '\(key)'", offset: keyOffset)
             }
@@ -159,6 +148,16 @@ package struct JSONParser {
             default: throw error("expected ',' or '}'")
             }
         }
+    }
+
+    /// One `"key": value` member of an object, from its key's opening quote.
+    private mutating func member() throws(JSONParseError) -> (key: String, value: JSONValue) {
+        guard current == UInt8(ascii: "\"") else { throw error("expected a string key") }
+        let key = try string()
+        skipWhitespace()
+        guard current == UInt8(ascii: ":") else { throw error("expected ':'") }
+        offset += 1
+        return (key, try value())
     }
 
     private mutating func array() throws(JSONParseError) -> JSONValue {
