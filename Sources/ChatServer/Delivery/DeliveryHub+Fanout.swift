@@ -65,10 +65,18 @@ extension DeliveryHub {
             return
         }
         let frame = DeliveryFrame.readMarker(channelID: record.partitionKey, seq: read.seq)
-        let sessions = state.withLock { $0.sessions.values.filter { $0.user == read.userId } }
+        let sessions = state.withLock { $0.sessionsByUser[read.userId]?.values.map { $0 } ?? [] }
+        var overflowed = 0
         for session in sessions {
-            _ = session.state.withLock { $0.enqueue(frame, limits: configuration) }
+            session.state.withLock { state in
+                // The slow-consumer rule holds for these frames too.
+                guard !state.enqueue(frame, limits: configuration) else { return }
+                state.close(.slowConsumer)
+                overflowed += 1
+            }
         }
+        statistics.recordFanOut(
+            queued: sessions.count - overflowed, overflowed: overflowed, createdAt: record.createdAt)
     }
 
     /// Tells every connection that `fanOut` queued frames for.

@@ -27,6 +27,8 @@ public final class DeliveryHub: Sendable {
         /// fanned out before a subscriber came was committed before its resume reads the log.
         var fannedOut: [String: SequenceNumber] = [:]
         var sessions: [String: DeliverySession] = [:]
+        /// User → their sessions by connection id: who hears of the user's read markers.
+        var sessionsByUser: [String: [String: DeliverySession]] = [:]
         /// Channel → the subscribers `fanOut` queued frames for without waking them yet.
         var heldWakes: [String: [String: DeliverySession]] = [:]
         /// Shard → the highest seq fanned out: a record at or below it comes again because the
@@ -77,6 +79,7 @@ public final class DeliveryHub: Sendable {
         let accepted = state.withLock { state in
             guard state.closing == nil else { return false }
             state.sessions[session.id] = session
+            state.sessionsByUser[user, default: [:]][session.id] = session
             return true
         }
         guard accepted else { return nil }
@@ -95,6 +98,10 @@ public final class DeliveryHub: Sendable {
         await registryWrite { try await $0.disconnected(session) }
         state.withLock { state in
             state.sessions[session.id] = nil
+            state.sessionsByUser[session.user]?[session.id] = nil
+            if state.sessionsByUser[session.user]?.isEmpty == true {
+                state.sessionsByUser[session.user] = nil
+            }
             if state.sessions.isEmpty {
                 for waiter in state.drainWaiters { waiter.resume() }
                 state.drainWaiters.removeAll()
