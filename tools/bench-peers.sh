@@ -29,24 +29,11 @@ while [ $# -gt 0 ]; do
     *) echo "usage: tools/bench-peers.sh [--seconds S] [--rounds R] [--json] [--write-docs]" >&2; exit 2 ;;
     esac
 done
-missing=()
-command -v redis-server >/dev/null || missing+=(redis-server)
-command -v redis-benchmark >/dev/null || missing+=(redis-tools)
-command -v wrk >/dev/null || missing+=(wrk)
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "installing ${missing[*]}" >&2
-    sudo=""
-    [ "$(id -u)" = 0 ] || sudo=sudo
-    $sudo apt-get update -qq >&2 && $sudo apt-get install -y -qq "${missing[@]}" >&2
-fi
-bin=${CHATLOG_BIN:-}
-if [ -z "$bin" ]; then
-    swift build -c release --product chatlog >&2
-    bin=.build/release/chatlog
-fi
+tools/install-deps.sh --bench >&2
+source tools/serve-lib.sh
+chatlog_binary release
 out=$(mktemp -d)
 redis_port=16390
-http_port=18390
 echo_port=18391
 cleanup() {
     redis-cli -p $redis_port shutdown nosave >/dev/null 2>&1 || true
@@ -85,12 +72,12 @@ for round in $(seq "$rounds"); do
 done
 
 echo "== batch ingest: POST /v1/events/batch, 100 events per request, 16 connections" >&2
-mkdir "$out/data"
-CHATLOG_RATE_LIMIT_ENABLED=false "$bin" serve --data-dir "$out/data" --port $http_port >"$out/server.log" 2>&1 &
-server=$!
+mkdir "$out/data" "$out/logs"
+export CHATLOG_RATE_LIMIT_ENABLED=false
+start_server "$out/data" "$out/logs"
 "$bin" debug echo-server --port $echo_port >/dev/null 2>&1 &
 echo_server=$!
-for _ in $(seq 100); do curl -sf "localhost:$http_port/v1/health" >/dev/null && break; sleep 0.1; done
+for _ in $(seq 100); do curl -s -o /dev/null "localhost:$echo_port/" && break; sleep 0.1; done
 apikey=$("$bin" apikey create --data-dir "$out/data" --name bench | tail -1)
 python3 - "$out/batch.lua" "$apikey" <<'PY'
 import json, sys
@@ -103,12 +90,12 @@ with open(sys.argv[1], "w") as script:
     script.write('wrk.headers["Content-Type"] = "application/json"\n')
     script.write(f'wrk.headers["X-API-Key"] = "{sys.argv[2]}"\n')
 PY
-check=$(curl -s -o /dev/null -w '%{http_code}' -X POST "localhost:$http_port/v1/events/batch" \
+check=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$address/v1/events/batch" \
     -H "X-API-Key: $apikey" -H 'content-type: application/json' --data-binary @<(python3 -c "
 import json; print(json.dumps({'events': [{'source': 's', 'eventType': 't', 'payload': {}}]}))"))
 [ "$check" = 200 ] || { echo "the batch route answered $check" >&2; exit 1; }
 for round in $(seq "$rounds"); do
-    wrk -t2 -c16 -d"${seconds}s" --latency -s "$out/batch.lua" "http://localhost:$http_port/v1/events/batch" \
+    wrk -t2 -c16 -d"${seconds}s" --latency -s "$out/batch.lua" "http://$address/v1/events/batch" \
         >"$out/batch-$round.txt"
     redis_xadd 16 16 "redis-pipelined-$round"
     wrk -t2 -c16 -d"${seconds}s" --latency -s "$out/batch.lua" "http://localhost:$echo_port/echo-batch" \

@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Installs what building and testing chatlog needs on Debian: LMDB's and the NATS C client's
 # headers and libraries, and nats-server for the JetStream backend's tests and tools/cluster.sh;
-# with --tests also chromium and its driver for the console's browser tests.
+# with --tests also chromium and its driver for the console's browser tests; with --bench also
+# redis-server, redis-tools and wrk for tools/bench-peers.sh.
 # Swift itself is expected at /opt/swift or on PATH.
 set -euo pipefail
 
 missing=()
 packages=(liblmdb-dev libnats-dev nats-server)
-[ "${1:-}" = "--tests" ] && packages+=(chromium chromium-driver)
+for option in "$@"; do
+    case "$option" in
+    --tests) packages+=(chromium chromium-driver) ;;
+    --bench) packages+=(redis-server redis-tools wrk) ;;
+    *) echo "usage: tools/install-deps.sh [--tests] [--bench]" >&2; exit 2 ;;
+    esac
+done
 for package in "${packages[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
