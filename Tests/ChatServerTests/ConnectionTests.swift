@@ -146,9 +146,6 @@ import Testing
         try await TestServer.run(configure: { configuration in
             configuration.connections.maxConnections = limit
             configuration.connections.maxPerAddress = limit
-            // On a loaded machine the flood outlasts the 30 s default, and the test's own idle
-            // client would be closed under it.
-            configuration.connections.idleTimeout = .seconds(600)
         }) { server in
             let channel = try await server.createChannel(by: "alice")
             let subscriber = WebSocketProbe(port: server.port, token: try await server.token("alice"))

@@ -44,6 +44,7 @@ struct TestServer {
         agent: Bool = false,
         directory: String? = nil,
         configure: (inout ServerConfiguration) -> Void = { _ in },
+        logger: Logger = Logger(label: "test"),
         _ body: @Sendable (TestServer) async throws -> Void
     ) async throws {
         let log = try await log.on(backend)
@@ -54,6 +55,9 @@ struct TestServer {
         var configuration = ServerConfiguration()
         configuration.port = 0
         configuration.auth.jwtSecret = secret
+        // The test's own client holds one connection for the whole test, idle between its
+        // requests for as long as a loaded machine takes; tests of the timeouts set their own.
+        configuration.connections.idleTimeout = .seconds(600)
         configure(&configuration)
         let dependencies = try await ChatServerRunner(
             dataDirectory: directory, log: log, chat: ChatConfiguration(), server: configuration,
@@ -62,7 +66,7 @@ struct TestServer {
         defer { dependencies.storage.close() }
         dependencies.readiness.set(true)
         let application = ChatServer.makeApplication(
-            dependencies, configuration: configuration, logger: Logger(label: "test"))
+            dependencies, configuration: configuration, logger: logger)
         let agentTask = agent ? Task { try await TestServer.agentRunner(dependencies).run() } : nil
         defer { agentTask?.cancel() }
         let delivery = ChatServer.makeDeliveryService(
@@ -70,6 +74,9 @@ struct TestServer {
         let deliveryTask = Task { try await delivery.run() }
         defer { deliveryTask.cancel() }
         try await application.test(.live) { client in
+            // The client connects as the server starts; a first request at once keeps the
+            // connection from meeting the header timeout however long the test takes to use it.
+            _ = try await client.execute(uri: "/v1/health", method: .get)
             try await body(
                 TestServer(
                     client: client, dependencies: dependencies, directory: directory, port: client.port!))
