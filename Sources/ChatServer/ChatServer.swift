@@ -68,16 +68,18 @@ public enum ChatServer {
     public static var streams: [StreamConfiguration] { [.chatEvents, .triggers] }
 
     public static func makeRouter(
-        _ dependencies: ChatServerDependencies, configuration: ServerConfiguration
+        _ dependencies: ChatServerDependencies, configuration: ServerConfiguration,
+        requests: RequestLog? = nil
     ) -> Router<ChatRequestContext> {
+        let requests =
+            requests ?? RequestLog(registry: dependencies.registry, logger: dependencies.logger)
         let router = Router(context: ChatRequestContext.self)
         let routes = RouteTable()
         if !configuration.corsAllowedOrigins.isEmpty {
             router.add(middleware: CORSMiddleware(allowedOrigins: Set(configuration.corsAllowedOrigins)))
         }
         router.add(
-            middleware: APIMiddleware(
-                routes: routes, metrics: RequestMetrics(registry: dependencies.registry)))
+            middleware: APIMiddleware(routes: routes, requests: requests))
         LogMetrics.observe(dependencies.storage, registry: dependencies.registry)
         OperationsController(
             readiness: dependencies.readiness, registry: dependencies.registry,
@@ -90,7 +92,7 @@ public enum ChatServer {
                 ProcessMetrics(registry: dependencies.registry),
             ]
         ).addRoutes(to: router)
-        deliveryEndpoint(dependencies, configuration: configuration).addRoutes(to: router)
+        deliveryEndpoint(dependencies, configuration: configuration, requests: requests).addRoutes(to: router)
         let console = ConsoleController(dev: configuration.development, authority: dependencies.authority)
         console.addRoutes(to: router)
         console.addDevelopmentRoutes(to: router)
@@ -126,18 +128,18 @@ public enum ChatServer {
     }
 
     private static func deliveryEndpoint(
-        _ dependencies: ChatServerDependencies, configuration: ServerConfiguration
+        _ dependencies: ChatServerDependencies, configuration: ServerConfiguration, requests: RequestLog
     ) -> DeliveryEndpoint {
         DeliveryEndpoint(
             hub: dependencies.hub, authority: dependencies.authority, guards: dependencies.addressGuards,
-            configuration: configuration.webSocket)
+            configuration: configuration.webSocket, requests: requests)
     }
 
     /// The HTTP/1 server with the WebSocket upgrade on `/v1/ws`.
     public static func makeServerBuilder(
-        _ dependencies: ChatServerDependencies, configuration: ServerConfiguration
+        _ dependencies: ChatServerDependencies, configuration: ServerConfiguration, requests: RequestLog
     ) -> HTTPServerBuilder {
-        let endpoint = deliveryEndpoint(dependencies, configuration: configuration)
+        let endpoint = deliveryEndpoint(dependencies, configuration: configuration, requests: requests)
         let limiter = ConnectionLimiter(
             configuration: configuration.connections, registry: dependencies.registry)
         return HTTPServerBuilder { responder in
@@ -163,9 +165,11 @@ public enum ChatServer {
         _ dependencies: ChatServerDependencies, configuration: ServerConfiguration, logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        Application(
-            router: makeRouter(dependencies, configuration: configuration),
-            server: makeServerBuilder(dependencies, configuration: configuration),
+        let requests = RequestLog(
+            registry: dependencies.registry, accessLog: configuration.accessLog, logger: logger)
+        return Application(
+            router: makeRouter(dependencies, configuration: configuration, requests: requests),
+            server: makeServerBuilder(dependencies, configuration: configuration, requests: requests),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "chatlog"),
             onServerRunning: { channel in

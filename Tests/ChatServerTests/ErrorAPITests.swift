@@ -3,6 +3,7 @@ import ChatlogTestSupport
 import EventLog
 import Foundation
 import HTTPTypes
+import Logging
 import Testing
 
 @testable import ChatServer
@@ -259,6 +260,44 @@ import Testing
             }
             #expect(try server.storage.verify().isSound)
         }
+    }
+
+    @Test func requestsAndUpgradesAreCountedAndAccessLoggedWithoutTheirQuery() async throws {
+        let recorder = LogRecorder()
+        try await TestServer.run(configure: { $0.accessLog = .info }, logger: recorder.logger(level: .info)) {
+            server in
+            let channel = try await server.createChannel(by: "alice")
+            let token = try await server.token("alice")
+            #expect(
+                try await rawUpgradeRequest(port: server.port, headers: ["Authorization: Bearer bad"]).status
+                    == 401)
+            let socket = WebSocketProbe(port: server.port, token: token, tokenInQuery: true)
+            try await socket.subscribe(channel)
+            try await socket.close()
+            let metrics = try await server.send(.get, "/metrics").text
+            for series in [
+                #"chatlog_http_requests_total{method="GET",route="/v1/ws",status="101"} 1"#,
+                #"chatlog_http_requests_total{method="GET",route="/v1/ws",status="401"} 1"#,
+                #"chatlog_http_requests_total{method="POST",route="/v1/channels",status="201"} 1"#,
+            ] {
+                #expect(metrics.contains(series), "\(series)")
+            }
+            let lines = recorder.lines.filter { $0.hasPrefix("request ") }
+            let created = try #require(lines.first { $0.contains("path=/v1/channels ") }, "\(lines)")
+            for field in ["method=POST", "status=201", "client=127.0.0.1", "requestId=", "ms="] {
+                #expect(created.contains(field), "\(created)")
+            }
+            #expect(lines.contains { $0.contains("path=/v1/ws") && $0.contains("status=101") }, "\(lines)")
+            #expect(lines.contains { $0.contains("path=/v1/ws") && $0.contains("status=401") }, "\(lines)")
+            // The probe sends its token in the query; no line carries it.
+            #expect(!recorder.lines.contains { $0.contains(token) })
+        }
+        // Off by default.
+        let quiet = LogRecorder()
+        try await TestServer.run(logger: quiet.logger(level: .trace)) { server in
+            _ = try await server.createChannel(by: "alice")
+        }
+        #expect(!quiet.lines.contains { $0.hasPrefix("request ") })
     }
 
     @Test func operationsEndpointsNeedNoCredentials() async throws {

@@ -5,6 +5,7 @@ public struct TemporaryDirectory: Sendable {
     public let path: String
 
     public init() throws {
+        TestLogging.bootstrap()
         path = NSTemporaryDirectory() + "chatlog-test-" + UUID().uuidString.lowercased()
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }

@@ -1,4 +1,5 @@
 import Chat
+import Logging
 
 /// How the HTTP server runs; every field has a working default.
 public struct ServerConfiguration: Sendable {
@@ -8,6 +9,8 @@ public struct ServerConfiguration: Sendable {
     public var maxBodyBytes = 409_600
     /// Origins (`https://app.example.com`, or `*` for any) whose browser apps may call the API.
     public var corsAllowedOrigins: [String] = []
+    /// The level of the access log's line per request (and WebSocket upgrade); nil for none.
+    public var accessLog: Logger.Level?
     public var auth = AuthConfiguration()
     public var rateLimit = RateLimitConfiguration()
     /// How often retention runs.

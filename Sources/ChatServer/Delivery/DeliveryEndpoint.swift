@@ -13,6 +13,8 @@ struct DeliveryEndpoint: Sendable {
     let authority: TokenAuthority
     let guards: AddressGuards
     let configuration: WebSocketConfiguration
+    /// Upgrades are requests too: counted, timed and access-logged like the rest.
+    let requests: RequestLog
     let wakers = LoopWaker.Registry()
 
     static let path = "/v1/ws"
@@ -34,17 +36,28 @@ struct DeliveryEndpoint: Sendable {
     /// contract's 401 (the connection is still HTTP/1 at this point) and is nil.
     func identity(upgrading head: HTTPRequestHead, on channel: any NIOCore.Channel) async -> TokenIdentity? {
         let address = channel.clientAddress
+        let started = ContinuousClock.now
+        let status: Int
+        defer {
+            requests.record(
+                method: "GET", path: Self.path, route: Self.path, status: status,
+                duration: ContinuousClock.now - started, requestID: nil, client: address)
+        }
         do {
             try guards.admitUpgrade(from: address)
-            return try await guards.authenticate(from: address) {
+            let identity = try await guards.authenticate(from: address) {
                 let token = try BearerAuthMiddleware.bearerToken(
                     authorization: head.headers.first(name: "authorization"), uri: URI(head.uri),
                     allowQuery: true
                 )
                 return try await authority.identity(fromToken: token)
             }
+            status = 101
+            return identity
         } catch {
-            await HTTPErrorResponse.send(APIError.from(error) ?? .unauthorized("invalid token"), on: channel)
+            let refusal = APIError.from(error) ?? .unauthorized("invalid token")
+            status = refusal.status.code
+            await HTTPErrorResponse.send(refusal, on: channel)
             return nil
         }
     }

@@ -10,7 +10,7 @@ struct APIMiddleware: RouterMiddleware {
     typealias Context = ChatRequestContext
 
     let routes: RouteTable
-    let metrics: RequestMetrics
+    let requests: RequestLog
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -31,9 +31,10 @@ struct APIMiddleware: RouterMiddleware {
         let route =
             context.endpointPath.flatMap { $0 == "NotFound" ? nil : $0 }
             ?? routes.template(for: request.uri.path) ?? "unmatched"
-        metrics.record(
-            method: request.method.rawValue, route: route, status: response.status.code,
-            duration: ContinuousClock.now - started)
+        requests.record(
+            method: request.method.rawValue, path: request.uri.path, route: route,
+            status: response.status.code, duration: ContinuousClock.now - started,
+            requestID: context.requestID, client: context.clientAddress)
         return response
     }
 

@@ -1,9 +1,15 @@
+import Logging
 import Prometheus
 import Synchronization
 
-/// Request counts and latency by method, route template and status, in Prometheus.
-final class RequestMetrics: Sendable {
+/// What the server keeps of every request, REST and WebSocket upgrade alike: its count and
+/// latency by method, route template and status in Prometheus, and, when an access log is
+/// configured, one line at its level. The line names the path without its query, which may
+/// carry a token.
+public final class RequestLog: Sendable {
     private let registry: PrometheusCollectorRegistry
+    private let accessLog: Logger.Level?
+    private let logger: Logger
     private let counters = Mutex<[String: Counter]>([:])
     private let histograms = Mutex<[String: DurationHistogram]>([:])
     private static let buckets: [Duration] = [
@@ -12,11 +18,26 @@ final class RequestMetrics: Sendable {
         .milliseconds(500), .seconds(1), .seconds(5),
     ]
 
-    init(registry: PrometheusCollectorRegistry) {
+    /// `accessLog` is the level of the access log's lines, nil for none.
+    public init(registry: PrometheusCollectorRegistry, accessLog: Logger.Level? = nil, logger: Logger) {
         self.registry = registry
+        self.accessLog = accessLog
+        self.logger = logger
     }
 
-    func record(method: String, route: String, status: Int, duration: Duration) {
+    /// A request answered: `route` is the template it matched (or "unmatched").
+    func record(
+        method: String, path: String, route: String, status: Int, duration: Duration, requestID: String?,
+        client: String
+    ) {
+        if let accessLog {
+            var metadata: Logger.Metadata = [
+                "method": "\(method)", "path": "\(path)", "status": "\(status)", "client": "\(client)",
+                "ms": "\(Double(duration / .microseconds(10)).rounded() / 100)",
+            ]
+            if let requestID { metadata["requestId"] = "\(requestID)" }
+            logger.log(level: accessLog, "request", metadata: metadata)
+        }
         let labels = [("method", method), ("route", route), ("status", String(status))]
         let key = "\(method) \(route) \(status)"
         let counter = counters.withLock { counters in

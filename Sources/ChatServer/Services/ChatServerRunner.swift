@@ -88,6 +88,7 @@ public struct ChatServerRunner: Sendable {
         let group = ServiceGroup(
             configuration: .init(
                 services: [
+                    .init(service: ShutdownNotice(logger: logger), successTerminationBehavior: .ignore),
                     .init(service: LogService(storage: dependencies.storage, readiness: readiness)),
                     .init(
                         service: RetentionService(
@@ -109,5 +110,17 @@ public struct ChatServerRunner: Sendable {
                 logger: logger))
         defer { ServerAddressFile.remove(directory: dataDirectory) }
         try await group.run()
+        logger.notice("chatlog stopped")
+    }
+}
+
+/// Says when a shutdown begins: requests and sockets drain and checkpoints are stored before
+/// "chatlog stopped".
+private struct ShutdownNotice: Service {
+    let logger: Logger
+
+    func run() async throws {
+        try await gracefulShutdown()
+        logger.notice("chatlog shutting down: draining connections and storing checkpoints")
     }
 }

@@ -3,6 +3,7 @@ import ChatServer
 import Configuration
 import EventLog
 import Foundation
+import Logging
 import SystemPackage
 
 /// Reads `Settings` from, highest first: flags, `CHATLOG_*` environment variables, the
@@ -140,6 +141,15 @@ struct SettingsLoader {
         server.host = host ?? reader.config.string(forKey: "http.host", default: "127.0.0.1")
         server.port = try port ?? reader.int("http.port", default: 8080, in: 0...65_535)
         server.corsAllowedOrigins = try Self.corsOrigins(reader)
+        switch reader.config.string(forKey: "http.accessLog", default: "off") {
+        case "off": server.accessLog = nil
+        case let level:
+            guard let level = Logger.Level(rawValue: level), level <= .notice else {
+                throw InvalidSetting(
+                    key: "http.accessLog", reason: "'\(level)' is not off, debug, info or notice")
+            }
+            server.accessLog = level
+        }
         server.retentionInterval = .seconds(
             try reader.int("log.retentionIntervalSeconds", default: 60, in: 1...86_400))
         if let secret = reader.config.string(forKey: "jwt.secret", isSecret: true), !secret.isEmpty {
