@@ -109,6 +109,7 @@ struct CrashDrillCommand: AsyncParsableCommand {
         }
         let writersState = DrillWriters(channels: channelIDs)
         let readerStates = (0..<max(1, readers)).map { _ in DrillReader(channels: channelIDs) }
+        var acknowledgedBefore = 0
         for round in 0...kills {
             var sockets: [any NIOCore.Channel] = []
             for reader in readerStates {
@@ -133,8 +134,11 @@ struct CrashDrillCommand: AsyncParsableCommand {
             server.kill()
             await load.value
             for socket in sockets { try? await socket.close() }
+            let acknowledged = writersState.acknowledged.count
             Console.progress(
-                "kill \(round + 1) of \(kills): \(writersState.acknowledged.count) messages acknowledged")
+                "kill \(round + 1) of \(kills): \(acknowledged - acknowledgedBefore) posts acknowledged since the "
+                    + "last restart, \(acknowledged) in all")
+            acknowledgedBefore = acknowledged
             server = try BenchServer(directory: directory, secret: secret, environment: backend.environment)
             api = BenchAPI(http: http, port: server.port, token: token)
             report.readyTimes.append(try await readyTime(api, since: server))
