@@ -141,6 +141,17 @@ let package = Package(
             ],
             resources: [.copy("Console")]
         ),
+        // A client to start from: REST on async-http-client, the WebSocket on
+        // HummingbirdWSClient (examples/swift; tests/examples runs it).
+        .executableTarget(
+            name: "ChatlogClient",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "examples/swift"
+        ),
         .executableTarget(
             name: "chatlog",
             dependencies: [

@@ -1,5 +1,6 @@
 """A real `chatlog serve` on an ephemeral port, for the Python suites: an unmodified boto3
-(tests/ddbstreams) and a headless Chromium (tests/console) pointed at it."""
+(tests/ddbstreams), a headless Chromium (tests/console) and the example clients (tests/examples)
+pointed at it."""
 import json
 import os
 import pathlib
@@ -29,9 +30,9 @@ class Server:
         self.process = None
         self.start()
 
-    def start(self):
+    def start(self, port=0):
         self.process = subprocess.Popen(
-            [BINARY, "serve", "--data-dir", self.directory, "--port", "0", *self.arguments],
+            [BINARY, "serve", "--data-dir", self.directory, "--port", str(port), *self.arguments],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=self.environment, text=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -53,9 +54,12 @@ class Server:
                 self.process.kill()
                 self.process.wait(timeout=10)
 
-    def restart(self):
+    def restart(self, same_port=False):
+        """Stops and starts the server on its directory (and, with `same_port`, its port: clients
+        reconnect to the address they had)."""
+        port = int(self.base.rsplit(":", 1)[1]) if same_port else 0
         self.stop()
-        self.start()
+        self.start(port)
 
     def remove(self):
         self.stop()
