@@ -7,7 +7,8 @@ import JSONCoding
 /// every registered route is described here and every path here is registered.
 enum OpenAPISpec {
     /// The document served: `described` with the error envelope's statuses added to every
-    /// authenticated operation, since the middleware can answer any of them on any route.
+    /// authenticated operation, since the middleware can answer any of them on any route, and
+    /// `OpenAPIExamples` placed under each body's and response's media types.
     static let json: String = {
         guard var document = try? JSONSerialization.jsonObject(with: Data(described.utf8)) as? [String: Any],
             var paths = document["paths"] as? [String: Any]
@@ -17,23 +18,58 @@ enum OpenAPISpec {
         for (path, item) in paths {
             guard var operations = item as? [String: Any] else { continue }
             for (method, value) in operations where method != "parameters" {
-                guard var operation = value as? [String: Any],
-                    (operation["security"] as? [Any])?.isEmpty != true,
-                    var responses = operation["responses"] as? [String: Any]
-                else { continue }
-                for status in statuses where responses[status] == nil { responses[status] = error }
+                guard var operation = value as? [String: Any] else { continue }
+                let examples = OpenAPIExamples.byOperation["\(method.uppercased()) \(path)"] ?? [:]
+                if var body = operation["requestBody"] as? [String: Any], let example = examples["request"] {
+                    body["content"] = withExample(example, in: body["content"])
+                    operation["requestBody"] = body
+                }
+                guard var responses = operation["responses"] as? [String: Any] else { continue }
+                for (status, example) in examples where status != "request" {
+                    guard var response = responses[status] as? [String: Any] else { continue }
+                    response["content"] = withExample(example, in: response["content"])
+                    responses[status] = response
+                }
+                // Below the router any request may be timed out or refused for overload.
+                let open = (operation["security"] as? [Any])?.isEmpty == true
+                for status in open ? ["408", "503"] : statuses + ["408"] where responses[status] == nil {
+                    responses[status] = error
+                }
                 operation["responses"] = responses
                 operations[method] = operation
             }
             paths[path] = operations
         }
         document["paths"] = paths
+        if var components = document["components"] as? [String: Any],
+            var responses = components["responses"] as? [String: Any],
+            var envelope = responses["Error"] as? [String: Any]
+        {
+            envelope["content"] = withExample(OpenAPIExamples.error, in: envelope["content"])
+            responses["Error"] = envelope
+            components["responses"] = responses
+            document["components"] = components
+        }
         guard
             let data = try? JSONSerialization.data(
                 withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])
         else { return described }
         return String(decoding: data, as: UTF8.self)
     }()
+
+    /// `content` (media types to their objects) with `example`, parsed, under its JSON types.
+    private static func withExample(_ example: String, in content: Any?) -> Any? {
+        guard var content = content as? [String: Any],
+            let value = try? JSONSerialization.jsonObject(
+                with: Data(example.utf8), options: .fragmentsAllowed)
+        else { return content }
+        for (type, media) in content where type.hasSuffix("json") {
+            guard var media = media as? [String: Any] else { continue }
+            media["example"] = value
+            content[type] = media
+        }
+        return content
+    }
 
     /// The document as written.
     static let described = """
@@ -134,7 +170,7 @@ enum OpenAPISpec {
                 "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}}}},
             "/": {"get": {"summary": "Redirects to the web console", "security": [], "responses": {
               "302": {"description": "To /console"}}}},
-            "/console": {"get": {"summary": "The web console (HTML; see docs/console.md)", "security": [], "responses": {
+            "/console": {"get": {"summary": "The web console: a page for chatting and operating, signed in with a token", "security": [], "responses": {
               "200": {"description": "The console's page", "content": {"text/html": {"schema": {"type": "string"}}}}}}},
             "/console/{file}": {"get": {"summary": "The console's scripts, styles and config.json ({\\"dev\\": bool})", "security": [],
               "parameters": [{"name": "file", "in": "path", "required": true, "schema": {"type": "string"}}],
@@ -143,7 +179,7 @@ enum OpenAPISpec {
                   "text/css": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "object"}}}},
                 "404": {"$ref": "#/components/responses/Error"}}}},
             "/ddbstreams": {"post": {"summary": "The DynamoDB Streams API (JSON 1.0): ListStreams, DescribeStream, GetShardIterator, GetRecords",
-              "description": "For AWS SDKs with endpoint_url set to this path; see docs/ddbstreams.md. The operation is named by X-Amz-Target (DynamoDBStreams_20120810.<Operation>); errors are DynamoDB's.",
+              "description": "For AWS SDKs with endpoint_url set to this path, signed with an API key's streams:read credential. The operation is named by X-Amz-Target (DynamoDBStreams_20120810.<Operation>); requests, answers and errors are DynamoDB Streams' own (ValidationException, ResourceNotFoundException, TrimmedDataAccessException, ExpiredIteratorException, the signature errors, UnknownOperationException).",
               "security": [{"sigv4": []}],
               "parameters": [{"name": "X-Amz-Target", "in": "header", "required": false, "schema": {"type": "string"}}],
               "requestBody": {"required": false, "content": {"application/x-amz-json-1.0": {"schema": {"type": "object"}}}},
