@@ -76,7 +76,9 @@ struct TestServer {
         try await application.test(.live) { client in
             // The client connects as the server starts; a first request at once keeps the
             // connection from meeting the header timeout however long the test takes to use it.
-            _ = try await client.execute(uri: "/v1/health", method: .get)
+            // (A test of a header timeout shorter than a loaded machine's start may lose the
+            // client here; such tests speak through connections of their own.)
+            _ = try? await client.execute(uri: "/v1/health", method: .get)
             try await body(
                 TestServer(
                     client: client, dependencies: dependencies, directory: directory, port: client.port!))
