@@ -29,6 +29,9 @@ public struct ChatServerDependencies: Sendable {
     public var hub: DeliveryHub
     public var deliveryStatus = ConsumerStatus()
     public var deliveryControl = ConsumerControl()
+    /// Reads an identity provider's JWKS document again while the server runs, when one is
+    /// configured.
+    public var jwksRefresher: JWKSRefresher?
     /// How long a shard iterator the DynamoDB Streams API hands out stays valid.
     public var iteratorLifetime: Duration = .seconds(900)
 

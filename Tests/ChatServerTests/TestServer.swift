@@ -73,6 +73,8 @@ struct TestServer {
             dependencies, configuration: configuration, logger: Logger(label: "delivery"))
         let deliveryTask = Task { try await delivery.run() }
         defer { deliveryTask.cancel() }
+        let jwksTask = dependencies.jwksRefresher.map { refresher in Task { try await refresher.run() } }
+        defer { jwksTask?.cancel() }
         try await application.test(.live) { client in
             // The client connects as the server starts; a first request at once keeps the
             // connection from meeting the header timeout however long the test takes to use it.

@@ -15,9 +15,14 @@ struct UserClaims: JWTPayload {
 }
 
 /// Verifies bearer tokens (HS256 with the secret; RS256/ES256 with a configured public key and
-/// its `kid`) and mints development tokens.
+/// its `kid`, or with the keys of an identity provider's JWKS document) and mints development
+/// tokens.
 public struct TokenAuthority: Sendable {
-    private let keys: JWTKeyCollection
+    /// The secret's and the public key's; `useKeySet` replaces the collection with one that
+    /// also holds a JWKS document's keys.
+    private let keys: KeyRing
+    private let secret: String
+    private let publicKey: (pem: String, id: String)?
     /// Tokens already verified, with their user and expiry: clients send the same token with
     /// every request, and a look-up is far cheaper than a signature check.
     private let verified = VerifiedTokens()
@@ -33,17 +38,48 @@ public struct TokenAuthority: Sendable {
         guard secret.utf8.count >= 32 else {
             throw AuthSetupError("the JWT secret must have at least 32 bytes")
         }
+        self.secret = secret
+        publicKey = publicKeyPEM.map { ($0, publicKeyID) }
+        keys = KeyRing(try await Self.keys(secret: secret, publicKey: publicKey))
+    }
+
+    private static func keys(secret: String, publicKey: (pem: String, id: String)?) async throws
+        -> JWTKeyCollection
+    {
         let keys = JWTKeyCollection()
         await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
-        if let pem = publicKeyPEM {
+        if let (pem, id) = publicKey {
             if pem.contains("BEGIN PUBLIC KEY"), let key = try? ES256PublicKey(pem: pem) {
-                await keys.add(ecdsa: key, kid: JWKIdentifier(string: publicKeyID))
+                await keys.add(ecdsa: key, kid: JWKIdentifier(string: id))
             } else {
                 let key = try Insecure.RSA.PublicKey(pem: pem)
-                await keys.add(rsa: key, digestAlgorithm: .sha256, kid: JWKIdentifier(string: publicKeyID))
+                await keys.add(rsa: key, digestAlgorithm: .sha256, kid: JWKIdentifier(string: id))
             }
         }
-        self.keys = keys
+        return keys
+    }
+
+    /// Accepts tokens signed by the keys of `document`, a JWKS (`{"keys": [...]}`, each key with
+    /// its `kid`), in place of any earlier document's: a key the issuer no longer publishes is
+    /// refused from now on, and tokens it signed are forgotten. Returns the number of keys.
+    @discardableResult
+    public func useKeySet(_ document: String) async throws -> Int {
+        let set: JWKS
+        do {
+            set = try JSONDecoder().decode(JWKS.self, from: Data(document.utf8))
+        } catch {
+            throw AuthSetupError("the JWKS document is not a JSON Web Key Set: \(error)")
+        }
+        guard !set.keys.isEmpty else { throw AuthSetupError("the JWKS document holds no keys") }
+        let replacement = try await Self.keys(secret: secret, publicKey: publicKey)
+        do {
+            try await replacement.add(jwks: set)
+        } catch {
+            throw AuthSetupError("a key of the JWKS document cannot be used: \(error)")
+        }
+        keys.current.withLock { $0 = replacement }
+        verified.forgetAll()
+        return set.keys.count
     }
 
     /// The user a valid token names.
@@ -57,7 +93,7 @@ public struct TokenAuthority: Sendable {
         if let identity = verified.identity(for: token) { return identity }
         let claims: UserClaims
         do {
-            claims = try await keys.verify(token, as: UserClaims.self)
+            claims = try await keys.current.withLock { $0 }.verify(token, as: UserClaims.self)
         } catch let error as JWTError {
             throw APIError.unauthorized("invalid token: \(Self.reason(error))")
         } catch {
@@ -93,7 +129,7 @@ public struct TokenAuthority: Sendable {
             sub: SubjectClaim(value: user),
             exp: ExpirationClaim(value: now.addingTimeInterval(Double(ttl.components.seconds))),
             iat: IssuedAtClaim(value: now))
-        return try await keys.sign(claims)
+        return try await keys.current.withLock { $0 }.sign(claims)
     }
 
     private static func reason(_ error: JWTError) -> String {
@@ -110,6 +146,12 @@ public struct TokenIdentity: Sendable, Equatable {
 }
 
 /// A bounded cache of verified tokens; an entry stops counting when its token expires.
+/// The key collection in use, shared by every copy of the authority.
+final class KeyRing: Sendable {
+    let current: Mutex<JWTKeyCollection>
+    init(_ keys: JWTKeyCollection) { current = Mutex(keys) }
+}
+
 final class VerifiedTokens: Sendable {
     private let entries = Mutex<[String: TokenIdentity]>([:])
     private let capacity = 10_000
@@ -123,6 +165,10 @@ final class VerifiedTokens: Sendable {
             }
             return entry
         }
+    }
+
+    func forgetAll() {
+        entries.withLock { $0.removeAll() }
     }
 
     func remember(_ token: String, _ identity: TokenIdentity) {

@@ -35,6 +35,8 @@ public struct AuthConfiguration: Sendable {
     /// PEM of an RS256 or ES256 public key whose tokens carry `kid` = `publicKeyID`.
     public var publicKeyPEM: String?
     public var publicKeyID = "public"
+    /// An identity provider's signing keys, from its JWKS document.
+    public var jwks: JWKSConfiguration?
     /// How far an issuer's clock may be from the server's: `exp`, `nbf` and `iat` allow it.
     public var clockLeeway: Duration = .seconds(30)
 

@@ -47,6 +47,12 @@ public struct ChatServerRunner: Sendable {
                 apiKeys: APIKeyStore(directory: dataDirectory), registry: registry, readiness: Readiness(),
                 responder: server.agent.makeResponder(), delivery: server.webSocket.delivery, logger: logger)
             dependencies.addressGuards = AddressGuards(configuration: server.rateLimit)
+            if let jwks = server.auth.jwks {
+                let refresher = JWKSRefresher(authority: authority, configuration: jwks, logger: logger)
+                let count = try await refresher.load()
+                logger.info("JWKS read", metadata: ["keys": "\(count)", "source": "\(jwks.source)"])
+                dependencies.jwksRefresher = refresher
+            }
             dependencies.iteratorLifetime = log.iteratorLifetime
             // Before the server listens: no connection from a previous process is left registered.
             try await dependencies.hub.start()
@@ -85,29 +91,29 @@ public struct ChatServerRunner: Sendable {
             logger.info("chatlog listening", metadata: ["port": "\(port)", "data": "\(dataDirectory)"])
             await onListening(port)
         }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: ShutdownNotice(logger: logger), successTerminationBehavior: .ignore),
+            .init(service: LogService(storage: dependencies.storage, readiness: readiness)),
+            .init(
+                service: RetentionService(
+                    storage: dependencies.storage, interval: server.retentionInterval, logger: logger)
+            ),
+            .init(
+                service: AgentConsumer.runner(
+                    storage: dependencies.storage, chat: dependencies.chat,
+                    responder: dependencies.responder,
+                    retry: RetryPolicy(maxAttempts: server.agent.maxAttempts),
+                    status: dependencies.agentStatus, control: dependencies.agentControl,
+                    logger: logger)),
+            .init(service: application),
+            .init(
+                service: ChatServer.makeDeliveryService(
+                    dependencies, configuration: server, logger: logger)),
+        ]
+        if let refresher = dependencies.jwksRefresher { services.append(.init(service: refresher)) }
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: ShutdownNotice(logger: logger), successTerminationBehavior: .ignore),
-                    .init(service: LogService(storage: dependencies.storage, readiness: readiness)),
-                    .init(
-                        service: RetentionService(
-                            storage: dependencies.storage, interval: server.retentionInterval, logger: logger)
-                    ),
-                    .init(
-                        service: AgentConsumer.runner(
-                            storage: dependencies.storage, chat: dependencies.chat,
-                            responder: dependencies.responder,
-                            retry: RetryPolicy(maxAttempts: server.agent.maxAttempts),
-                            status: dependencies.agentStatus, control: dependencies.agentControl,
-                            logger: logger)),
-                    .init(service: application),
-                    .init(
-                        service: ChatServer.makeDeliveryService(
-                            dependencies, configuration: server, logger: logger)),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         defer { ServerAddressFile.remove(directory: dataDirectory) }
         try await group.run()
         logger.notice("chatlog stopped")

@@ -165,6 +165,7 @@ struct SettingsLoader {
             server.auth.publicKeyPEM = pem
         }
         server.auth.publicKeyID = reader.config.string(forKey: "jwt.publicKeyId", default: "public")
+        server.auth.jwks = try Self.jwks(reader)
         server.auth.clockLeeway = .seconds(
             try reader.int("jwt.clockLeewaySeconds", default: 30, in: 0...3600))
         server.agentReplyTimeout = .seconds(
@@ -202,6 +203,24 @@ struct SettingsLoader {
         server.rateLimit.upgradeBurst = try reader.rate(
             "rateLimit.upgradeBurst", default: limits.upgradeBurst)
         return server
+    }
+
+    /// `jwt.jwksFile` or `jwt.jwksUrl` (not both), read again every `jwt.jwksRefreshSeconds`.
+    private static func jwks(_ reader: Reader) throws -> JWKSConfiguration? {
+        let file = reader.config.string(forKey: "jwt.jwksFile", default: "")
+        let url = reader.config.string(forKey: "jwt.jwksUrl", default: "")
+        let refresh = Duration.seconds(try reader.int("jwt.jwksRefreshSeconds", default: 300, in: 1...86_400))
+        switch (file.isEmpty, url.isEmpty) {
+        case (true, true): return nil
+        case (false, true): return JWKSConfiguration(source: .file(file), refresh: refresh)
+        case (true, false):
+            guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
+                throw InvalidSetting(key: "jwt.jwksUrl", reason: "'\(url)' is not an http(s) URL")
+            }
+            return JWKSConfiguration(source: .url(url), refresh: refresh)
+        case (false, false):
+            throw InvalidSetting(key: "jwt.jwksUrl", reason: "set jwt.jwksFile or jwt.jwksUrl, not both")
+        }
     }
 
     /// `http.corsAllowedOrigins`: `*`, or origins as browsers send them (scheme, host, port; no
