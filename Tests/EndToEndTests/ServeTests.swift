@@ -105,6 +105,11 @@ import Testing
         server.kill(SIGTERM)
         _ = await server.readToEnd()
         #expect(await server.waitForExit() == 0)
+        // A stop is said when it begins and once it is over.
+        let logged = server.standardError()
+        let begins = try #require(logged.range(of: "chatlog shutting down"), "\(logged)")
+        let ends = try #require(logged.range(of: "chatlog stopped"), "\(logged)")
+        #expect(begins.upperBound < ends.lowerBound)
         #expect(try await runChatlog(["log", "verify", "--data-dir", directory.path]).status == 0)
     }
 

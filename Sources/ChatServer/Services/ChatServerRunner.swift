@@ -92,7 +92,6 @@ public struct ChatServerRunner: Sendable {
             await onListening(port)
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: ShutdownNotice(logger: logger), successTerminationBehavior: .ignore),
             .init(service: LogService(storage: dependencies.storage, readiness: readiness)),
             .init(
                 service: RetentionService(
@@ -111,6 +110,8 @@ public struct ChatServerRunner: Sendable {
                     dependencies, configuration: server, logger: logger)),
         ]
         if let refresher = dependencies.jwksRefresher { services.append(.init(service: refresher)) }
+        // Last, so that it hears of a shutdown first: the group stops services in reverse order.
+        services.append(.init(service: ShutdownNotice(logger: logger), successTerminationBehavior: .ignore))
         let group = ServiceGroup(
             configuration: .init(
                 services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
