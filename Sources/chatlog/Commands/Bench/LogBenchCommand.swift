@@ -65,14 +65,22 @@ struct LogBenchCommand: AsyncParsableCommand {
         let appends = AppendBenchmark(storage: storage, workload: workload, seconds: seconds)
         let raw = try RawLMDBBenchmark(
             valueBytes: workload.storedRecordBytes, directory: root + "/raw", seconds: seconds)
+        let shards = try storage.descriptor(.chatEvents).shards.count
         var results: [JSONOutput] = []
         for level in levels {
             let figures = try await appends.measure(appenders: level)
             report.note(figures.line)
-            let sameCommits = try raw.measure(
-                recordsPerCommit: max(1, Int(figures.recordsPerCommit.rounded())))
+            let perCommit = max(1, Int(figures.recordsPerCommit.rounded()))
+            let sameCommits = try raw.measure(recordsPerCommit: perCommit)
+            // The same commits making the same writes: what the log's layout costs in LMDB,
+            // apart from the log's own code.
+            let sameWrites =
+                workload.indexed
+                ? try raw.measure(
+                    recordsPerCommit: perCommit,
+                    writeSet: .channelRecord(channels: workload.channelIDs.count, shards: shards)) : nil
             let sameBatch = try raw.measure(recordsPerCommit: level)
-            for rawFigures in [sameCommits, sameBatch] {
+            for rawFigures in [sameCommits, sameWrites, sameBatch].compactMap({ $0 }) {
                 report.note(
                     rawFigures.line
                         + String(
@@ -84,6 +92,11 @@ struct LogBenchCommand: AsyncParsableCommand {
                     figures.json + [
                         ("rawLMDBSameRecordsPerCommit", .object(sameCommits.json)),
                         ("ofRawLMDB", .double(figures.recordsPerSecond / sameCommits.recordsPerSecond)),
+                        ("rawLMDBSameWrites", sameWrites.map { .object($0.json) } ?? .null),
+                        (
+                            "ofRawLMDBSameWrites",
+                            sameWrites.map { .double(figures.recordsPerSecond / $0.recordsPerSecond) } ?? .null
+                        ),
                         ("rawLMDBOneCommitPerAppender", .object(sameBatch.json)),
                         (
                             "ofRawLMDBOneCommitPerAppender",
