@@ -95,7 +95,8 @@ struct LogBenchCommand: AsyncParsableCommand {
                         ("rawLMDBSameWrites", sameWrites.map { .object($0.json) } ?? .null),
                         (
                             "ofRawLMDBSameWrites",
-                            sameWrites.map { .double(figures.recordsPerSecond / $0.recordsPerSecond) } ?? .null
+                            sameWrites.map { .double(figures.recordsPerSecond / $0.recordsPerSecond) }
+                                ?? .null
                         ),
                         ("rawLMDBOneCommitPerAppender", .object(sameBatch.json)),
                         (

@@ -9,6 +9,7 @@ import LMDB
 final class RawLMDBBenchmark {
     private let environment: Environment
     private let database: Database
+    private let shardRecords: Database
     private let links: Database
     private let heads: Database
     private let meta: Database
@@ -65,9 +66,10 @@ final class RawLMDBBenchmark {
         var options = Environment.Options()
         options.mapSize = 8 << 30
         environment = try Environment(path: directory, options: options)
-        (database, links, heads, meta) = try environment.write { transaction in
+        (database, shardRecords, links, heads, meta) = try environment.write { transaction in
             (
                 try transaction.openDatabase("raw", options: .create),
+                try transaction.openDatabase("records", options: .create),
                 try transaction.openDatabase("links", options: .create),
                 try transaction.openDatabase("heads", options: .create),
                 try transaction.openDatabase("meta", options: .create)
@@ -107,7 +109,7 @@ final class RawLMDBBenchmark {
                     touched.insert(shard)
                     let key = (UInt64(shard) << 56 | next).bigEndian
                     try withUnsafeBytes(of: key) { key in
-                        try value.withUnsafeBytes { try transaction.put(database, key: key, value: $0) }
+                        try value.withUnsafeBytes { try transaction.put(shardRecords, key: key, value: $0) }
                         try link.withUnsafeBytes { try transaction.put(links, key: key, value: $0) }
                     }
                     let channel = Array("bench-channel-\(Int.random(in: 0..<channels))".utf8)
@@ -127,6 +129,7 @@ final class RawLMDBBenchmark {
         }
         let rate = Double(written) / ((ContinuousClock.now - started) / .seconds(1))
         return Figures(
-            recordsPerCommit: recordsPerCommit, recordsPerSecond: rate, latency: latency, writeSet: writeSet.label)
+            recordsPerCommit: recordsPerCommit, recordsPerSecond: rate, latency: latency,
+            writeSet: writeSet.label)
     }
 }
