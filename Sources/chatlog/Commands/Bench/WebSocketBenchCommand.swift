@@ -19,7 +19,8 @@ struct WebSocketBenchCommand: AsyncParsableCommand {
     @Option(help: "Comma-separated messages per second for the latency runs.") var rates: String =
         "1000,10000"
     @Option(help: "Seconds of each latency run.") var seconds: Double = 5
-    @Option(help: "Subscribers of one channel for the fan-out and memory runs.") var subscribers: Int = 10_000
+    @Option(help: "Subscribers of one channel for the fan-out and memory runs (0 skips them).")
+    var subscribers: Int = 10_000
     @Option(help: "Messages fanned out to every subscriber.") var messages: Int = 100
     @Option(
         help:
@@ -52,7 +53,12 @@ struct WebSocketBenchCommand: AsyncParsableCommand {
         try await http.shutdown()
     }
 
-    func validate() throws { _ = try levels() }
+    func validate() throws {
+        _ = try levels()
+        guard subscribers >= 0, idle >= 0 else {
+            throw ValidationError("--subscribers and --idle are 0 or more")
+        }
+    }
 
     private func levels() throws -> [Int] {
         try rates.split(separator: ",").map { text in
@@ -76,7 +82,7 @@ struct WebSocketBenchCommand: AsyncParsableCommand {
             p99s[rate] = try await latency(api, rate: rate, into: &report)
         }
         try rawCommitYardstick(p99s: p99s, into: &report)
-        try await fanOut(api, server: server, into: &report)
+        if subscribers > 0 { try await fanOut(api, server: server, into: &report) }
         if idle > 0, let rate = try levels().first {
             try await idleLoad(api, server: server, rate: rate, p99Without: p99s[rate] ?? 0, into: &report)
         }
