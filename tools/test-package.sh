@@ -54,6 +54,7 @@ for _ in $(seq 1 300); do
 done
 rm -f "$data.out"
 [ -n "$url" ] || fail "the installed chatlog did not start within 30 s"
-health=$(curl -sf --max-time 10 "$url/v1/health") || fail "no answer from $url/v1/health"
+health=$(python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' \
+    "$url/v1/health") || fail "no answer from $url/v1/health"
 [ "$health" = '{"status":"ok"}' ] || fail "unexpected health answer: $health"
 echo "test-package: $(basename "$deb") installs into a clean tree and its binary answers $url/v1/health"

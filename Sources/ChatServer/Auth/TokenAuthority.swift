@@ -71,14 +71,20 @@ public struct TokenAuthority: Sendable {
             throw AuthSetupError("the JWKS document is not a JSON Web Key Set: \(error)")
         }
         guard !set.keys.isEmpty else { throw AuthSetupError("the JWKS document holds no keys") }
+        // An unchanged document (most refreshes) keeps the keys and the verified tokens.
+        if keys.current.withLock({ $0.document == document }) { return set.keys.count }
         let replacement = try await Self.keys(secret: secret, publicKey: publicKey)
         do {
             try await replacement.add(jwks: set)
         } catch {
             throw AuthSetupError("a key of the JWKS document cannot be used: \(error)")
         }
-        keys.current.withLock { $0 = replacement }
-        verified.forgetAll()
+        // Under the ring's lock, as `identity` remembers a token: none verified with the old
+        // keys is remembered after this.
+        keys.current.withLock { keys in
+            keys = KeyRing.Keys(collection: replacement, document: document, generation: keys.generation + 1)
+            verified.forgetAll()
+        }
         return set.keys.count
     }
 
@@ -91,9 +97,10 @@ public struct TokenAuthority: Sendable {
     /// the clock leeway): a WebSocket opened with it is closed then, unless renewed.
     public func identity(fromToken token: String) async throws -> TokenIdentity {
         if let identity = verified.identity(for: token) { return identity }
+        let (collection, generation) = keys.current.withLock { ($0.collection, $0.generation) }
         let claims: UserClaims
         do {
-            claims = try await keys.current.withLock { $0 }.verify(token, as: UserClaims.self)
+            claims = try await collection.verify(token, as: UserClaims.self)
         } catch let error as JWTError {
             throw APIError.unauthorized("invalid token: \(Self.reason(error))")
         } catch {
@@ -117,7 +124,10 @@ public struct TokenAuthority: Sendable {
         }
         let identity = TokenIdentity(
             user: claims.sub.value, validUntil: claims.exp.value.addingTimeInterval(clockLeeway))
-        verified.remember(token, identity)
+        // Not if the keys changed meanwhile: the key that signed it may be gone.
+        keys.current.withLock { keys in
+            if keys.generation == generation { verified.remember(token, identity) }
+        }
         return identity
     }
 
@@ -129,7 +139,7 @@ public struct TokenAuthority: Sendable {
             sub: SubjectClaim(value: user),
             exp: ExpirationClaim(value: now.addingTimeInterval(Double(ttl.components.seconds))),
             iat: IssuedAtClaim(value: now))
-        return try await keys.current.withLock { $0 }.sign(claims)
+        return try await keys.current.withLock { $0.collection }.sign(claims)
     }
 
     private static func reason(_ error: JWTError) -> String {
@@ -145,13 +155,20 @@ public struct TokenIdentity: Sendable, Equatable {
     public var validUntil: Date
 }
 
-/// A bounded cache of verified tokens; an entry stops counting when its token expires.
-/// The key collection in use, shared by every copy of the authority.
+/// The key collection in use, shared by every copy of the authority: which JWKS document it
+/// holds, and a generation that every swap moves on.
 final class KeyRing: Sendable {
-    let current: Mutex<JWTKeyCollection>
-    init(_ keys: JWTKeyCollection) { current = Mutex(keys) }
+    struct Keys {
+        var collection: JWTKeyCollection
+        var document: String?
+        var generation = 0
+    }
+
+    let current: Mutex<Keys>
+    init(_ collection: JWTKeyCollection) { current = Mutex(Keys(collection: collection)) }
 }
 
+/// A bounded cache of verified tokens; an entry stops counting when its token expires.
 final class VerifiedTokens: Sendable {
     private let entries = Mutex<[String: TokenIdentity]>([:])
     private let capacity = 10_000
