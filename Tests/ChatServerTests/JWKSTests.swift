@@ -45,8 +45,12 @@ import Testing
         let first = ProviderKey(kid: "2026-11")
         let second = ProviderKey(kid: "2026-12")
         let published = Mutex(Self.keySet(first))
+        let fetches = Mutex(0)
         let router = Router()
-        router.get(".well-known/jwks.json") { _, _ in published.withLock { $0 } }
+        router.get(".well-known/jwks.json") { _, _ in
+            fetches.withLock { $0 += 1 }
+            return published.withLock { $0 }
+        }
         try await Application(router: router).test(.live) { provider in
             let url = "http://127.0.0.1:\(provider.port!)/.well-known/jwks.json"
             try await TestServer.run(configure: {
@@ -64,13 +68,23 @@ import Testing
                 let secondToken = try await second.token(for: "erin")
                 try await eventually("the rotated key is accepted") { try await status(secondToken) == 200 }
                 #expect(try await status(firstToken) == 401)
-                // An unreadable document keeps the keys read before.
+                // An unreadable document keeps the keys read before, read after read.
                 published.withLock { $0 = "not json" }
-                try await Task.sleep(for: .milliseconds(300))
+                let before = fetches.withLock { $0 }
+                try await eventually("the broken document is read twice") {
+                    fetches.withLock { $0 } >= before + 2
+                }
                 #expect(try await status(secondToken) == 200)
                 // HS256 tokens of the server's own secret work beside them.
                 #expect(try await server.send(.get, "/v1/channels", as: "alice").status == .ok)
             }
+            // A URL that does not answer with a document stops the start, naming the answer.
+            let error = await #expect(throws: AuthSetupError.self) {
+                try await TestServer.run(configure: {
+                    $0.auth.jwks = JWKSConfiguration(source: .url(url + ".missing"))
+                }) { _ in }
+            }
+            #expect(error?.description.contains("answered 404") == true, "\(String(describing: error))")
         }
     }
 
@@ -86,6 +100,12 @@ import Testing
                     .get, "/v1/channels", headers: [.authorization: "Bearer \(token)"])
                 #expect(response.status == .ok)
             }
+            let missing = await #expect(throws: AuthSetupError.self) {
+                try await TestServer.run(configure: {
+                    $0.auth.jwks = JWKSConfiguration(source: .file(directory.path + "/none.json"))
+                }) { _ in }
+            }
+            #expect(missing?.description.contains("cannot read the JWKS file") == true)
             for (document, reason) in [
                 ("{\"keys\": []}", "holds no keys"), ("[1, 2]", "is not a JSON Web Key Set"),
                 (

@@ -40,6 +40,22 @@ import Testing
             environment: ["CHATLOG_HTTP_CORS_ALLOWED_ORIGINS": "https://app.example.com/with/a/path"])
         #expect(origins.status != 0)
         #expect(origins.error.contains("http.corsAllowedOrigins"))
+        for (environment, key) in [
+            (["CHATLOG_HTTP_ACCESS_LOG": "loud"], "http.accessLog"),
+            (["CHATLOG_JWT_JWKS_URL": "ftp://idp.example.com/jwks.json"], "jwt.jwksUrl"),
+            (
+                [
+                    "CHATLOG_JWT_JWKS_URL": "https://idp.example.com/jwks.json",
+                    "CHATLOG_JWT_JWKS_FILE": "/etc/jwks.json",
+                ],
+                "jwt.jwksUrl"
+            ),
+        ] {
+            let refused = try await runChatlog(
+                ["serve", "--data-dir", directory.path, "--port", "0"], environment: environment)
+            #expect(refused.status != 0, "\(environment)")
+            #expect(refused.error.contains(key), "\(refused.error)")
+        }
         let durability = try await runChatlog(
             ["log", "streams", "--data-dir", directory.path],
             environment: ["CHATLOG_LOG_DURABILITY": "sometimes"])
