@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Measures the HTTP API with wrk (apt-get install wrk): durable message posts, event ingest and history reads
 # against a release `chatlog serve`, beside a bare Hummingbird route that decodes and encodes
-# the same JSON. Usage: [CHATLOG_BIN=path] tools/bench-http.sh [SECONDS] [CONNECTIONS]
+# the same JSON, and the same route storing its answer in raw LMDB with a synced group commit
+# before it answers (the least a durable POST does). Prints each rate's ratio to the bare routes.
+# Usage: [CHATLOG_BIN=path] tools/bench-http.sh [SECONDS] [CONNECTIONS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/env.sh
@@ -26,7 +28,7 @@ trap cleanup EXIT
 export CHATLOG_RATE_LIMIT_ENABLED=false
 "$bin" serve --data-dir "$data" --port $port >"$data/server.log" 2>&1 &
 server=$!
-"$bin" debug echo-server --port $echo_port >/dev/null 2>&1 &
+"$bin" debug echo-server --port $echo_port --data-dir "$data/raw-lmdb" >/dev/null 2>&1 &
 echo_server=$!
 for _ in $(seq 100); do curl -sf "localhost:$port/v1/health" >/dev/null && curl -sf -o /dev/null -X POST "localhost:$echo_port/echo" -H 'content-type: application/json' -d '{"text":"x"}' && break; sleep 0.1; done
 token=$("$bin" token --data-dir "$data" --user bench | tail -1)
@@ -58,17 +60,25 @@ wrk.method = "POST"
 wrk.body = '{"text":"hello from wrk, a message of about this size"}'
 wrk.headers["Content-Type"] = "application/json"
 LUA
+declare -A rates
 run() {
-    echo "== $1"
-    shift
-    wrk -t2 -c"$connections" -d"${seconds}s" --latency "$@" | grep -E "Requests/sec|Latency  |  50%|  99%|Non-2xx|Socket errors"
+    local name=$1
+    echo "== $2"
+    shift 2
+    wrk -t2 -c"$connections" -d"${seconds}s" --latency "$@" >"$scripts/out.txt"
+    grep -E "Requests/sec|Latency  |  50%|  99%|Non-2xx|Socket errors" "$scripts/out.txt"
+    rates[$name]=$(awk '/Requests\/sec/ {print $2}' "$scripts/out.txt")
 }
-run "bare Hummingbird: POST /echo (decode + encode)" -s "$scripts/echo.lua" "http://127.0.0.1:$echo_port/echo"
-run "chatlog: POST /v1/channels/{id}/messages (durable, 201 after commit)" -s "$scripts/post.lua" \
+ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
+run echo "bare Hummingbird: POST /echo (decode + encode)" -s "$scripts/echo.lua" "http://127.0.0.1:$echo_port/echo"
+run durable "bare Hummingbird + raw LMDB: POST /echo-durable (the answer put in a synced group commit, 201 after it)" \
+    -s "$scripts/echo.lua" "http://127.0.0.1:$echo_port/echo-durable"
+run post "chatlog: POST /v1/channels/{id}/messages (durable, 201 after commit)" -s "$scripts/post.lua" \
     "http://127.0.0.1:$port/v1/channels/$channel/messages"
-run "chatlog: POST /v1/events (durable ingest, 201 after commit)" -s "$scripts/event.lua" \
+echo "    message POSTs: $(ratio "${rates[post]}" "${rates[echo]}") of the bare echo, $(ratio "${rates[post]}" "${rates[durable]}") of the durable echo (which is $(ratio "${rates[durable]}" "${rates[echo]}") of the bare echo)"
+run event "chatlog: POST /v1/events (durable ingest, 201 after commit)" -s "$scripts/event.lua" \
     "http://127.0.0.1:$port/v1/events"
-run "chatlog: GET /v1/channels/{id}/messages?limit=50, alone" -s "$scripts/get.lua" \
+run history "chatlog: GET /v1/channels/{id}/messages?limit=50, alone" -s "$scripts/get.lua" \
     "http://127.0.0.1:$port/v1/channels/$channel/messages?limit=50"
 # History latency while writes continue: with 4 readers (the 2 cores have room) and with 16
 # (the cores are saturated and the percentiles are mostly queueing). The writers' rate follows.
