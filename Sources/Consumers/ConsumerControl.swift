@@ -6,8 +6,7 @@ import Synchronization
 public final class ConsumerControl: Sendable {
     private struct State {
         var pending: [ShardID: SequenceNumber] = [:]
-        var waiters: [ShardID: [UInt64: CheckedContinuation<Void, Never>]] = [:]
-        var nextWaiterID: UInt64 = 0
+        var interrupts: [ShardID: [ObjectIdentifier: WaitInterrupt]] = [:]
     }
 
     private let state = Mutex(State())
@@ -16,34 +15,27 @@ public final class ConsumerControl: Sendable {
 
     /// Asks the shard's task to continue after `seq`, dropping the batch it has in hand.
     public func requestReset(_ shard: ShardID, to seq: SequenceNumber) {
-        let waiters = state.withLock { state in
+        let interrupts = state.withLock { state in
             state.pending[shard] = seq
-            return state.waiters.removeValue(forKey: shard) ?? [:]
+            return state.interrupts[shard].map { Array($0.values) } ?? []
         }
-        for waiter in waiters.values { waiter.resume() }
+        for interrupt in interrupts { interrupt.fire() }
     }
 
     func takeReset(_ shard: ShardID) -> SequenceNumber? {
         state.withLock { $0.pending.removeValue(forKey: shard) }
     }
 
-    /// Returns when a reset for the shard is requested, or the task is cancelled.
-    func waitForReset(_ shard: ShardID) async {
-        let id = state.withLock { state in
-            state.nextWaiterID += 1
-            return state.nextWaiterID
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let ready = state.withLock { state in
-                    if state.pending[shard] != nil || Task.isCancelled { return true }
-                    state.waiters[shard, default: [:]][id] = continuation
-                    return false
-                }
-                if ready { continuation.resume() }
-            }
-        } onCancel: {
-            state.withLock { $0.waiters[shard]?.removeValue(forKey: id) }?.resume()
+    /// Has `interrupt` fire on every reset of the shard requested until `unregister`: the
+    /// shard's task waits for records with it.
+    func register(_ interrupt: WaitInterrupt, for shard: ShardID) {
+        state.withLock { $0.interrupts[shard, default: [:]][ObjectIdentifier(interrupt)] = interrupt }
+    }
+
+    func unregister(_ interrupt: WaitInterrupt, for shard: ShardID) {
+        state.withLock { state in
+            state.interrupts[shard]?[ObjectIdentifier(interrupt)] = nil
+            if state.interrupts[shard]?.isEmpty == true { state.interrupts[shard] = nil }
         }
     }
 }

@@ -58,7 +58,11 @@ public struct ConsumerRunner: Service {
         var state = ShardConsumerState(checkpoint: stored, policy: group.retry)
         status.update(shard.shard) { $0.running = true }
         defer { status.update(shard.shard) { $0.running = false } }
-        try await consume(shard, state: &state, checkpoints: &writer)
+        // A reset request ends a wait for records at once.
+        let interrupt = WaitInterrupt()
+        control.register(interrupt, for: shard.shard)
+        defer { control.unregister(interrupt, for: shard.shard) }
+        try await consume(shard, state: &state, checkpoints: &writer, interrupt: interrupt)
         // Stopping mid-batch: keep what is done, so a graceful restart redoes nothing.
         let done = state.completedThrough ?? state.checkpoint
         if done != writer.stored {
@@ -84,7 +88,8 @@ public struct ConsumerRunner: Service {
     }
 
     private func consume(
-        _ shard: ShardKey, state: inout ShardConsumerState, checkpoints: inout CheckpointWriter
+        _ shard: ShardKey, state: inout ShardConsumerState, checkpoints: inout CheckpointWriter,
+        interrupt: WaitInterrupt
     ) async throws {
         while !Task.isCancelled {
             if let reset = control.takeReset(shard.shard) {
@@ -107,16 +112,17 @@ public struct ConsumerRunner: Service {
                     // steady stream pauses between records: only a shard that stays idle pays a
                     // sync for its checkpoint.
                     if after != checkpoints.stored {
-                        if try await waitForRecordsOrReset(
-                            shard, after: after, for: group.idleCheckpointDelay)
+                        if try await waitForRecords(
+                            shard, after: after, interrupt: interrupt, limit: group.idleCheckpointDelay)
                         {
                             continue
                         }
                         try await storeCheckpoint(after, shard: shard, in: &checkpoints)
                     }
                     let refused = after != checkpoints.stored
-                    _ = try await waitForRecordsOrReset(
-                        shard, after: after, for: refused ? group.refusedCheckpointRetryDelay : nil)
+                    _ = try await waitForRecords(
+                        shard, after: after, interrupt: interrupt,
+                        limit: refused ? group.refusedCheckpointRetryDelay : nil)
                 } else {
                     state.loaded(records)
                 }
@@ -224,30 +230,12 @@ public struct ConsumerRunner: Service {
     }
 
     /// Waits for a commit past `after` or a reset request, for at most `limit` when given.
-    /// Returns whether one came.
-    private func waitForRecordsOrReset(
-        _ shard: ShardKey, after: SequenceNumber, for limit: Duration? = nil
+    /// Returns whether one came; a cancelled wait returns true, and the loop then stops.
+    private func waitForRecords(
+        _ shard: ShardKey, after: SequenceNumber, interrupt: WaitInterrupt, limit: Duration?
     ) async throws -> Bool {
-        if limit == .zero { return false }
         do {
-            return try await withThrowingTaskGroup(of: Bool.self) { tasks in
-                tasks.addTask {
-                    try await storage.waitForRecords(shard, after: after)
-                    return true
-                }
-                tasks.addTask {
-                    await control.waitForReset(shard.shard)
-                    return true
-                }
-                if let limit {
-                    tasks.addTask {
-                        try await Task.sleep(for: limit)
-                        return false
-                    }
-                }
-                defer { tasks.cancelAll() }
-                return try await tasks.next() ?? false
-            }
+            return try await storage.waitForRecords(shard, after: after, interrupt: interrupt, limit: limit)
         } catch is CancellationError {
             return true
         }

@@ -281,8 +281,10 @@ public final class JetStreamStorage: LogStorage, LogMaintenance {
         try await replica.updateState(body)
     }
 
-    public func waitForRecords(_ shard: ShardKey, after: SequenceNumber) async throws {
-        try await replica.waitForRecords(shard, after: after)
+    @discardableResult public func waitForRecords(
+        _ shard: ShardKey, after: SequenceNumber, interrupt: WaitInterrupt?, limit: Duration?
+    ) async throws -> Bool {
+        try await replica.waitForRecords(shard, after: after, interrupt: interrupt, limit: limit)
     }
 
     // MARK: - Consumer state: the cluster's for shared groups, this node's for the others

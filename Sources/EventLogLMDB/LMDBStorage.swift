@@ -413,8 +413,10 @@ public final class LMDBStorage: LogStorage, LogMaintenance {
         }
     }
 
-    public func waitForRecords(_ shard: ShardKey, after: SequenceNumber) async throws {
+    @discardableResult public func waitForRecords(
+        _ shard: ShardKey, after: SequenceNumber, interrupt: WaitInterrupt?, limit: Duration?
+    ) async throws -> Bool {
         try validate(shard)
-        try await notifier.wait(shard, after: after)
+        return try await notifier.wait(shard, after: after, interrupt: interrupt, limit: limit)
     }
 }

@@ -291,22 +291,34 @@ extension StreamName {
 }
 
 @Suite(.timeLimit(.minutes(1))) struct ConsumerControlTests {
-    @Test func aResetWakesEveryWaiterOnTheShardAndIsTakenOnce() async throws {
-        let control = ConsumerControl()
-        async let first: Void = control.waitForReset(1)
-        async let second: Void = control.waitForReset(1)
-        control.requestReset(1, to: 7)
-        _ = await (first, second)
-        #expect(control.takeReset(1) == 7)
-        #expect(control.takeReset(1) == nil)
-    }
-
-    @Test func aCancelledWaiterReturns() async {
-        let control = ConsumerControl()
-        let waiter = Task { await control.waitForReset(0) }
-        waiter.cancel()
-        await waiter.value
-        #expect(control.takeReset(0) == nil)
+    @Test func aResetFiresEveryInterruptOfTheShardAndIsTakenOnce() async throws {
+        var configuration = LogConfiguration()
+        configuration.streams = [StreamConfiguration(name: .events, shardCount: 3)]
+        try await withLog(configuration: configuration) { storage, _ in
+            let control = ConsumerControl()
+            let (first, second, other) = (WaitInterrupt(), WaitInterrupt(), WaitInterrupt())
+            control.register(first, for: 1)
+            control.register(second, for: 1)
+            control.register(other, for: 2)
+            let shard = ShardKey(stream: .events, shard: 1)
+            async let firstWoke = storage.waitForRecords(shard, after: 0, interrupt: first, limit: nil)
+            async let secondWoke = storage.waitForRecords(shard, after: 0, interrupt: second, limit: nil)
+            control.requestReset(1, to: 7)
+            let woke = try await (firstWoke, secondWoke)
+            #expect(woke == (true, true))
+            #expect(control.takeReset(1) == 7)
+            #expect(control.takeReset(1) == nil)
+            // The other shard's interrupt did not fire; an unregistered one no longer does.
+            let otherShard = ShardKey(stream: .events, shard: 2)
+            let otherWoke = try await storage.waitForRecords(
+                otherShard, after: 0, interrupt: other, limit: .milliseconds(20))
+            #expect(!otherWoke)
+            control.unregister(first, for: 1)
+            control.requestReset(1, to: 8)
+            let unregisteredWoke = try await storage.waitForRecords(
+                shard, after: 0, interrupt: first, limit: .milliseconds(20))
+            #expect(!unregisteredWoke)
+        }
     }
 }
 

@@ -67,12 +67,7 @@ struct ConversationController {
                         : "the agent did not reply in time; the reply will still land in the conversation",
                     details: ["messageId": message.id, "conversationId": channelID])
             }
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await storage.waitForRecords(shard, after: head) }
-                group.addTask { try await Task.sleep(until: deadline) }
-                try await group.next()
-                group.cancelAll()
-            }
+            try await storage.waitForRecords(shard, after: head, interrupt: nil, limit: deadline - .now)
         }
     }
 }

@@ -1,13 +1,24 @@
+import Dispatch
 import Synchronization
 
 /// Wakes readers waiting for records past a position, as soon as a commit lands.
 ///
 /// The notifier remembers the head it last published for every shard, so a reader that
-/// registers after a commit sees the new head at once and no wake-up is ever lost.
+/// registers after a commit sees the new head at once and no wake-up is ever lost. A wait may
+/// also end by a `WaitInterrupt` or a time limit, without a task of its own for either: the
+/// waiter is resumed straight from whichever comes first.
 package final class CommitNotifier: Sendable {
     private struct Waiter {
         var after: SequenceNumber
-        var continuation: CheckedContinuation<Void, any Error>
+        var continuation: CheckedContinuation<Bool, any Error>
+        var interrupt: WaitInterrupt?
+        var timer: Timer?
+
+        func finish(_ outcome: Result<Bool, any Error>) {
+            timer?.item.cancel()
+            interrupt?.disarm()
+            continuation.resume(with: outcome)
+        }
     }
 
     private struct State {
@@ -18,26 +29,31 @@ package final class CommitNotifier: Sendable {
 
     private let state = Mutex(State())
 
+    /// A wait's time limit. Dispatch work items may be cancelled from any thread.
+    private struct Timer: @unchecked Sendable {
+        let item: DispatchWorkItem
+    }
+
     package init(heads: [ShardKey: SequenceNumber]) {
         state.withLock { $0.heads = heads }
     }
 
     /// Records new heads and resumes every reader they satisfy.
     package func publish(_ heads: [ShardKey: SequenceNumber]) {
-        let ready: [CheckedContinuation<Void, any Error>] = state.withLock { state in
-            var ready: [CheckedContinuation<Void, any Error>] = []
+        let ready: [Waiter] = state.withLock { state in
+            var ready: [Waiter] = []
             for (shard, head) in heads {
                 state.heads[shard] = head
                 guard var waiting = state.waiters[shard] else { continue }
                 for (id, waiter) in waiting where waiter.after < head {
-                    ready.append(waiter.continuation)
+                    ready.append(waiter)
                     waiting[id] = nil
                 }
                 state.waiters[shard] = waiting.isEmpty ? nil : waiting
             }
             return ready
         }
-        for continuation in ready { continuation.resume() }
+        for waiter in ready { waiter.finish(.success(true)) }
     }
 
     /// The last head published for a shard.
@@ -45,27 +61,61 @@ package final class CommitNotifier: Sendable {
         state.withLock { $0.heads[shard] ?? 0 }
     }
 
-    /// Returns once the shard's head passes `after`.
-    package func wait(_ shard: ShardKey, after: SequenceNumber) async throws {
+    /// Returns true once the shard's head passes `after` (at once if it has) or `interrupt`
+    /// fires; false when `limit` passes first. Throws `CancellationError` when the task is
+    /// cancelled.
+    @discardableResult
+    package func wait(
+        _ shard: ShardKey, after: SequenceNumber, interrupt: WaitInterrupt? = nil, limit: Duration? = nil
+    ) async throws -> Bool {
         let id = state.withLock { state in
             state.nextWaiterID += 1
             return state.nextWaiterID
         }
-        try await withTaskCancellationHandler {
+        return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation {
-                (continuation: CheckedContinuation<Void, any Error>) in
-                let outcome: Result<Void, any Error>? = state.withLock { state in
+                (continuation: CheckedContinuation<Bool, any Error>) in
+                let outcome: Result<Bool, any Error>? = state.withLock { state in
                     if Task.isCancelled { return .failure(CancellationError()) }
-                    if (state.heads[shard] ?? 0) > after { return .success(()) }
-                    state.waiters[shard, default: [:]][id] = Waiter(after: after, continuation: continuation)
+                    if (state.heads[shard] ?? 0) > after { return .success(true) }
+                    if let limit, limit <= .zero { return .success(false) }
+                    state.waiters[shard, default: [:]][id] = Waiter(
+                        after: after, continuation: continuation, interrupt: interrupt)
                     return nil
                 }
-                if let outcome { continuation.resume(with: outcome) }
+                if let outcome { return continuation.resume(with: outcome) }
+                if let interrupt, !interrupt.arm({ self.end(shard, id, with: .success(true)) }) {
+                    return end(shard, id, with: .success(true))
+                }
+                if let limit { startTimer(shard, id, limit: limit) }
             }
         } onCancel: {
-            let waiter = state.withLock { state in state.waiters[shard]?.removeValue(forKey: id) }
-            waiter?.continuation.resume(throwing: CancellationError())
+            end(shard, id, with: .failure(CancellationError()))
         }
+    }
+
+    /// Ends the wait with `false` after `limit`, unless it has ended by then.
+    private func startTimer(_ shard: ShardKey, _ id: UInt64, limit: Duration) {
+        let timer = Timer(item: DispatchWorkItem { self.end(shard, id, with: .success(false)) })
+        let waiting = state.withLock { state in
+            guard state.waiters[shard]?[id] != nil else { return false }
+            state.waiters[shard]?[id]?.timer = timer
+            return true
+        }
+        guard waiting else { return }
+        let (seconds, attoseconds) = limit.components
+        let nanoseconds = Int(min(seconds, 1 << 31)) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds), execute: timer.item)
+    }
+
+    /// Takes a waiter out and resumes it; does nothing when it has already ended.
+    private func end(_ shard: ShardKey, _ id: UInt64, with outcome: Result<Bool, any Error>) {
+        let waiter = state.withLock { state -> Waiter? in
+            guard let waiter = state.waiters[shard]?.removeValue(forKey: id) else { return nil }
+            if state.waiters[shard]?.isEmpty == true { state.waiters[shard] = nil }
+            return waiter
+        }
+        waiter?.finish(outcome)
     }
 
     /// How many readers are waiting.
@@ -77,8 +127,8 @@ package final class CommitNotifier: Sendable {
     package func cancelAll() {
         let all = state.withLock { state in
             defer { state.waiters = [:] }
-            return state.waiters.values.flatMap { $0.values.map(\.continuation) }
+            return state.waiters.values.flatMap(\.values)
         }
-        for continuation in all { continuation.resume(throwing: EventLogError.closed) }
+        for waiter in all { waiter.finish(.failure(EventLogError.closed)) }
     }
 }

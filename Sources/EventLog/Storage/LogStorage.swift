@@ -50,9 +50,12 @@ public protocol LogStorage: Sendable {
         _ body: @escaping @Sendable (any ProjectionStore) throws -> R
     ) async throws -> R
 
-    /// Returns when the shard's head passes `after`: at once if it already has.
-    /// Throws `CancellationError` when the task is cancelled.
-    func waitForRecords(_ shard: ShardKey, after: SequenceNumber) async throws
+    /// Returns true when the shard's head passes `after` (at once if it already has) or
+    /// `interrupt` fires, and false when `limit` passes first. Throws `CancellationError` when
+    /// the task is cancelled.
+    @discardableResult func waitForRecords(
+        _ shard: ShardKey, after: SequenceNumber, interrupt: WaitInterrupt?, limit: Duration?
+    ) async throws -> Bool
 
     /// A consumer group's checkpoint on a shard; 0 when it has none.
     func checkpoint(group: String, shard: ShardKey) async throws -> SequenceNumber
@@ -84,6 +87,12 @@ public protocol LogStorage: Sendable {
 
 extension LogStorage {
     public func sharedGroup(_ group: String) -> (any SharedGroup)? { nil }
+
+    /// Returns when the shard's head passes `after`: at once if it already has.
+    /// Throws `CancellationError` when the task is cancelled.
+    public func waitForRecords(_ shard: ShardKey, after: SequenceNumber) async throws {
+        try await waitForRecords(shard, after: after, interrupt: nil, limit: nil)
+    }
 
     /// The state of each shard, in order.
     public func shardInfos(_ shards: [ShardKey]) async throws -> [ShardInfo] {
