@@ -41,35 +41,11 @@ extension BenchAPI {
         }
         BenchWebSocketClient.send(WebSocketBenchCommand.subscribeFrame(channel), on: socket)
         for await _ in subscribed { break }
-        let poster = try await BenchHTTPClient(port: api.port, count: 64)
-        let path = "/v1/channels/\(channel)/messages"
-        let authorization = [("Authorization", "Bearer \(api.token)")]
-        let interval = Duration.seconds(1) / rate
-        let start = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Void.self) { posts in
-            var next = 0
-            while next < count {
-                let due = Int(((ContinuousClock.now - start) / interval).rounded(.down)) + 1
-                while next < min(due, count) {
-                    let index = next
-                    posts.addTask {
-                        let sent = DispatchTime.now().uptimeNanoseconds
-                        timings.sent(index, at: sent)
-                        let status = try await poster.post(
-                            path, body: "{\"text\":\"\(index)\"}", headers: authorization)
-                        guard status == 201 else { throw BenchFailure("POST \(path) answered \(status)") }
-                        timings.answered(after: DispatchTime.now().uptimeNanoseconds - sent)
-                    }
-                    next += 1
-                }
-                if next < count { try await Task.sleep(until: start + interval * next, tolerance: .zero) }
-            }
-            try await posts.waitForAll()
-        }
-        let answered = (ContinuousClock.now - start) / .seconds(1)
+        let answered = try await Self.pacedPosts(
+            count: count, rate: rate, port: api.port, path: "/v1/channels/\(channel)/messages",
+            headers: [("Authorization", "Bearer \(api.token)")], timings: timings)
         for await _ in done { break }
         try await socket.close()
-        await poster.close()
         let histogram = timings.histogram
         let posts = timings.postHistogram
         let commits = timings.commitHistogram
@@ -104,5 +80,43 @@ extension BenchAPI {
                     "          from the message's commit (its createdAt) to the frame: p50 %5d µs  p99 %6d µs",
                 commits.valueAtPercentile(50), commits.valueAtPercentile(99)))
         return (histogram.valueAtPercentile(50), histogram.valueAtPercentile(99))
+    }
+
+    /// POSTs `count` messages at `rate` a second, each on its own task as independent clients'
+    /// requests arrive, on up to 64 connections; each must be answered 201. Returns the seconds
+    /// until the last answer.
+    static func pacedPosts(
+        count: Int, rate: Int, port: Int, path: String, headers: [(String, String)], timings: LatencyTimings
+    ) async throws -> Double {
+        let poster = try await BenchHTTPClient(port: port, count: 64)
+        let interval = Duration.seconds(1) / rate
+        let start = ContinuousClock.now
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { posts in
+                var next = 0
+                while next < count {
+                    let due = Int(((ContinuousClock.now - start) / interval).rounded(.down)) + 1
+                    while next < min(due, count) {
+                        let index = next
+                        posts.addTask {
+                            let sent = DispatchTime.now().uptimeNanoseconds
+                            timings.sent(index, at: sent)
+                            let status = try await poster.post(
+                                path, body: "{\"text\":\"\(index)\"}", headers: headers)
+                            guard status == 201 else { throw BenchFailure("POST \(path) answered \(status)") }
+                            timings.answered(after: DispatchTime.now().uptimeNanoseconds - sent)
+                        }
+                        next += 1
+                    }
+                    if next < count { try await Task.sleep(until: start + interval * next, tolerance: .zero) }
+                }
+                try await posts.waitForAll()
+            }
+        } catch {
+            await poster.close()
+            throw error
+        }
+        await poster.close()
+        return (ContinuousClock.now - start) / .seconds(1)
     }
 }

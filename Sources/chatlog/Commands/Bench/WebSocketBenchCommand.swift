@@ -81,7 +81,8 @@ struct WebSocketBenchCommand: AsyncParsableCommand {
         for rate in try levels() {
             p99s[rate] = try await latency(api, rate: rate, into: &report)
         }
-        try rawCommitYardstick(p99s: p99s, into: &report)
+        let echoP99s = try await durableEchoYardstick(rates: try levels(), into: &report)
+        try rawCommitYardstick(p99s: p99s, echoP99s: echoP99s, into: &report)
         if subscribers > 0 { try await fanOut(api, server: server, into: &report) }
         if idle > 0, let rate = try levels().first {
             try await idleLoad(api, server: server, rate: rate, p99Without: p99s[rate] ?? 0, into: &report)
@@ -92,9 +93,49 @@ struct WebSocketBenchCommand: AsyncParsableCommand {
 
     // MARK: Latency
 
+    /// A bare Hummingbird route that puts each POST's answer into raw LMDB with a synced group
+    /// commit before it answers (`debug echo-server`'s /echo-durable), paced as the latency runs:
+    /// a durable POST's answer with nothing of chatlog in it. Returns each rate's p99.
+    private func durableEchoYardstick(rates: [Int], into report: inout BenchReport) async throws -> [Int:
+        UInt64]
+    {
+        let directory = NSTemporaryDirectory() + "chatlog-bench-echo-" + UUID().uuidString.lowercased()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let server = try BenchServer(arguments: [
+            "debug", "echo-server", "--port", "0", "--data-dir", directory,
+        ])
+        defer { server.stop() }
+        var p99s: [Int: UInt64] = [:]
+        for rate in rates {
+            let count = Int(Double(rate) * seconds)
+            let timings = LatencyTimings(count: count)
+            let took = try await BenchAPI.pacedPosts(
+                count: count, rate: rate, port: server.port, path: "/echo-durable", headers: [],
+                timings: timings)
+            let posts = timings.postHistogram
+            p99s[rate] = posts.valueAtPercentile(99)
+            report.add(
+                String(
+                    format:
+                        "echo      %6d msg/s for %.0f s, bare Hummingbird POST storing its answer in raw LMDB, synced: p50 %5d µs  p99 %6d µs (%.0f/s)",
+                    rate, seconds, posts.valueAtPercentile(50), posts.valueAtPercentile(99),
+                    Double(count) / took),
+                key: "durableEcho\(rate)",
+                .object([
+                    ("messagesPerSecond", .int(Int64(rate))),
+                    ("p50Microseconds", .uint(posts.valueAtPercentile(50))),
+                    ("p99Microseconds", .uint(posts.valueAtPercentile(99))),
+                ]))
+        }
+        return p99s
+    }
+
     /// Raw LMDB's synced one-record commit on the same disk, right after the latency runs: the
-    /// floor under a durable message's trip, and each rate's p99 as a multiple of its p99.
-    private func rawCommitYardstick(p99s: [Int: UInt64], into report: inout BenchReport) throws {
+    /// floor under a durable message's trip, and each rate's p99 as a multiple of its p99 and
+    /// of the durable echo's.
+    private func rawCommitYardstick(
+        p99s: [Int: UInt64], echoP99s: [Int: UInt64], into report: inout BenchReport
+    ) throws {
         let directory = NSTemporaryDirectory() + "chatlog-bench-raw-" + UUID().uuidString.lowercased()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let raw = try RawLMDBBenchmark(
@@ -104,13 +145,18 @@ struct WebSocketBenchCommand: AsyncParsableCommand {
         let figures = try raw.measure(recordsPerCommit: 1)
         let rawP99 = max(1, figures.latency.valueAtPercentile(99))
         var fields = figures.json
+        func rounded(_ ratio: Double) -> JSONOutput { .double((ratio * 100).rounded() / 100) }
         for rate in p99s.keys.sorted() {
             let ratio = Double(p99s[rate]!) / Double(rawP99)
+            let echoP99 = Double(max(1, echoP99s[rate] ?? 1))
             report.note(
                 String(
-                    format: "          at %d msg/s the POST→frame p99 is %.1fx the raw commit's p99", rate,
-                    ratio))
-            fields.append(("p99OfRawCommitP99At\(rate)", .double((ratio * 100).rounded() / 100)))
+                    format:
+                        "          at %d msg/s the POST→frame p99 is %.1fx the raw commit's p99 and %.2fx the durable echo's; the durable echo's is %.1fx the raw commit's",
+                    rate, ratio, Double(p99s[rate]!) / echoP99, echoP99 / Double(rawP99)))
+            fields.append(("p99OfRawCommitP99At\(rate)", rounded(ratio)))
+            fields.append(("p99OfDurableEchoP99At\(rate)", rounded(Double(p99s[rate]!) / echoP99)))
+            fields.append(("durableEchoP99OfRawCommitP99At\(rate)", rounded(echoP99 / Double(rawP99))))
         }
         report.add(figures.line, key: "rawLMDBCommit", .object(fields))
     }

@@ -15,7 +15,7 @@ struct EchoServerCommand: AsyncParsableCommand {
             "Serve POST /echo (a message) and POST /echo-batch (an event batch), storing nothing; with --data-dir, also POST /echo-durable."
     )
 
-    @Option(help: "The port.") var port: Int = 8081
+    @Option(help: "The port (0: any free one).") var port: Int = 8081
     @Option(
         help: "A directory for POST /echo-durable's raw LMDB environment (the route is served only with it).")
     var dataDir: String?
@@ -77,7 +77,10 @@ struct EchoServerCommand: AsyncParsableCommand {
                 body: .init(byteBuffer: ByteBuffer(bytes: json.bytes)))
         }
         let application = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
+            onServerRunning: { channel in
+                Console.error("listening on http://127.0.0.1:\(channel.localAddress?.port ?? 0)")
+            })
         try await application.runService()
     }
 
