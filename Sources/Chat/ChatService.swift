@@ -147,8 +147,8 @@ public struct ChatService: Sendable {
                 idempotencyKey: idempotencyKey.map { "message:\(user):\(channelID):\($0)" },
                 idempotencyTTL: configuration.idempotencyKeyLifetime, payload: payload.json))
         guard result.isDuplicate else {
-            // Exactly what the projection just stored, built from the committed record.
-            return PostedMessage(message: try Message(created: result.record), created: true)
+            // What the projection just stored: the committed record, with the payload it holds.
+            return PostedMessage(message: Message(created: result.record, payload: payload), created: true)
         }
         let original = try MessageCreatedPayload(json: result.record.payload)
         guard original.requestHash == hash else {

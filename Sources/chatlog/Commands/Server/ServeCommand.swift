@@ -20,6 +20,7 @@ struct ServeCommand: AsyncParsableCommand {
     var dev = false
 
     func run() async throws {
+        LoggingSystem.bootstrap(ServerLogHandler.init)
         let settings = try await global.settings(host: host, port: port)
         var server = settings.server
         server.development = dev
