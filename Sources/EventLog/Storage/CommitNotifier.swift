@@ -75,37 +75,33 @@ package final class CommitNotifier: Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation {
                 (continuation: CheckedContinuation<Bool, any Error>) in
+                let timer = limit.map { _ in
+                    Timer(item: DispatchWorkItem { self.end(shard, id, with: .success(false)) })
+                }
+                // Armed under the lock, so that nothing ends the wait before it is armed.
                 let outcome: Result<Bool, any Error>? = state.withLock { state in
                     if Task.isCancelled { return .failure(CancellationError()) }
                     if (state.heads[shard] ?? 0) > after { return .success(true) }
                     if let limit, limit <= .zero { return .success(false) }
+                    if let interrupt, !interrupt.arm({ self.end(shard, id, with: .success(true)) }) {
+                        return .success(true)
+                    }
                     state.waiters[shard, default: [:]][id] = Waiter(
-                        after: after, continuation: continuation, interrupt: interrupt)
+                        after: after, continuation: continuation, interrupt: interrupt, timer: timer)
                     return nil
                 }
                 if let outcome { return continuation.resume(with: outcome) }
-                if let interrupt, !interrupt.arm({ self.end(shard, id, with: .success(true)) }) {
-                    return end(shard, id, with: .success(true))
+                if let limit, let timer {
+                    let (seconds, attoseconds) = limit.components
+                    let nanoseconds =
+                        Int(min(seconds, 1 << 31)) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+                    DispatchQueue.global().asyncAfter(
+                        deadline: .now() + .nanoseconds(nanoseconds), execute: timer.item)
                 }
-                if let limit { startTimer(shard, id, limit: limit) }
             }
         } onCancel: {
             end(shard, id, with: .failure(CancellationError()))
         }
-    }
-
-    /// Ends the wait with `false` after `limit`, unless it has ended by then.
-    private func startTimer(_ shard: ShardKey, _ id: UInt64, limit: Duration) {
-        let timer = Timer(item: DispatchWorkItem { self.end(shard, id, with: .success(false)) })
-        let waiting = state.withLock { state in
-            guard state.waiters[shard]?[id] != nil else { return false }
-            state.waiters[shard]?[id]?.timer = timer
-            return true
-        }
-        guard waiting else { return }
-        let (seconds, attoseconds) = limit.components
-        let nanoseconds = Int(min(seconds, 1 << 31)) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
-        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds), execute: timer.item)
     }
 
     /// Takes a waiter out and resumes it; does nothing when it has already ended.

@@ -4,7 +4,8 @@ import Synchronization
 /// task waits on one, and a reset request fires it.
 ///
 /// A fire that finds no wait is kept until the next wait begins, which then returns at once:
-/// a fire between a waiter's last look at its reason to wake and its wait is never lost.
+/// a fire between a waiter's last look at its reason to wake and its wait is never lost. One
+/// wait at a time uses an interrupt.
 public final class WaitInterrupt: Sendable {
     private enum State {
         case idle
