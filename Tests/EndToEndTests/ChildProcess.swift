@@ -38,8 +38,15 @@ func startServer(in directory: TemporaryDirectory) async throws -> (ChildProcess
 func startServer(at directory: String, umask: mode_t? = nil, environment: [String: String] = [:]) async throws
     -> (ChildProcess, String)
 {
-    let server = try ChildProcess(
-        ["serve", "--data-dir", directory, "--port", "0"], environment: environment, umask: umask)
+    try await startListening(
+        ["serve", "--data-dir", directory, "--port", "0"], umask: umask, environment: environment)
+}
+
+/// Runs a chatlog command that serves HTTP and returns once it prints the URL it listens on.
+func startListening(_ arguments: [String], umask: mode_t? = nil, environment: [String: String] = [:])
+    async throws -> (ChildProcess, String)
+{
+    let server = try ChildProcess(arguments, environment: environment, umask: umask)
     var printed: [String] = []
     while let line = await server.nextLine(within: .seconds(30)) {
         if let range = line.range(of: "http://") {
@@ -50,13 +57,15 @@ func startServer(at directory: String, umask: mode_t? = nil, environment: [Strin
     server.kill()
     let status = await server.waitForExit()
     throw ServerDidNotStart(
+        command: arguments.prefix(2).joined(separator: " "),
         standardError: "exit \(status): " + printed.joined(separator: "\n") + "\n" + server.standardError())
 }
 
-/// `chatlog serve` exited or stayed silent instead of listening.
+/// A serving command exited or stayed silent instead of listening.
 struct ServerDidNotStart: Error, CustomStringConvertible {
+    var command: String
     var standardError: String
-    var description: String { "chatlog serve did not start: \(standardError.suffix(2000))" }
+    var description: String { "chatlog \(command) did not start: \(standardError.suffix(2000))" }
 }
 
 /// A token for `user` from `chatlog token`, which signs with the data directory's secret.

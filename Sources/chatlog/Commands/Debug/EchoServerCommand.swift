@@ -79,7 +79,7 @@ struct EchoServerCommand: AsyncParsableCommand {
         let application = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
             onServerRunning: { channel in
-                Console.error("listening on http://127.0.0.1:\(channel.localAddress?.port ?? 0)")
+                Console.out("listening on http://127.0.0.1:\(channel.localAddress?.port ?? 0)")
             })
         try await application.runService()
     }
