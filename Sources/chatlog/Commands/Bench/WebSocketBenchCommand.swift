@@ -96,9 +96,9 @@ struct WebSocketBenchCommand: AsyncParsableCommand {
     /// A bare Hummingbird route that puts each POST's answer into raw LMDB with a synced group
     /// commit before it answers (`debug echo-server`'s /echo-durable), paced as the latency runs:
     /// a durable POST's answer with nothing of chatlog in it. Returns each rate's p99.
-    private func durableEchoYardstick(rates: [Int], into report: inout BenchReport) async throws -> [Int:
-        UInt64]
-    {
+    private func durableEchoYardstick(
+        rates: [Int], into report: inout BenchReport
+    ) async throws -> [Int: UInt64] {
         let directory = NSTemporaryDirectory() + "chatlog-bench-echo-" + UUID().uuidString.lowercased()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let server = try BenchServer(arguments: [
